@@ -1,0 +1,59 @@
+# turnup — one Makefile for local work and CI.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DATA ?= var
+export TURNUP_DATA_DIR ?= $(CURDIR)/$(DATA)
+
+.PHONY: install run worker test lint format bench clean lock services
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip wheel setuptools
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Pin the exact versions of everything installed now (run after changing pyproject.toml).
+lock: install
+	$(PY) -m pip freeze --exclude-editable | grep -v '^turnup' > constraints.txt
+
+$(DATA)/secret-key:
+	@mkdir -p $(DATA)
+	@$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+	@chmod 600 $@
+
+# The embedded default: SQLite, the SQLite broker, the lab. Ctrl-C stops everything.
+run: install $(DATA)/secret-key
+	export SECRET_KEY="$${SECRET_KEY:-$$(cat $(DATA)/secret-key)}" && \
+	$(PY) -m turnup.cli migrate --no-input && \
+	$(PY) -m turnup.cli ensure_admin && \
+	exec $(PY) -m turnup.cli run
+
+# A worker on its own (the production shape: set DATABASE_URL, REDIS_URL, SECRET_KEY).
+worker: install
+	exec $(VENV)/bin/celery -A turnup worker --pool threads --concurrency $${TURNUP_WORKER_CONCURRENCY:-16} --loglevel INFO
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+# Lint, then the whole suite; PostgreSQL and Redis are used when reachable (see tests/probe_services.py).
+test: lint
+	@mkdir -p $(DATA)
+	$(PY) tests/probe_services.py > $(DATA)/test-env.sh
+	source $(DATA)/test-env.sh && SECRET_KEY=test-only-not-secret TURNUP_DATA_DIR=$(CURDIR)/$(DATA)/test \
+	  $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script" >&2; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(DATA) .pytest_cache .ruff_cache build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,45 @@
+"""A real chord through a real worker process, on the embedded broker and on Redis."""
+
+import json
+
+import pytest
+
+from tests.helpers import start_worker, stop, turnup, turnup_env
+
+
+def _drain(worker):
+    stop(worker)
+    return worker.stderr.read() if not worker.stderr.closed else ""
+
+
+def run_selftest(env):
+    worker = start_worker(env, concurrency=4)
+    try:
+        result = turnup("selftest", "--width", "8", "--timeout", "60", env=env, timeout=90)
+        worker_log = "" if result.returncode == 0 else _drain(worker)
+    finally:
+        stop(worker)
+    assert result.returncode == 0, result.stderr + worker_log
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_chord_settles_through_the_embedded_broker(tmp_path):
+    outcome = run_selftest(turnup_env(tmp_path))
+    assert outcome["count"] == 8
+    assert outcome["indexes"] == list(range(8))
+    assert outcome["executors"] >= 2, "the embedded worker must run tasks in parallel"
+    assert (tmp_path / "celery-broker.sqlite3").exists()
+
+
+@pytest.mark.slow
+def test_chord_settles_through_redis(tmp_path, redis_url):
+    base = redis_url.rsplit("/", 1)[0]
+    env = turnup_env(
+        tmp_path,
+        CELERY_BROKER_URL=f"{base}/14",
+        CELERY_RESULT_BACKEND=f"{base}/15",
+    )
+    outcome = run_selftest(env)
+    assert outcome["indexes"] == list(range(8))
+    assert not (tmp_path / "celery-broker.sqlite3").exists()

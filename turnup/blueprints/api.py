@@ -1,0 +1,3 @@
+"""REST API of blueprints: serializers and thin viewsets."""
+
+urlpatterns: list = []

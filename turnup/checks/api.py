@@ -1,0 +1,3 @@
+"""REST API of checks: serializers and thin viewsets."""
+
+urlpatterns: list = []

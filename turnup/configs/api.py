@@ -1,0 +1,3 @@
+"""REST API of configs: serializers and thin viewsets."""
+
+urlpatterns: list = []

@@ -1,0 +1,242 @@
+"""Settings read from the environment: declared once, parsed strictly.
+
+Every variable turnup reads is declared in ``SETTINGS`` with its default and a parser.
+A malformed value, or a ``TURNUP_*`` variable nobody declared (usually a typo), stops
+the process at start with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingError(ImproperlyConfigured):
+    """A variable in the environment is malformed or unknown."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        super().__init__(f"{name}: {reason}")
+
+
+def parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in TRUE:
+        return True
+    if lowered in FALSE:
+        return False
+    raise ValueError(f"{value!r} is not a boolean (use true/false, 1/0, yes/no)")
+
+
+def parse_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def parse_choice(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+def parse_int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a whole number") from None
+
+
+def parse_url(*schemes: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if not value:
+            return ""
+        parsed = urlparse(value)
+        if parsed.scheme not in schemes:
+            raise ValueError(
+                f"scheme {parsed.scheme or '(none)'!r} is not supported (use {', '.join(schemes)})"
+            )
+        if parsed.scheme not in ("sqlite", "sqla+sqlite", "db+sqlite") and not parsed.hostname:
+            raise ValueError(f"{value!r} has no host")
+        return value
+
+    return parse
+
+
+HOST_PORT = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+
+
+def parse_hosts(value: str) -> list[str]:
+    hosts = parse_list(value)
+    for host in hosts:
+        if not HOST_PORT.match(host):
+            raise ValueError(f"{host!r} is not host:port")
+    return hosts
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, default (as text) and what it means."""
+
+    name: str
+    default: str
+    help: str
+    parse: Callable[[str], Any] = str
+    secret: bool = False
+
+
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql")
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "pyamqp", "sqla+sqlite", "sqla+postgresql")
+RESULT_SCHEMES = ("redis", "rediss", "db+sqlite", "db+postgresql")
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DEBUG", "false", "Django debug pages. Never on in production.", parse_bool),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "Django secret key. Required unless DEBUG is on; `make run` generates one in "
+        "`var/secret-key`.",
+        secret=True,
+    ),
+    Setting("ALLOWED_HOSTS", "127.0.0.1,localhost", "Host names the app answers.", parse_list),
+    Setting(
+        "TURNUP_DATA_DIR",
+        "var",
+        "Folder for the embedded defaults: SQLite files, configs archive, lab state.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        "",
+        "Database. Empty: SQLite file `$TURNUP_DATA_DIR/turnup.sqlite3`. "
+        "Production: `postgresql://user:pass@host:5432/turnup`.",
+        parse_url(*DATABASE_SCHEMES),
+        secret=True,
+    ),
+    Setting(
+        "REDIS_URL",
+        "",
+        "Redis for cache and locks, and the default broker/result backend when set. "
+        "Empty: local memory cache, database locks.",
+        parse_url("redis", "rediss"),
+    ),
+    Setting(
+        "CELERY_BROKER_URL",
+        "",
+        "Celery broker. Empty: `REDIS_URL` when set, else the embedded SQLite broker "
+        "`sqla+sqlite:///$TURNUP_DATA_DIR/celery-broker.sqlite3`.",
+        parse_url(*BROKER_SCHEMES),
+        secret=True,
+    ),
+    Setting(
+        "CELERY_RESULT_BACKEND",
+        "",
+        "Celery result backend (chords need one). Empty: `REDIS_URL` db 1 when set, else "
+        "`db+sqlite:///$TURNUP_DATA_DIR/celery-results.sqlite3`.",
+        parse_url(*RESULT_SCHEMES),
+        secret=True,
+    ),
+    Setting(
+        "CELERY_TASK_ALWAYS_EAGER",
+        "false",
+        "Run tasks inline in the caller (debugging only; the graph still runs).",
+        parse_bool,
+    ),
+    Setting(
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "",
+        "Kafka brokers (`host:port,host:port`). Empty: events stay in the outbox.",
+        parse_hosts,
+    ),
+    Setting(
+        "S3_ENDPOINT_URL",
+        "",
+        "S3 API endpoint (MinIO, SeaweedFS, AWS). Empty: files under `$TURNUP_DATA_DIR/media`.",
+        parse_url("http", "https"),
+    ),
+    Setting("S3_BUCKET", "turnup", "Bucket for config archives when S3 is on."),
+    Setting("S3_ACCESS_KEY_ID", "", "S3 access key.", secret=True),
+    Setting("S3_SECRET_ACCESS_KEY", "", "S3 secret key.", secret=True),
+    Setting("S3_REGION", "us-east-1", "S3 region name."),
+    Setting("SENTRY_DSN", "", "Sentry DSN. Empty: error reporting off.", secret=True),
+    Setting("SENTRY_ENVIRONMENT", "production", "Environment name sent to Sentry."),
+    Setting(
+        "LOG_FORMAT", "text", "`text` or `json` (one object a line).", parse_choice("text", "json")
+    ),
+    Setting(
+        "LOG_LEVEL",
+        "INFO",
+        "Root log level.",
+        parse_choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+    ),
+    Setting(
+        "TURNUP_ADMIN_PASSWORD",
+        "",
+        "Password for the first admin account `make run` creates. Empty: one is generated "
+        "and printed once.",
+        secret=True,
+    ),
+    Setting(
+        "TURNUP_REQUIRE_SERVICES",
+        "false",
+        "Tests: an unreachable PostgreSQL/Redis is a failure, not a fallback to SQLite.",
+        parse_bool,
+    ),
+    Setting(
+        "TURNUP_WORKER_CONCURRENCY",
+        "16",
+        "Worker threads of the embedded worker (turn-up work waits on console lines).",
+        parse_int,
+    ),
+)
+
+KNOWN = {setting.name for setting in SETTINGS}
+
+
+def read_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Parse every declared setting from ``environ``; raise ``SettingError`` on the first bad."""
+    environ = os.environ if environ is None else environ
+    unknown = sorted(name for name in environ if name.startswith("TURNUP_") and name not in KNOWN)
+    if unknown:
+        raise SettingError(unknown[0], "unknown setting (see the settings table in README.md)")
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.name, setting.default)
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as error:
+            raise SettingError(setting.name, str(error)) from None
+    return values
+
+
+def derived_urls(values: Mapping[str, Any]) -> dict[str, str]:
+    """Fill the database and Celery URLs that were left empty from the embedded defaults."""
+    data_dir = Path(values["TURNUP_DATA_DIR"]).resolve()
+    redis_url = values["REDIS_URL"]
+    database = values["DATABASE_URL"] or f"sqlite:///{data_dir / 'turnup.sqlite3'}"
+    if redis_url:
+        broker = values["CELERY_BROKER_URL"] or _redis_db(redis_url, 0)
+        results = values["CELERY_RESULT_BACKEND"] or _redis_db(redis_url, 1)
+    else:
+        broker = (
+            values["CELERY_BROKER_URL"] or f"sqla+sqlite:///{data_dir / 'celery-broker.sqlite3'}"
+        )
+        results = (
+            values["CELERY_RESULT_BACKEND"] or f"db+sqlite:///{data_dir / 'celery-results.sqlite3'}"
+        )
+    return {"DATABASE_URL": database, "CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": results}
+
+
+def _redis_db(url: str, db: int) -> str:
+    parsed = urlparse(url)
+    return parsed._replace(path=f"/{db}").geturl()

@@ -1,0 +1,3 @@
+"""REST API of dcim: serializers and thin viewsets."""
+
+urlpatterns: list = []

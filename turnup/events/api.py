@@ -1,0 +1,3 @@
+"""REST API of events: serializers and thin viewsets."""
+
+urlpatterns: list = []

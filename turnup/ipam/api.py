@@ -1,0 +1,3 @@
+"""REST API of ipam: serializers and thin viewsets."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""REST API of provisioning: serializers and thin viewsets."""
+
+urlpatterns: list = []

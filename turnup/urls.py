@@ -1,0 +1,20 @@
+"""URL map: health and metrics, the REST API (one include per app), the admin, the pages."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from turnup.core import views as core_views
+
+API_APPS = ("dcim", "ipam", "blueprints", "checks", "configs", "provisioning", "events")
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *[path("api/", include(f"turnup.{app}.api")) for app in API_APPS],
+    path("admin/", admin.site.urls),
+    path("", include("turnup.web.urls")),
+]
