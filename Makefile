@@ -3,8 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DATA ?= var
-export TURNUP_DATA_DIR ?= $(CURDIR)/$(DATA)
+export TURNUP_DATA_DIR ?= $(CURDIR)/var
+DATA := $(TURNUP_DATA_DIR)
 
 .PHONY: install run worker test lint format bench clean lock services
 
@@ -48,7 +48,7 @@ format: install
 test: lint
 	@mkdir -p $(DATA)
 	$(PY) tests/probe_services.py > $(DATA)/test-env.sh
-	source $(DATA)/test-env.sh && SECRET_KEY=test-only-not-secret TURNUP_DATA_DIR=$(CURDIR)/$(DATA)/test \
+	source $(DATA)/test-env.sh && SECRET_KEY=test-only-not-secret TURNUP_DATA_DIR=$(DATA)/test \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
