@@ -1,34 +1,30 @@
-"""API plumbing shared by every app: pagination and the one JSON error shape."""
+"""API plumbing shared by every app: pagination, the one JSON error shape, brief and nested
+serializers, and the viewset whose writes go through services (single and bulk)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
-from rest_framework import exceptions, pagination, status
+from django.urls import NoReverseMatch, reverse
+from rest_framework import exceptions, routers, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from turnup.core import services as generic
+from turnup.core.context import bind_actor, unbind_actor
 from turnup.core.errors import ApplicationError
-
-
-class LimitOffsetPagination(pagination.LimitOffsetPagination):
-    """NetBox-style ``?limit=&offset=`` pages, at most 1000 rows a page."""
-
-    default_limit = 50
-    max_limit = 1000
+from turnup.core.filters import SearchFilterSet
+from turnup.core.models import ObjectChange
 
 
 def _django_validation_extra(error: DjangoValidationError) -> dict[str, Any]:
     if hasattr(error, "error_dict"):
-        return {
-            "fields": {
-                field: [m for e in errs for m in e.messages]
-                for field, errs in error.error_dict.items()
-            }
-        }
+        return {"fields": error.message_dict}
     return {"fields": {"non_field_errors": error.messages}}
 
 
@@ -55,3 +51,317 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = response.data.get("detail", str(exc)) if isinstance(response.data, dict) else exc
         response.data = {"message": str(detail), "extra": {}}
     return response
+
+
+def api_url_name(model) -> str:
+    """The route name of a model's detail endpoint: ``<app_label>-<model_name>-detail``."""
+    return f"{model._meta.app_label}-{model._meta.model_name}-detail"
+
+
+class BulkListSerializer(serializers.ListSerializer):
+    """Loads every id a nested field refers to with one query per field before validating."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list):
+            cache = self.context.setdefault("_pk_cache", {})
+            for name, field in self.child.fields.items():
+                if isinstance(field, NestedPrimaryKeyRelatedField) and not field.read_only:
+                    ids = {
+                        NestedPrimaryKeyRelatedField.pk_of(item.get(name))
+                        for item in data
+                        if isinstance(item, dict) and item.get(name) is not None
+                    }
+                    ids.discard(None)
+                    if ids:
+                        found = field.get_queryset().in_bulk(ids)
+                        cache.setdefault(field.get_queryset().model, {}).update(found)
+        return super().to_internal_value(data)
+
+
+class BriefModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer with ``url`` and ``display``, and a brief form (``Meta.brief_fields``)."""
+
+    url = serializers.SerializerMethodField()
+    display = serializers.SerializerMethodField()
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        kwargs["child"] = cls(*args, **{k: v for k, v in kwargs.items() if k != "many"})
+        list_kwargs = {
+            key: value
+            for key, value in kwargs.items()
+            if key in serializers.LIST_SERIALIZER_KWARGS or key == "child"
+        }
+        return BulkListSerializer(*args, **list_kwargs)
+
+    def get_url(self, obj) -> str | None:
+        try:
+            path = reverse(api_url_name(type(obj)), kwargs={"pk": obj.pk})
+        except NoReverseMatch:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_display(self, obj) -> str:
+        return str(obj)
+
+    def get_unique_together_validators(self):
+        # In a bulk request the database constraint (and the service) decide, without a query
+        # per item; a single write still gets the field-level message from the validator.
+        if isinstance(self.parent, serializers.ListSerializer):
+            return []
+        return super().get_unique_together_validators()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.context.get("brief"):
+            brief = getattr(self.Meta, "brief_fields", ("id", "url", "display"))
+            return {name: field for name, field in fields.items() if name in brief}
+        return fields
+
+
+class NestedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """Accepts an id (or ``{"id": n}``); renders the related object's brief form."""
+
+    def __init__(self, *, serializer: type[serializers.Serializer], **kwargs):
+        self.brief_serializer = serializer
+        super().__init__(**kwargs)
+
+    @staticmethod
+    def pk_of(value):
+        if isinstance(value, dict):
+            value = value.get("id")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+
+    def use_pk_only_optimization(self) -> bool:
+        return False
+
+    def to_internal_value(self, data):
+        pk = self.pk_of(data)
+        if pk is None:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        cache = self.context.get("_pk_cache", {}).get(self.get_queryset().model)
+        if cache is not None and pk in cache:
+            return cache[pk]
+        return super().to_internal_value(pk)
+
+    def to_representation(self, value):
+        context = {**self.context, "brief": True}
+        return self.brief_serializer(value, context=context).data
+
+
+class TurnupModelViewSet(viewsets.ModelViewSet):
+    """A ModelViewSet whose writes go through services, with brief mode and bulk writes.
+
+    A JSON list posted (created), put/patched (updated, each item carries its ``id``) or sent
+    with DELETE (``[{"id": 1}, …]``) to the list URL is handled all-or-nothing in one
+    transaction; an error names the item's index and field.
+    """
+
+    create_service = None
+    update_service = None
+    delete_service = None
+    bulk_create_service = None
+    brief_queryset = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._actor_token = bind_actor(request.user)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        token = getattr(self, "_actor_token", None)
+        if token is not None:
+            unbind_actor(token)
+            self._actor_token = None
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    @property
+    def brief(self) -> bool:
+        return self.request.query_params.get("brief", "").lower() in ("1", "true", "yes")
+
+    def get_queryset(self):
+        if self.brief and self.brief_queryset is not None and self.action == "list":
+            return self.brief_queryset.all()
+        return super().get_queryset()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "brief": self.brief}
+
+    # -- services -------------------------------------------------------------------------
+    def _model(self):
+        return self.get_queryset().model
+
+    def _create(self, data: dict[str, Any]):
+        if self.create_service is not None:
+            return type(self).create_service(**data)
+        return generic.model_create(self._model(), **data)
+
+    def _update(self, instance, data: dict[str, Any]):
+        if self.update_service is not None:
+            return type(self).update_service(instance=instance, **data)
+        return generic.model_update(instance=instance, **data)
+
+    def _delete(self, instance) -> None:
+        if self.delete_service is not None:
+            type(self).delete_service(instance=instance)
+        else:
+            generic.model_delete(instance=instance)
+
+    def _bulk_create(self, items: list[dict[str, Any]]):
+        if self.bulk_create_service is not None:
+            return type(self).bulk_create_service(items=items)
+        return generic.model_bulk_create(self._model(), items=items)
+
+    def perform_create(self, serializer):
+        serializer.instance = self._create(dict(serializer.validated_data))
+
+    def perform_update(self, serializer):
+        serializer.instance = self._update(serializer.instance, dict(serializer.validated_data))
+
+    def perform_destroy(self, instance):
+        self._delete(instance)
+
+    # -- bulk -----------------------------------------------------------------------------
+    @staticmethod
+    def _items_error(errors: list[dict] | dict) -> ApplicationError:
+        pairs = errors.items() if isinstance(errors, dict) else enumerate(errors)
+        return ApplicationError(
+            "Validation error", extra={"items": {str(i): e for i, e in pairs if e}}
+        )
+
+    def create(self, request, *args, **kwargs):
+        if not isinstance(request.data, list):
+            return super().create(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data, many=True)
+        if not serializer.is_valid():
+            raise self._items_error(serializer.errors)
+        with transaction.atomic():
+            created = self._bulk_create([dict(item) for item in serializer.validated_data])
+        data = self.get_serializer(created, many=True).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def _bulk_instances(self, items: Any) -> dict[int, Any]:
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise ApplicationError(
+                "Validation error",
+                extra={"fields": {"non_field_errors": ["expected a list of objects"]}},
+            )
+        ids = [NestedPrimaryKeyRelatedField.pk_of(item.get("id")) for item in items]
+        missing = {str(i): {"id": ["required"]} for i, pk in enumerate(ids) if pk is None}
+        if missing:
+            raise ApplicationError("Validation error", extra={"items": missing})
+        found = self.filter_queryset(self.get_queryset()).in_bulk(ids)
+        unknown = {
+            str(i): {"id": [f"no object with id {pk}"]}
+            for i, pk in enumerate(ids)
+            if pk not in found
+        }
+        if unknown:
+            raise ApplicationError("Validation error", extra={"items": unknown})
+        return found
+
+    def bulk_update(self, request, *args, partial: bool = False, **kwargs):
+        items = request.data
+        instances = self._bulk_instances(items)
+        serializers_, errors = [], []
+        for item in items:
+            instance = instances[NestedPrimaryKeyRelatedField.pk_of(item["id"])]
+            serializer = self.get_serializer(instance, data=item, partial=partial)
+            errors.append({} if serializer.is_valid() else serializer.errors)
+            serializers_.append(serializer)
+        if any(errors):
+            raise self._items_error(errors)
+        with transaction.atomic():
+            updated = [self._update(s.instance, dict(s.validated_data)) for s in serializers_]
+        return Response(self.get_serializer(updated, many=True).data)
+
+    def bulk_partial_update(self, request, *args, **kwargs):
+        return self.bulk_update(request, *args, partial=True, **kwargs)
+
+    def bulk_destroy(self, request, *args, **kwargs):
+        instances = self._bulk_instances(request.data)
+        with transaction.atomic():
+            for instance in instances.values():
+                self._delete(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BulkRouter(routers.DefaultRouter):
+    """A router whose list route also takes PUT/PATCH/DELETE (bulk), and whose route names
+    are ``<app_label>-<model_name>-list/-detail`` so brief objects can link to them."""
+
+    include_root_view = False
+    routes = list(routers.DefaultRouter.routes)
+    routes[0] = routers.Route(
+        url=r"^{prefix}{trailing_slash}$",
+        mapping={
+            "get": "list",
+            "post": "create",
+            "put": "bulk_update",
+            "patch": "bulk_partial_update",
+            "delete": "bulk_destroy",
+        },
+        name="{basename}-list",
+        detail=False,
+        initkwargs={"suffix": "List"},
+    )
+
+    def get_default_basename(self, viewset):
+        model = viewset.queryset.model
+        return f"{model._meta.app_label}-{model._meta.model_name}"
+
+
+class ObjectChangeSerializer(serializers.ModelSerializer):
+    changed_object_type = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ObjectChange
+        fields = (
+            "id",
+            "time",
+            "user",
+            "user_name",
+            "request_id",
+            "action",
+            "changed_object_type",
+            "changed_object_id",
+            "object_repr",
+            "prechange_data",
+            "postchange_data",
+        )
+
+    def get_changed_object_type(self, obj) -> str:
+        return f"{obj.changed_object_type.app_label}.{obj.changed_object_type.model}"
+
+
+class ObjectChangeFilterSet(SearchFilterSet):
+    changed_object_type = django_filters.CharFilter(method="filter_type")
+    time_after = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="gte")
+    time_before = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="lte")
+
+    class Meta:
+        model = ObjectChange
+        fields = ("action", "user_name", "request_id", "changed_object_id")
+        search_fields = ("object_repr", "user_name", "request_id")
+
+    def filter_type(self, queryset, name, value):
+        app_label, _, model = value.partition(".")
+        return queryset.filter(
+            changed_object_type__app_label=app_label, changed_object_type__model=model
+        )
+
+
+class ObjectChangeViewSet(viewsets.ReadOnlyModelViewSet):
+    """The change log, newest first: ``/api/core/object-changes/``."""
+
+    queryset = ObjectChange.objects.select_related("changed_object_type")
+    serializer_class = ObjectChangeSerializer
+    filterset_class = ObjectChangeFilterSet
+
+
+router = BulkRouter()
+router.register("core/object-changes", ObjectChangeViewSet, basename="core-objectchange")
+urlpatterns = router.urls

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from turnup.core.context import bind_request_id, unbind_request_id
+from turnup.core.context import bind_actor, bind_request_id, unbind_actor, unbind_request_id
 from turnup.core.metrics import REQUEST_LATENCY
 
 
@@ -44,3 +44,21 @@ class MetricsMiddleware:
             time.perf_counter() - started
         )
         return response
+
+
+class ActorMiddleware:
+    """Bind the logged-in user (session auth) as the actor for services and the change log.
+
+    API requests with token auth are bound again by the API base view, after DRF
+    authenticates them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = bind_actor(request.user)
+        try:
+            return self.get_response(request)
+        finally:
+            unbind_actor(token)
