@@ -25,9 +25,15 @@ $(DATA)/secret-key:
 	@$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 	@chmod 600 $@
 
+$(DATA)/secrets-key:
+	@mkdir -p $(DATA)
+	@$(PY) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())' > $@
+	@chmod 600 $@
+
 # The embedded default: SQLite, the SQLite broker, the lab. Ctrl-C stops everything.
-run: install $(DATA)/secret-key
+run: install $(DATA)/secret-key $(DATA)/secrets-key
 	export SECRET_KEY="$${SECRET_KEY:-$$(cat $(DATA)/secret-key)}" && \
+	export TURNUP_SECRETS_KEY="$${TURNUP_SECRETS_KEY:-$$(cat $(DATA)/secrets-key)}" && \
 	$(PY) -m turnup.cli migrate --no-input && \
 	$(PY) -m turnup.cli ensure_admin && \
 	exec $(PY) -m turnup.cli run
@@ -49,6 +55,7 @@ test: lint
 	@mkdir -p $(DATA)
 	$(PY) tests/probe_services.py > $(DATA)/test-env.sh
 	source $(DATA)/test-env.sh && SECRET_KEY=test-only-not-secret TURNUP_DATA_DIR=$(DATA)/test \
+	  TURNUP_SECRETS_KEY=test-only-not-secret \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

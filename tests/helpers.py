@@ -18,6 +18,7 @@ def turnup_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         DATABASE_URL="",
         REDIS_URL="",
         SECRET_KEY="test-only-not-secret",
+        TURNUP_SECRETS_KEY="test-only-not-secret",
         PYTHONPATH=str(ROOT),
     )
     env.update(overrides)

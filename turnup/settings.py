@@ -1,5 +1,6 @@
 """Django settings for turnup. Every value comes from the environment (see core/env.py)."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -21,6 +22,13 @@ if not SECRET_KEY:
         raise SettingError("SECRET_KEY", "must be set when DEBUG is off")
     SECRET_KEY = "insecure-debug-only-key"
 ALLOWED_HOSTS = ENV["ALLOWED_HOSTS"]
+# Keys of the credentials encrypted at rest (turnup/dcim/secrets.py). Without one, only a
+# debug or test process may run, on a key derived from SECRET_KEY.
+SECRETS_KEYS = ENV["TURNUP_SECRETS_KEY"]
+if not SECRETS_KEYS:
+    if not (DEBUG or os.environ.get("PYTEST_VERSION")):
+        raise SettingError("TURNUP_SECRETS_KEY", "must be set when DEBUG is off")
+    SECRETS_KEYS = [f"derived-from-secret-key:{SECRET_KEY}"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -193,6 +193,15 @@ SETTINGS: tuple[Setting, ...] = (
         parse_bool,
     ),
     Setting(
+        "TURNUP_SECRETS_KEY",
+        "",
+        "Key that encrypts the turn-up credentials at rest (Fernet key, or any long random "
+        "text; comma-separated list to rotate: the first encrypts, all decrypt). Required "
+        "unless DEBUG is on; `make run` generates one in `var/secrets-key`.",
+        parse_list,
+        secret=True,
+    ),
+    Setting(
         "TURNUP_WORKER_CONCURRENCY",
         "16",
         "Worker threads of the embedded worker (turn-up work waits on console lines).",
