@@ -1,0 +1,281 @@
+"""The contract between a simulated router and the rest of the lab.
+
+A lab process runs everything on one asyncio loop (one thread). Three things meet a router:
+
+* the **serial line** (``turnup.lab.line``): it carries the user's keystrokes to the router's
+  UART at the line's baud rate, keeps them in the router's input buffer while the router is
+  busy, drops what overflows ``input_buffer_bytes`` (the overrun model), and hands the buffered
+  bytes to :meth:`SimRouter.feed` whenever the router is idle. The router answers through the
+  :class:`Console` it was attached to; the line paces that output at the baud rate too.
+* the **management plane** (``turnup.lab.mgmt``): once the router's *committed* configuration
+  gives it an address, a user and SSH (see :meth:`SimRouter.management`), the lab listens on
+  that address and opens CLI sessions (:meth:`SimRouter.open_cli`) — or, for Junos, NETCONF
+  sessions (:meth:`SimRouter.open_netconf`) — on the same configuration state.
+* the **lab control API**: faults (:class:`Faults`) are plain mutable flags read by the line
+  and the router each time they matter.
+
+Time: routers never sleep. They return busy durations from ``feed`` and schedule timers with
+:class:`Clock`; both are *router seconds*, which the Clock (and the line, for busy time)
+multiply by ``time_scale`` — so a test can run a ``commit confirmed 1`` rollback or a 2 s
+commit in a few milliseconds with ``time_scale=0.001`` without the router knowing.
+
+This module imports nothing from Django (the simulators must run without it).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+# Default size of a router's console input buffer (bytes the UART/tty holds while the CPU
+# is busy). A writer that keeps at most this many bytes sent-but-not-echoed never overruns.
+DEFAULT_INPUT_BUFFER_BYTES = 512
+
+
+class Clock:
+    """Loop time and timers, scaled.
+
+    ``time_scale`` multiplies every router duration: 1.0 is real time, 0.01 runs router delays
+    (boot, commit, write memory, commit-confirmed timers) 100 times faster. Line pacing (baud)
+    is *not* scaled — the line rate is what the lab is about.
+    """
+
+    def __init__(self, *, time_scale: float = 1.0, loop: asyncio.AbstractEventLoop | None = None):
+        self.time_scale = time_scale
+        self._loop = loop
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    def now(self) -> float:
+        """Loop time in real seconds (monotonic)."""
+        return self.loop.time()
+
+    def scaled(self, router_seconds: float) -> float:
+        """Real seconds that ``router_seconds`` of router time take."""
+        return max(0.0, router_seconds) * self.time_scale
+
+    def call_later(self, router_seconds: float, callback: Callable[..., Any], *args: Any):
+        """Run ``callback(*args)`` after ``router_seconds`` (scaled); returns a cancellable
+        handle (``handle.cancel()``)."""
+        return self.loop.call_later(self.scaled(router_seconds), callback, *args)
+
+
+class Console(Protocol):
+    """Where a router (or one of its sessions) writes its output.
+
+    For the console session this is the serial line (output paced at baud, discarded while no
+    client is connected); for a management session it is the SSH channel.
+    """
+
+    def write(self, data: bytes) -> None:
+        """Queue output toward the user. Never blocks."""
+
+    def hangup(self) -> None:
+        """End the user's connection (the router closed the session: ``exit`` on a vty,
+        ``close-session`` on NETCONF, a reload for management sessions)."""
+
+
+class Session(Protocol):
+    """One interactive session on a router: the console, a vty over SSH, a NETCONF session."""
+
+    def feed(self, data: bytes) -> tuple[int, float]:
+        """Process a prefix of ``data`` (bytes the user typed that reached the router).
+
+        Returns ``(consumed, busy)``: how many bytes of ``data`` the router took (0 <
+        consumed <= len(data), unless ``data`` is empty), and for how many router seconds its
+        CPU is now busy before it reads the next byte (e.g. executing the command whose
+        RETURN was the last consumed byte). The caller keeps ``data[consumed:]`` buffered and
+        calls ``feed`` again once ``busy`` has elapsed. Echo is the router's job: it writes
+        echoed characters to its Console while consuming them.
+        """
+
+    def close(self) -> None:
+        """The user went away (SSH channel closed). Drop per-session state."""
+
+
+@dataclass
+class Faults:
+    """Faults injected on a line or a router. Mutable: the control API flips them live.
+
+    Line-level (read by the line / console server):
+      ``drop_after_bytes``: hang up the client after that many bytes crossed the line (in
+        either direction) in the current session; ``busy``: the line always answers
+        "port in use" (a stuck session); ``wrong_password``: the console server rejects the
+        configured password (as if it had been changed).
+    Router-level (read by the router):
+      ``silent``: the router reads nothing and says nothing (hung / wrong baud);
+      ``slow_factor``: multiply every processing cost (a slow or loaded CPU);
+      ``reboot_after_save``: the router reloads right after ``write memory`` / ``commit``.
+    """
+
+    drop_after_bytes: int | None = None
+    busy: bool = False
+    wrong_password: bool = False
+    silent: bool = False
+    slow_factor: float = 1.0
+    reboot_after_save: bool = False
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "drop_after_bytes",
+        "busy",
+        "wrong_password",
+        "silent",
+        "slow_factor",
+        "reboot_after_save",
+    )
+
+    def update(self, values: dict[str, Any]) -> None:
+        for key, value in values.items():
+            if key not in self.FIELDS:
+                raise ValueError(f"unknown fault {key!r} (known: {', '.join(self.FIELDS)})")
+            setattr(self, key, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+
+@dataclass
+class RouterSpec:
+    """What the lab file (or a site's design) says about one router."""
+
+    name: str
+    platform: str  # "cisco_iosxe" | "juniper_junos"
+    model: str = ""  # e.g. "C8300-1N1S-6T", "mx204"; empty: the platform's default
+    serial: str = ""
+    interfaces: list[str] = field(default_factory=list)  # empty: the model's default set
+    # Non-factory start: configuration text the router boots with (IOS: startup-config;
+    # Junos: committed config in curly or set form). None = factory-fresh.
+    startup_config: str | None = None
+    input_buffer_bytes: int = DEFAULT_INPUT_BUFFER_BYTES
+    # Platform-specific behaviour switches, e.g. for IOS-XE: initial_dialog (bool),
+    # autoinstall_prompt (bool), enable_secret_prompt (bool), pnp_messages (bool).
+    options: dict[str, Any] = field(default_factory=dict)
+    faults: Faults = field(default_factory=Faults)
+
+
+@dataclass(frozen=True)
+class ManagementUser:
+    name: str
+    privilege: int = 1  # IOS privilege (15 lands in "#"); Junos: 15 for super-user class
+
+
+@dataclass(frozen=True)
+class Management:
+    """What a router's committed configuration enables on the management network."""
+
+    address: str  # the design address, e.g. "10.0.0.5" (no prefix length)
+    vrf: str | None = None  # IOS VRF ("Mgmt-intf"), Junos routing-instance; None = global
+    users: tuple[ManagementUser, ...] = ()
+    ssh: bool = False
+    netconf: bool = False  # Junos "system services netconf ssh"
+
+
+class SimRouter(abc.ABC):
+    """A simulated router. Subclasses: ``iosxe.IosXeRouter``, ``junos.JunosRouter``.
+
+    Life cycle: the lab builds it from a :class:`RouterSpec`, calls :meth:`attach` with the
+    line's Console, then :meth:`power_on` (boot output, prompts). From then on the line calls
+    :meth:`feed`. Whenever the committed configuration changes in a way that may change
+    :meth:`management` (commit, write memory, rollback, reload), the router calls
+    :meth:`notify_management_change` so the lab can open or close its management listener.
+    """
+
+    platform: ClassVar[str] = ""
+
+    def __init__(self, spec: RouterSpec, clock: Clock):
+        self.spec = spec
+        self.name = spec.name
+        self.clock = clock
+        self.faults = spec.faults
+        self.input_buffer_bytes = spec.input_buffer_bytes
+        self.console: Console | None = None
+        # Set by the lab: called with the router after a change that may affect management().
+        self.on_management_change: Callable[[SimRouter], None] | None = None
+
+    # -- the console -----------------------------------------------------------------------
+    def attach(self, console: Console) -> None:
+        self.console = console
+
+    def detach(self) -> None:
+        self.console = None
+
+    def write(self, data: bytes | str) -> None:
+        """Write to the console (no-op while detached or silent)."""
+        if self.console is None or self.faults.silent:
+            return
+        self.console.write(data.encode() if isinstance(data, str) else data)
+
+    @abc.abstractmethod
+    def power_on(self) -> None:
+        """Boot: print the boot output and land in the factory (or configured) first prompt."""
+
+    @abc.abstractmethod
+    def feed(self, data: bytes) -> tuple[int, float]:
+        """The console session's input; same contract as :meth:`Session.feed`."""
+
+    @abc.abstractmethod
+    def state(self) -> str:
+        """One word for ``turnup lab status``: booting, dialog, login, exec, config, …"""
+
+    # -- the management plane ----------------------------------------------------------------
+    @abc.abstractmethod
+    def management(self) -> Management | None:
+        """From the committed config: None unless an address and SSH are configured."""
+
+    @abc.abstractmethod
+    def check_login(self, username: str, password: str) -> bool:
+        """True if the committed config has this user with this password/secret."""
+
+    @abc.abstractmethod
+    def open_cli(self, console: Console, username: str) -> Session:
+        """A CLI session for an authenticated management user (SSH shell)."""
+
+    def open_netconf(self, console: Console, username: str) -> Session:
+        """A NETCONF-over-SSH session (the ``netconf`` subsystem). Junos only."""
+        raise NotImplementedError(f"{self.platform} has no NETCONF")
+
+    def notify_management_change(self) -> None:
+        if self.on_management_change is not None:
+            self.on_management_change(self)
+
+    def cost(self, router_seconds: float) -> float:
+        """A processing cost adjusted by the ``slow_factor`` fault (still router seconds)."""
+        return router_seconds * self.faults.slow_factor
+
+
+# platform name -> module that defines the SimRouter subclass (imported on first use, so a
+# lab with only Cisco routers never imports the Junos model and vice versa).
+PLATFORM_MODULES = {
+    "cisco_iosxe": "turnup.lab.iosxe",
+    "juniper_junos": "turnup.lab.junos",
+}
+_CLASSES: dict[str, type[SimRouter]] = {}
+
+
+def register(cls: type[SimRouter]) -> type[SimRouter]:
+    """Class decorator: make ``cls`` the model for ``cls.platform``."""
+    _CLASSES[cls.platform] = cls
+    return cls
+
+
+def router_class(platform: str) -> type[SimRouter]:
+    if platform not in _CLASSES:
+        module = PLATFORM_MODULES.get(platform)
+        if module is None:
+            raise ValueError(
+                f"unknown platform {platform!r} (known: {', '.join(PLATFORM_MODULES)})"
+            )
+        importlib.import_module(module)
+    return _CLASSES[platform]
+
+
+def build_router(spec: RouterSpec, clock: Clock) -> SimRouter:
+    return router_class(spec.platform)(spec, clock)
