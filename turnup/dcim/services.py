@@ -1,0 +1,569 @@
+"""Writes of dcim: every rule that needs other rows (rack space, component instantiation,
+cable ends, site status transitions) is checked here, under a lock, in one transaction,
+and every write leaves change log rows (one insert per batch).
+
+Foreign keys are passed as model instances (what the API serializers hand over).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from turnup.core.changelog import changelog_record, changelog_snapshot
+from turnup.core.errors import ApplicationError, ConflictError
+from turnup.core.services import (
+    bulk_insert,
+    bulk_validate,
+    model_delete,
+)
+from turnup.dcim import choices, constants
+from turnup.dcim.models import (
+    Cable,
+    ConsolePort,
+    ConsolePortTemplate,
+    ConsoleServerPort,
+    ConsoleServerPortTemplate,
+    CredentialProfile,
+    Device,
+    Interface,
+    InterfaceTemplate,
+    Rack,
+    Site,
+)
+
+Port = Interface | ConsolePort | ConsoleServerPort
+
+# -- site status --------------------------------------------------------------------------
+
+# A guard looks at a site about to move to ``to_status`` and returns the reasons to refuse
+# (an empty list lets it pass). Apps that know more about a site (checks: preflight errors)
+# register theirs in their AppConfig.ready(), so dcim imports none of them.
+SiteTransitionGuard = Callable[..., list[str]]
+_site_transition_guards: list[SiteTransitionGuard] = []
+
+
+def site_transition_guard_register(guard: SiteTransitionGuard) -> SiteTransitionGuard:
+    """Register ``guard(*, site, to_status) -> list[str]``; usable as a decorator."""
+    if guard not in _site_transition_guards:
+        _site_transition_guards.append(guard)
+    return guard
+
+
+def site_transition_guard_unregister(guard: SiteTransitionGuard) -> None:
+    if guard in _site_transition_guards:
+        _site_transition_guards.remove(guard)
+
+
+def _check_site_transition(site: Site, from_status: str, to_status: str) -> None:
+    allowed = choices.SITE_TRANSITIONS.get(from_status, ())
+    if to_status not in allowed:
+        raise ApplicationError(
+            f"Site {site} cannot go from {from_status} to {to_status}; "
+            f"allowed: {', '.join(allowed) or 'none'}",
+            extra={"fields": {"status": [f"allowed from {from_status}: {', '.join(allowed)}"]}},
+        )
+    problems = [
+        problem
+        for guard in list(_site_transition_guards)
+        for problem in guard(site=site, to_status=to_status)
+    ]
+    if problems:
+        raise ConflictError(
+            f"Site {site} cannot go to {to_status}: {problems[0]}",
+            extra={"problems": problems},
+        )
+
+
+@transaction.atomic
+def site_transition(*, site: Site, to_status: str) -> Site:
+    """Move ``site`` to ``to_status`` if the transition is allowed and no guard refuses."""
+    if to_status not in choices.SiteStatus.values:
+        raise ApplicationError(
+            f"Unknown site status {to_status!r}",
+            extra={"fields": {"status": [f"one of {', '.join(choices.SiteStatus.values)}"]}},
+        )
+    locked = Site.objects.select_for_update().get(pk=site.pk)
+    before = changelog_snapshot([locked])
+    _check_site_transition(locked, locked.status, to_status)
+    locked.status = to_status
+    locked.save(update_fields=["status", "updated"])
+    changelog_record(action="update", instances=[locked], before=before)
+    site.status, site.updated = locked.status, locked.updated
+    return locked
+
+
+@transaction.atomic
+def site_create(**fields: Any) -> Site:
+    site = Site(**fields)
+    site.full_clean()
+    site.save()
+    changelog_record(action="create", instances=[site])
+    return site
+
+
+@transaction.atomic
+def site_update(*, instance: Site, **fields: Any) -> Site:
+    """Update a site; a status change follows the same rules as ``site_transition``."""
+    locked = Site.objects.select_for_update().get(pk=instance.pk)
+    before = changelog_snapshot([locked])
+    to_status = fields.get("status", locked.status)
+    if to_status != locked.status:
+        _check_site_transition(locked, locked.status, to_status)
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    changelog_record(action="update", instances=[instance], before=before)
+    return instance
+
+
+# -- racks --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rack_update(*, instance: Rack, **fields: Any) -> Rack:
+    """Update a rack; it may not move to another site or shrink below a mounted device."""
+    locked = Rack.objects.select_for_update().get(pk=instance.pk)
+    before = changelog_snapshot([locked])
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    mounted = list(
+        Device.objects.filter(rack=instance, position__isnull=False).select_related("device_type")
+    )
+    errors = {}
+    if instance.site_id != locked.site_id and Device.objects.filter(rack=instance).exists():
+        errors["site"] = "A rack with devices cannot move to another site."
+    too_high = [d.name for d in mounted if max(d.rack_units(), default=0) > instance.u_height]
+    if too_high:
+        errors["u_height"] = f"Devices above U{instance.u_height}: {', '.join(too_high)}"
+    if errors:
+        raise ValidationError(errors)
+    instance.save()
+    changelog_record(action="update", instances=[instance], before=before)
+    return instance
+
+
+def _occupancy_errors(devices: Sequence[Device]) -> dict[int, str]:
+    """Check the rack space of ``devices`` (in order) against the rest of their racks and
+    each other; the racks are locked. Returns the index → reason of every device that does
+    not fit. One query for the racks, one for the devices in them."""
+    rack_ids = {d.rack_id for d in devices if d.rack_id is not None and d.position is not None}
+    if not rack_ids:
+        return {}
+    list(Rack.objects.select_for_update().filter(pk__in=rack_ids).order_by("pk"))
+    own = {d.pk for d in devices if d.pk is not None}
+    taken: dict[tuple[int, str, int], str] = {}
+
+    def faces(device: Device) -> tuple[str, ...]:
+        if device.device_type.is_full_depth:
+            return (choices.RackFace.FRONT, choices.RackFace.REAR)
+        return (device.face,)
+
+    existing = (
+        Device.objects.filter(rack_id__in=rack_ids, position__isnull=False)
+        .exclude(pk__in=own)
+        .select_related("device_type")
+    )
+    for device in existing:
+        for face in faces(device):
+            for unit in device.rack_units():
+                taken[(device.rack_id, face, unit)] = device.name
+    errors: dict[int, str] = {}
+    for index, device in enumerate(devices):
+        if device.rack_id is None or device.position is None:
+            continue
+        clash = {
+            taken[(device.rack_id, face, unit)]
+            for face in faces(device)
+            for unit in device.rack_units()
+            if (device.rack_id, face, unit) in taken
+        }
+        if clash:
+            units = sorted(device.rack_units())
+            errors[index] = (
+                f"U{units[0]}-U{units[-1]} of rack {device.rack} is taken by "
+                f"{', '.join(sorted(clash))}"
+            )
+            continue
+        for face in faces(device):
+            for unit in device.rack_units():
+                taken[(device.rack_id, face, unit)] = device.name
+    return errors
+
+
+# -- devices ------------------------------------------------------------------------------
+
+
+def _instantiate_components(devices: Sequence[Device]) -> list[models.Model]:
+    """Create every device's ports from its type's templates: three queries for the
+    templates and three inserts, whatever the number of devices."""
+    type_ids = {device.device_type_id for device in devices}
+    templates: dict[type, dict[int, list]] = {}
+    for template_model in (InterfaceTemplate, ConsolePortTemplate, ConsoleServerPortTemplate):
+        grouped: dict[int, list] = defaultdict(list)
+        for template in template_model.objects.filter(device_type_id__in=type_ids):
+            grouped[template.device_type_id].append(template)
+        templates[template_model] = grouped
+    interfaces = [
+        Interface(
+            device=device,
+            name=t.name,
+            label=t.label,
+            description=t.description,
+            type=t.type,
+            mgmt_only=t.mgmt_only,
+        )
+        for device in devices
+        for t in templates[InterfaceTemplate][device.device_type_id]
+    ]
+    console_ports = [
+        ConsolePort(
+            device=device, name=t.name, label=t.label, description=t.description, type=t.type
+        )
+        for device in devices
+        for t in templates[ConsolePortTemplate][device.device_type_id]
+    ]
+    server_ports = [
+        ConsoleServerPort(
+            device=device,
+            name=t.name,
+            label=t.label,
+            description=t.description,
+            type=t.type,
+            line=t.line,
+            tcp_port=constants.REVERSE_TELNET_BASE_PORT + t.line,
+        )
+        for device in devices
+        for t in templates[ConsoleServerPortTemplate][device.device_type_id]
+    ]
+    created: list[models.Model] = []
+    for model, rows in (
+        (Interface, interfaces),
+        (ConsolePort, console_ports),
+        (ConsoleServerPort, server_ports),
+    ):
+        if rows:
+            created += model.objects.bulk_create(rows)
+    return created
+
+
+def _raise_items(errors: dict[int, Any]) -> None:
+    if errors:
+        raise ApplicationError(
+            "Validation error", extra={"items": {str(i): e for i, e in sorted(errors.items())}}
+        )
+
+
+@transaction.atomic
+def device_create(**fields: Any) -> Device:
+    """Create a device and, in the same transaction, its ports from its type's templates."""
+    device = Device(**fields)
+    device.full_clean()
+    errors = _occupancy_errors([device])
+    if errors:
+        raise ValidationError({"position": errors[0]})
+    device.save()
+    components = _instantiate_components([device])
+    changelog_record(action="create", instances=[device, *components])
+    return device
+
+
+@transaction.atomic
+def device_bulk_create(*, items: list[dict[str, Any]]) -> list[Device]:
+    """Create many devices with their ports, all or nothing, in a bounded number of queries
+    (validation, rack space, one insert per table, one change log insert)."""
+    devices = [Device(**item) for item in items]
+    bulk_validate(devices)
+    _raise_items({i: {"position": [reason]} for i, reason in _occupancy_errors(devices).items()})
+    created = bulk_insert(Device, devices)
+    components = _instantiate_components(created)
+    changelog_record(action="create", instances=[*created, *components])
+    return created
+
+
+@transaction.atomic
+def device_update(*, instance: Device, **fields: Any) -> Device:
+    """Update a device; a move in its rack (or to another) is checked against the others.
+    Changing its type does not change its ports."""
+    before = changelog_snapshot([instance])
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    errors = _occupancy_errors([instance])
+    if errors:
+        raise ValidationError({"position": errors[0]})
+    instance.save()
+    changelog_record(action="update", instances=[instance], before=before)
+    return instance
+
+
+@transaction.atomic
+def device_delete(*, instance: Device) -> None:
+    """Delete a device, its ports and the cables on them (every one logged)."""
+    ports = [
+        *instance.interfaces.all(),
+        *instance.console_ports.all(),
+        *instance.console_server_ports.all(),
+    ]
+    cables = list(Cable.objects.filter(pk__in={p.cable_id for p in ports if p.cable_id}))
+    for cable in cables:
+        cable_delete(instance=cable)
+    changelog_record(action="delete", instances=ports)
+    model_delete(instance=instance)
+
+
+# -- ports --------------------------------------------------------------------------------
+
+
+def _port_bulk_create(model: type[models.Model], items: list[dict[str, Any]]) -> list:
+    instances = [model(**item) for item in items]
+    bulk_validate(instances)
+    created = bulk_insert(model, instances)
+    changelog_record(action="create", instances=created)
+    return created
+
+
+@transaction.atomic
+def interface_bulk_create(*, items: list[dict[str, Any]]) -> list[Interface]:
+    """Create many interfaces: one insert, one change log insert, all or nothing."""
+    return _port_bulk_create(Interface, items)
+
+
+@transaction.atomic
+def console_port_bulk_create(*, items: list[dict[str, Any]]) -> list[ConsolePort]:
+    return _port_bulk_create(ConsolePort, items)
+
+
+@transaction.atomic
+def console_server_port_bulk_create(*, items: list[dict[str, Any]]) -> list[ConsoleServerPort]:
+    return _port_bulk_create(ConsoleServerPort, items)
+
+
+@transaction.atomic
+def port_update(*, instance: Port, **fields: Any) -> Port:
+    """Update a port; its cable is changed only through the cable services."""
+    if "cable" in fields or "cable_end" in fields:
+        raise ApplicationError(
+            "Validation error",
+            extra={"fields": {"cable": ["create or delete the cable instead"]}},
+        )
+    if "device" in fields and fields["device"].pk != instance.device_id and instance.cable_id:
+        raise ValidationError({"device": "A cabled port cannot move to another device."})
+    before = changelog_snapshot([instance])
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    changelog_record(action="update", instances=[instance], before=before)
+    return instance
+
+
+@transaction.atomic
+def port_delete(*, instance: Port) -> None:
+    """Delete a port and the cable on it."""
+    cable_id = type(instance).objects.values_list("cable_id", flat=True).get(pk=instance.pk)
+    if cable_id:
+        cable_delete(instance=Cable.objects.get(pk=cable_id))
+        instance.cable_id, instance.cable_end = None, ""
+    model_delete(instance=instance)
+
+
+# -- cables -------------------------------------------------------------------------------
+
+CABLE_PAIRS = {
+    (Interface, Interface),
+    (ConsolePort, ConsoleServerPort),
+    (ConsoleServerPort, ConsolePort),
+}
+
+
+def _port_label(port: Port) -> str:
+    return f"{type(port).__name__} {port.device.name} {port.name}"
+
+
+def _cable_errors(a_end: Port, b_end: Port, batch_ends: set) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if (type(a_end), type(b_end)) not in CABLE_PAIRS:
+        errors["b_terminations"] = [
+            f"{type(a_end).__name__} cannot be cabled to {type(b_end).__name__} "
+            "(interface to interface, console port to console-server port)"
+        ]
+        return errors
+    if a_end.device_id == b_end.device_id:
+        errors["b_terminations"] = [f"both ends are on device {a_end.device.name}"]
+    for side, end in (("a_terminations", a_end), ("b_terminations", b_end)):
+        if end.cable_id is not None:
+            errors.setdefault(side, []).append(
+                f"{_port_label(end)} is already cabled (cable {end.cable_id})"
+            )
+        elif (type(end), end.pk) in batch_ends:
+            errors.setdefault(side, []).append(f"{_port_label(end)} is cabled twice in the batch")
+        if isinstance(end, Interface) and end.type in choices.VIRTUAL_INTERFACE_TYPES:
+            errors.setdefault(side, []).append(f"{_port_label(end)} is virtual")
+    return errors
+
+
+def _lock_ends(pairs: Iterable[tuple[Port, Port]]) -> dict[tuple[type, int], Port]:
+    """Re-read every end with a row lock (one query per port kind): the cable state checked
+    is the state committed."""
+    ids: dict[type, set[int]] = defaultdict(set)
+    for a_end, b_end in pairs:
+        ids[type(a_end)].add(a_end.pk)
+        ids[type(b_end)].add(b_end.pk)
+    locked = {}
+    for model, pks in ids.items():
+        for port in (
+            model.objects.select_for_update(of=("self",))
+            .select_related("device")
+            .filter(pk__in=pks)
+            .order_by("pk")
+        ):
+            locked[(model, port.pk)] = port
+    return locked
+
+
+@transaction.atomic
+def cable_bulk_create(*, items: list[dict[str, Any]]) -> list[Cable]:
+    """Create cables; each item has ``a_end`` and ``b_end`` (ports) and cable fields.
+
+    All or nothing; an error names the item and the end. An end can be cabled once, both ends
+    must be compatible kinds (interface↔interface, console port↔console-server port) and on
+    different devices.
+    """
+    pairs = [(item["a_end"], item["b_end"]) for item in items]
+    locked = _lock_ends(pairs)
+    errors: dict[int, Any] = {}
+    batch_ends: set[tuple[type, int]] = set()
+    resolved = []
+    for index, (a_end, b_end) in enumerate(pairs):
+        a_end = locked.get((type(a_end), a_end.pk), a_end)
+        b_end = locked.get((type(b_end), b_end.pk), b_end)
+        problems = _cable_errors(a_end, b_end, batch_ends)
+        if problems:
+            errors[index] = problems
+        batch_ends |= {(type(a_end), a_end.pk), (type(b_end), b_end.pk)}
+        resolved.append((a_end, b_end))
+    _raise_items(errors)
+    cables = [
+        Cable(**{k: v for k, v in item.items() if k not in ("a_end", "b_end")}) for item in items
+    ]
+    bulk_validate(cables)
+    cables = Cable.objects.bulk_create(cables)
+    before = changelog_snapshot([end for pair in resolved for end in pair])
+    by_model: dict[type, list[Port]] = defaultdict(list)
+    now = timezone.now()
+    for cable, (a_end, b_end) in zip(cables, resolved, strict=True):
+        for end, side in ((a_end, choices.CableEnd.A), (b_end, choices.CableEnd.B)):
+            end.cable, end.cable_end, end.updated = cable, side, now
+            by_model[type(end)].append(end)
+    for model, ends in by_model.items():
+        model.objects.bulk_update(ends, ["cable", "cable_end", "updated"])
+    for (a_given, b_given), (a_end, b_end) in zip(pairs, resolved, strict=True):
+        for given, end in ((a_given, a_end), (b_given, b_end)):
+            given.cable, given.cable_end = end.cable, end.cable_end
+    changelog_record(action="create", instances=cables)
+    ends = [end for pair in resolved for end in pair]
+    changelog_record(action="update", instances=ends, before=before)
+    return cables
+
+
+def cable_create(*, a_end: Port, b_end: Port, **fields: Any) -> Cable:
+    """Create one cable between ``a_end`` and ``b_end`` (see ``cable_bulk_create``)."""
+    try:
+        return cable_bulk_create(items=[{"a_end": a_end, "b_end": b_end, **fields}])[0]
+    except ApplicationError as error:
+        item = error.extra.get("items", {}).get("0")
+        if item is None:
+            raise
+        raise ApplicationError(
+            next(iter(next(iter(item.values())))), extra={"fields": item}
+        ) from None
+
+
+@transaction.atomic
+def cable_update(*, instance: Cable, **fields: Any) -> Cable:
+    """Update a cable's own fields (status, label, …); its ends do not change."""
+    if "a_end" in fields or "b_end" in fields:
+        raise ApplicationError(
+            "Validation error",
+            extra={"fields": {"a_terminations": ["delete the cable and create a new one"]}},
+        )
+    before = changelog_snapshot([instance])
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    changelog_record(action="update", instances=[instance], before=before)
+    return instance
+
+
+@transaction.atomic
+def cable_delete(*, instance: Cable) -> None:
+    """Delete a cable and free both of its ends."""
+    ends = [
+        *instance.interfaces.all(),
+        *instance.console_ports.all(),
+        *instance.console_server_ports.all(),
+    ]
+    before = changelog_snapshot(ends)
+    changelog_record(action="delete", instances=[instance])
+    for end in ends:
+        type(end).objects.filter(pk=end.pk).update(cable=None, cable_end="")
+        end.cable, end.cable_end = None, ""
+    instance.delete()
+    changelog_record(action="update", instances=ends, before=before)
+
+
+def cable_ends(cable: Cable) -> tuple[Port | None, Port | None]:
+    """The A and B end of a cable (using prefetched ports when there are)."""
+    a_end = b_end = None
+    for end in (
+        *cable.interfaces.all(),
+        *cable.console_ports.all(),
+        *cable.console_server_ports.all(),
+    ):
+        if end.cable_end == choices.CableEnd.A:
+            a_end = end
+        else:
+            b_end = end
+    return a_end, b_end
+
+
+# -- credentials --------------------------------------------------------------------------
+
+
+def _keep_unset_secrets(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value
+        for name, value in fields.items()
+        if not (name in CredentialProfile.SECRET_FIELDS and value is None)
+    }
+
+
+@transaction.atomic
+def credential_profile_create(**fields: Any) -> CredentialProfile:
+    """Create a credential profile; its secrets are stored encrypted."""
+    profile = CredentialProfile(**_keep_unset_secrets(fields))
+    profile.full_clean()
+    profile.save()
+    changelog_record(action="create", instances=[profile])
+    return profile
+
+
+@transaction.atomic
+def credential_profile_update(*, instance: CredentialProfile, **fields: Any) -> CredentialProfile:
+    """Update a profile; a secret passed as ``None`` keeps its value, ``""`` clears it."""
+    before = changelog_snapshot([instance])
+    for name, value in _keep_unset_secrets(fields).items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    changelog_record(action="update", instances=[instance], before=before)
+    return instance
