@@ -1,0 +1,199 @@
+"""The console writer against an in-memory line and router with an input-buffer overrun model
+(simulated time: these tests never sleep)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.provisioning.fakes import FakeRouter
+from turnup.provisioning.drivers.base import (
+    ConfigRejected,
+    EchoMismatch,
+    LineDropped,
+    NoAnswer,
+    scrub,
+)
+from turnup.provisioning.drivers.console import (
+    IOS_CONFIG,
+    IOS_CONFIG_BARE,
+    ConsoleWriter,
+    config_lines,
+)
+
+
+def bootstrap_text(interfaces: int = 8) -> str:
+    lines = ["hostname LON-01-core-1"]
+    for i in range(1, interfaces + 1):
+        lines += [
+            f"interface GigabitEthernet{i}",
+            f" description to LON-01-edge-{i} xe-0/0/{i}",
+            f" ip address 10.0.{i}.0 255.255.255.254",
+            " no shutdown",
+        ]
+    lines += ["username admin privilege 15 secret 9 $9$abcdef", "!", "end"]
+    return "\n".join(lines)
+
+
+def expected_state(text: str) -> list[tuple[str, str]]:
+    state = []
+    header = ""
+    for line in config_lines(text):
+        if line.parent is None:
+            header = line.text if line.is_parent else ""
+            state.append(("", line.text))
+        else:
+            state.append((header, line.text))
+    return sorted(state)
+
+
+def bare_router(**kwargs) -> FakeRouter:
+    router = FakeRouter(**kwargs)
+    router.prompt_config = False
+    router.outq.clear()
+    return router
+
+
+def push(router: FakeRouter, text: str, *, style=IOS_CONFIG_BARE, **kwargs):
+    writer = ConsoleWriter(router, baud=router.baud, clock=router.clock, style=style, **kwargs)
+    lines = config_lines(text)
+    return writer.push(lines)
+
+
+def test_config_lines_keep_the_hierarchy_and_drop_comments_and_end():
+    lines = config_lines("hostname R1\n!\ninterface Gi1\n description x\n no shutdown\nend\n")
+    assert [line.text for line in lines] == [
+        "hostname R1",
+        "interface Gi1",
+        "description x",
+        "no shutdown",
+    ]
+    assert [line.parent for line in lines] == [None, None, 3, 3]
+    assert [line.is_parent for line in lines] == [False, True, False, False]
+    assert lines[2].number == 4
+
+
+def test_pipelined_push_fills_the_line_without_overrunning_the_input_buffer():
+    router = bare_router(buffer=64)
+    report = push(router, bootstrap_text(), window=48)
+    assert router.dropped == 0
+    assert router.max_buffered <= 64
+    assert report.max_inflight <= 48
+    assert report.repairs == 0
+    assert sorted(router.applied) == expected_state(bootstrap_text())
+    # Simulated time: the bare echo (no prompts) lets the push run close to the line rate.
+    assert report.bytes_per_second >= 0.9 * 960
+
+
+def test_prompts_after_every_line_halve_the_rate_which_is_why_the_driver_turns_them_off():
+    router = FakeRouter(buffer=64)
+    report = push(router, bootstrap_text(), style=IOS_CONFIG, window=48)
+    assert router.dropped == 0
+    assert sorted(router.applied) == expected_state(bootstrap_text())
+    assert report.bytes_per_second < 0.6 * 960
+
+
+def test_blasting_without_a_window_overruns_the_buffer_and_the_writer_notices():
+    router = bare_router(buffer=16, line_delay=0.05)
+    with pytest.raises(EchoMismatch) as caught:
+        push(router, bootstrap_text(), window=100_000, max_repairs=0)
+    assert router.dropped > 0
+    assert caught.value.line is not None
+    assert "line" in caught.value.message
+
+
+def test_a_dropped_character_in_a_refused_line_is_repaired_by_sending_it_again():
+    text = bootstrap_text(2)
+    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    offset = sent.index("ip address 10.0.1.0") + 1  # the 'p': "i address" is refused
+    router = bare_router(drop={offset})
+    report = push(router, text, window=48)
+    assert report.repairs == 1
+    assert router.dropped == 1
+    assert sorted(router.applied) == expected_state(text)
+    # The router re-entered the interface before the line was sent again.
+    mangled = router.commands.index("i address 10.0.1.0 255.255.255.254")
+    assert router.commands[mangled + 1 :].count("interface GigabitEthernet1") == 1
+
+
+def test_a_mangled_line_the_router_accepted_is_undone_then_sent_again():
+    text = bootstrap_text(2)
+    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    offset = sent.index("LON-01-edge-1")  # "description to ON-01-edge-1 …" is still valid
+    router = bare_router(drop={offset})
+    report = push(router, text, window=48)
+    assert report.repairs == 1
+    assert "no description to ON-01-edge-1 xe-0/0/1" in router.commands
+    assert sorted(router.applied) == expected_state(text)
+
+
+def test_a_lost_return_that_runs_two_lines_together_is_repaired():
+    text = bootstrap_text(2)
+    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    offset = sent.index("\n", sent.index("description to LON-01-edge-2"))
+    router = bare_router(drop={offset})
+    report = push(router, text, window=48)
+    assert report.repairs == 1
+    assert sorted(router.applied) == expected_state(text)
+
+
+def test_a_mangled_mode_line_fails_naming_it_instead_of_guessing():
+    text = bootstrap_text(2)
+    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    offset = sent.index("interface GigabitEthernet2") + 2
+    router = bare_router(drop={offset})
+    with pytest.raises(EchoMismatch) as caught:
+        push(router, text, window=48)
+    assert caught.value.line == 6
+    assert "interface GigabitEthernet2" in caught.value.message
+
+
+def test_syslog_lines_between_and_inside_echoes_are_set_aside():
+    text = bootstrap_text(3)
+    for splice in (False, True):
+        router = bare_router(syslog_after={"no shutdown"}, splice=splice)
+        report = push(router, text, window=48)
+        assert report.repairs == 0
+        assert sorted(router.applied) == expected_state(text)
+        assert any("%LINK-3-UPDOWN" in line for line in report.unsolicited)
+
+
+def test_syslog_inside_an_echo_with_prompts_on():
+    text = bootstrap_text(3)
+    router = FakeRouter(syslog_after={"no shutdown"}, splice=True)
+    report = push(router, text, style=IOS_CONFIG, window=48)
+    assert report.repairs == 0
+    assert sorted(router.applied) == expected_state(text)
+    assert report.unsolicited
+
+
+def test_a_line_the_router_refuses_as_sent_fails_naming_the_line():
+    text = "hostname R1\nfrobnicate everything\nip route 0.0.0.0 0.0.0.0 192.0.2.1\n"
+    router = bare_router()
+    with pytest.raises(ConfigRejected) as caught:
+        push(router, text + "service prompt config\n", window=48)
+    assert caught.value.line == 2
+    assert "frobnicate" in caught.value.message
+
+
+def test_a_line_that_drops_mid_push_is_reported_with_the_line_and_bytes():
+    router = bare_router(close_after=200)
+    with pytest.raises(LineDropped) as caught:
+        push(router, bootstrap_text(), window=48)
+    assert "dropped after" in caught.value.message
+    assert caught.value.line is not None
+
+
+def test_a_router_that_stops_answering_is_reported():
+    router = bare_router(silent_after=120)
+    with pytest.raises(NoAnswer) as caught:
+        push(router, bootstrap_text(), window=48, idle_timeout=2.0)
+    assert caught.value.line is not None
+    assert "stopped answering" in caught.value.message
+
+
+def test_scrub_removes_secrets_and_secret_arguments():
+    text = "username admin privilege 15 secret 9 $9$abcdef\nenable secret hunter2\nok"
+    cleaned = scrub(text, ["hunter2"])
+    assert "hunter2" not in cleaned
+    assert "$9$abcdef" not in cleaned
+    assert cleaned.endswith("ok")

@@ -1,0 +1,207 @@
+"""What every router driver is: plain data in, plain results out, one ``typing.Protocol``.
+
+Drivers know nothing of Django, runs or steps. The task layer hands them a ``ConsoleTarget``
+(how to reach the router's serial console through its console server), a ``ManagementTarget``
+(its address after the bootstrap), ``Credentials`` and config text; they return ``PushResult``
+/ ``VerifyResult`` or raise a ``DriverError`` whose ``reason`` is a short, stable code the run
+records (``line_busy``, ``line_dropped``, ``no_answer``, ``auth_failed``, ``not_factory``,
+``config_rejected``, ``echo_mismatch``, ``commit_failed``, ``unreachable``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+BITS_PER_BYTE_8N1 = 10  # start bit + 8 data bits + stop bit
+
+
+def line_rate(baud: int) -> float:
+    """Bytes per second a serial line carries at ``baud`` with 8N1 framing."""
+    return baud / BITS_PER_BYTE_8N1
+
+
+@dataclass(frozen=True)
+class ConsoleTarget:
+    """One router's console line, as the design wires it: the console server's address, and
+    either reverse telnet to ``port`` or SSH to ``port`` with the line in ``username``."""
+
+    host: str
+    port: int
+    method: Literal["telnet", "ssh"] = "telnet"
+    username: str = ""  # SSH: the console server's user name carrying the line, e.g. "ops:7"
+    password: str = field(default="", repr=False)  # SSH: the console server's password
+    baud: int = 9600
+    line: int = 0
+    server: str = ""  # the console server's name (for messages and per-server limits)
+
+    @property
+    def key(self) -> str:
+        """A stable name for the line: one session on it at a time."""
+        return f"{self.server or self.host}:{self.line or self.port}"
+
+    @property
+    def bytes_per_second(self) -> float:
+        return line_rate(self.baud)
+
+
+@dataclass(frozen=True)
+class ManagementTarget:
+    """The router on the management network after the bootstrap."""
+
+    host: str
+    port: int = 22
+    netconf_port: int = 830
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Who the bootstrap creates and how the engine logs in afterwards. Secrets never repr."""
+
+    username: str
+    password: str = field(repr=False)
+    enable_secret: str = field(default="", repr=False)
+    root_password: str = field(default="", repr=False)
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.password, self.enable_secret, self.root_password) if s]
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What a push did: ``changed`` is False when the router already had the config."""
+
+    changed: bool
+    diff: str = ""
+    failed: bool = False
+    output: str = ""
+    bytes: int = 0
+    seconds: float = 0.0
+    repairs: int = 0
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What verification looked at and what it found."""
+
+    ok: bool
+    checks: dict = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ConsoleState:
+    """What a freshly woken console showed."""
+
+    factory: bool
+    prompt: str
+    hostname: str = ""
+    notes: tuple[str, ...] = ()
+
+
+class DriverError(Exception):
+    """A driver could not do what it was asked; ``reason`` is the recorded code."""
+
+    reason = "driver_error"
+    retryable = False
+
+    def __init__(self, message: str, *, line: int | None = None, output: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.output = output
+
+
+class LineBusy(DriverError):
+    reason = "line_busy"
+    retryable = True
+
+
+class LineDropped(DriverError):
+    reason = "line_dropped"
+    retryable = True
+
+
+class NoAnswer(DriverError):
+    reason = "no_answer"
+    retryable = True
+
+
+class AuthFailed(DriverError):
+    reason = "auth_failed"
+
+
+class NotFactory(DriverError):
+    reason = "not_factory"
+
+
+class ConfigRejected(DriverError):
+    reason = "config_rejected"
+
+
+class EchoMismatch(DriverError):
+    reason = "echo_mismatch"
+
+
+class CommitFailed(DriverError):
+    reason = "commit_failed"
+
+
+class Unreachable(DriverError):
+    reason = "unreachable"
+    retryable = True
+
+
+@runtime_checkable
+class RouterDriver(Protocol):
+    """One router, two ways in. Console methods work on a factory-fresh box through its console
+    server; management methods on the address and user the bootstrap created."""
+
+    platform: str
+
+    def console_open(self) -> ConsoleState:
+        """Connect to the line, wake the router and reach a known, privileged state."""
+        ...
+
+    def console_push(self, config: str) -> PushResult:
+        """Push (bootstrap) config lines over the console, paced and echo-verified."""
+        ...
+
+    def console_commit(self, *, confirm_minutes: int) -> str:
+        """Make the console push take effect with a safety net; returns what the router said."""
+        ...
+
+    def console_close(self) -> None: ...
+
+    def mgmt_open(self) -> None:
+        """Log in over the management network (proves the bootstrap works)."""
+        ...
+
+    def mgmt_running_config(self) -> str: ...
+
+    def mgmt_push(self, config: str) -> PushResult: ...
+
+    def mgmt_confirm(self) -> str:
+        """Make everything pushed so far permanent (Junos confirming commit, IOS save)."""
+        ...
+
+    def mgmt_verify(self, *, hostname: str, interfaces_up: list[str]) -> VerifyResult: ...
+
+    def mgmt_close(self) -> None: ...
+
+
+def scrub(text: str, secrets: list[str], *, limit: int = 4000) -> str:
+    """Remove every secret (and anything after ``secret``/``password`` keywords) from ``text``
+    and keep its last ``limit`` characters: what a Step may record."""
+    for secret in sorted(set(filter(None, secrets)), key=len, reverse=True):
+        text = text.replace(secret, "********")
+    text = _SECRET_WORDS.sub(lambda m: m.group(1) + " ********", text)
+    return text[-limit:]
+
+
+_SECRET_WORDS = re.compile(
+    r"\b(secret(?: \d)?|password(?: \d)?|encrypted-password|plain-text-password-value)"
+    r" (?!\*{8})\S+",
+    re.IGNORECASE,
+)
