@@ -162,8 +162,30 @@ class SNMPUserContext:
 
     name: str
     group: str
-    auth_key: str  # localized SHA-1 key, hex
-    priv_key: str  # localized AES-128 key, hex
+    auth_key: str  # localized key, hex (RFC 3414 password-to-key, then localization)
+    priv_key: str  # localized privacy key, hex, cut to the cipher's key size
+    auth_protocol: str = "sha"  # md5 | sha | sha-256
+    priv_protocol: str = "aes-128"  # aes-128 | aes-256 | des
+
+    @property
+    def ios_auth(self) -> str:
+        return {"md5": "md5", "sha": "sha", "sha-256": "sha-2 256"}[self.auth_protocol]
+
+    @property
+    def ios_priv(self) -> str:
+        return {"aes-128": "aes 128", "aes-256": "aes 256", "des": "des"}[self.priv_protocol]
+
+    @property
+    def junos_auth(self) -> str:
+        return {"md5": "authentication-md5", "sha": "authentication-sha"}.get(
+            self.auth_protocol, "authentication-sha256"
+        )
+
+    @property
+    def junos_priv(self) -> str:
+        return {"des": "privacy-des", "aes-256": "privacy-aes256"}.get(
+            self.priv_protocol, "privacy-aes128"
+        )
 
     @property
     def auth_key_colon(self) -> str:

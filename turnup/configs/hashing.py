@@ -155,7 +155,8 @@ _CACHE_MAX = 4096
 
 
 def cached_hash(kind: str, secret: str, salt: str = "") -> str | bytes:
-    """``kind`` is one of ``sha512``, ``cisco9``, ``cisco8``, ``snmp-ku``. The cache key is a
+    """``kind`` is one of ``sha512``, ``cisco9``, ``cisco8``, ``snmp-ku`` (SHA-1) or
+    ``snmp-ku-<hashlib name>``. The cache key is a
     digest, so clear-text secrets are not kept in memory by the cache."""
     fingerprint = hashlib.sha256(f"{kind}\0{salt}\0{secret}".encode()).hexdigest()
     key = (kind, fingerprint)
@@ -171,6 +172,8 @@ def cached_hash(kind: str, secret: str, salt: str = "") -> str | bytes:
         value = cisco_type8(secret, salt)
     elif kind == "snmp-ku":
         value = snmp_password_to_key(secret)
+    elif kind.startswith("snmp-ku-"):
+        value = snmp_password_to_key(secret, kind.removeprefix("snmp-ku-"))
     else:
         raise ValueError(f"unknown hash kind {kind!r}")
     with _CACHE_LOCK:

@@ -1,0 +1,200 @@
+"""Writes of configs: render a site (or one router), lint, and store the configs that
+changed as new versions in the default storage (local folder, or S3 when S3_ENDPOINT_URL is
+set).
+
+What other apps call:
+- ``site_render(*, site, store=True, progress=None) -> SiteRenderResult``
+- ``device_config_for_push(*, device, kind) -> PushableConfig`` — the turn-up engine's entry:
+  the linted, archived text of a router's bootstrap or full config (refuses a config with
+  lint errors), with the version id to record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+
+from turnup.configs.context import KINDS
+from turnup.configs.models import ConfigVersion
+from turnup.configs.selectors import (
+    RenderedConfig,
+    config_versions_latest,
+    render_and_lint,
+    site_render_context,
+    template_environment,
+)
+from turnup.core.context import current_actor
+from turnup.core.errors import ApplicationError
+from turnup.core.models import ObjectChange
+from turnup.dcim.models import Device, Site
+
+STORAGE_PREFIX = "configs"
+
+
+def config_storage_path(*, site_slug: str, hostname: str, kind: str, sha256: str) -> str:
+    """Content-addressed: the same text is stored once."""
+    return f"{STORAGE_PREFIX}/{site_slug}/{hostname}/{kind}/{sha256}.txt"
+
+
+def _store_text(path: str, text: str) -> None:
+    if default_storage.exists(path):
+        return
+    saved = default_storage.save(path, ContentFile(text.encode()))
+    if saved != path:  # a concurrent render stored the same content first
+        default_storage.delete(saved)
+
+
+def latest_design_change_id() -> int | None:
+    """The newest change-log entry: the design state a render sees (one query)."""
+    return ObjectChange.objects.aggregate(last=Max("id"))["last"]
+
+
+@transaction.atomic
+def config_versions_store(
+    *,
+    rendered: Iterable[RenderedConfig],
+    site_slug: str,
+    design_change_id: int | None = None,
+) -> list[tuple[ConfigVersion, bool]]:
+    """A version for each rendered config: the latest existing one when its text is the
+    same (``False``), else a new row and stored file (``True``). Two queries, plus one
+    storage write per changed config."""
+    rendered = list(rendered)
+    device_ids = sorted({r.device_id for r in rendered if r.device_id is not None})
+    latest = config_versions_latest(device_ids=device_ids)
+    actor = current_actor()
+    author = actor.username if actor else "system"
+    results: list[tuple[ConfigVersion, bool]] = []
+    new: list[ConfigVersion] = []
+    for item in rendered:
+        if item.device_id is None:
+            raise ApplicationError(f"{item.hostname}: only configs of stored devices are versioned")
+        sha = item.sha256
+        current = latest.get((item.device_id, item.kind))
+        if current is not None and current.sha256 == sha:
+            results.append((current, False))
+            continue
+        path = config_storage_path(
+            site_slug=site_slug, hostname=item.hostname, kind=item.kind, sha256=sha
+        )
+        _store_text(path, item.text)
+        version = ConfigVersion(
+            device_id=item.device_id,
+            hostname=item.hostname,
+            kind=item.kind,
+            sha256=sha,
+            size=item.size,
+            lines=item.lines,
+            author=author,
+            design_change_id=design_change_id,
+            template=item.template,
+            storage_path=path,
+            findings=[f.as_dict() for f in item.findings],
+        )
+        new.append(version)
+        results.append((version, True))
+    if new:
+        ConfigVersion.objects.bulk_create(new)
+    return results
+
+
+@dataclass
+class SiteRenderResult:
+    """What a site render produced: every config, the versions (new or unchanged), and the
+    devices that could not be rendered with the reason."""
+
+    site: Site
+    configs: list[RenderedConfig] = field(default_factory=list)
+    versions: list[tuple[ConfigVersion, bool]] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> int:
+        return sum(1 for _, created in self.versions if created)
+
+    @property
+    def lint_errors(self) -> int:
+        return sum(1 for c in self.configs for f in c.findings if f.severity == "error")
+
+
+def site_render(
+    *,
+    site: Site,
+    store: bool = True,
+    progress: Callable[[RenderedConfig], None] | None = None,
+    device_ids: list[int] | None = None,
+) -> SiteRenderResult:
+    """Render, lint and (``store``) version the bootstrap and full config of every router of
+    ``site``. The query count does not grow with the number of routers. A device whose
+    design is incomplete is reported in ``problems``; the others are rendered."""
+    site_context = site_render_context(site=site, device_ids=device_ids)
+    env = template_environment()
+    result = SiteRenderResult(site=site, problems=dict(site_context.problems))
+    for context in site_context.devices:
+        for kind in KINDS:
+            config = render_and_lint(context=context, kind=kind, env=env)
+            result.configs.append(config)
+            if progress is not None:
+                progress(config)
+    if store and result.configs:
+        result.versions = config_versions_store(
+            rendered=result.configs,
+            site_slug=site.slug,
+            design_change_id=latest_design_change_id(),
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class PushableConfig:
+    """A config the turn-up engine may push: linted clean and archived as ``version_id``."""
+
+    device_id: int
+    hostname: str
+    platform: str
+    kind: str
+    text: str
+    sha256: str
+    size: int
+    version_id: int
+
+
+def device_config_for_push(*, device: Device, kind: str) -> PushableConfig:
+    """Render ``kind`` (``bootstrap``/``full``) for ``device`` from the current design, lint
+    it, archive it (a new version only if the text changed), and return it. Raises
+    ApplicationError (with the findings) when lint finds an error: such a config is never
+    pushed."""
+    if kind not in KINDS:
+        raise ApplicationError(f"unknown config kind {kind!r}", extra={"kind": kind})
+    result = site_render(site=device.site, store=False, device_ids=[device.pk])
+    if device.name in result.problems:
+        raise ApplicationError(result.problems[device.name], extra={"device": device.name})
+    config = next((c for c in result.configs if c.kind == kind), None)
+    if config is None:
+        raise ApplicationError(
+            f"{device.name} has no rendered platform", extra={"device": device.name}
+        )
+    if not config.ok:
+        raise ApplicationError(
+            f"{device.name} {kind} config has lint errors",
+            extra={"findings": [f.as_dict() for f in config.findings]},
+        )
+    [(version, _)] = config_versions_store(
+        rendered=[config], site_slug=device.site.slug, design_change_id=latest_design_change_id()
+    )
+    return PushableConfig(
+        device_id=device.pk,
+        hostname=config.hostname,
+        platform=config.platform,
+        kind=kind,
+        text=config.text,
+        sha256=hashlib.sha256(config.text.encode()).hexdigest(),
+        size=config.size,
+        version_id=version.pk,
+    )
