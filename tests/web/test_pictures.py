@@ -129,3 +129,20 @@ def test_rack_elevation_places_units_bottom_up_and_shows_full_depth_on_both_face
     y_cs = float(cs.find(f"{SVG}rect").get("y"))
     assert y_core < y_cs  # U9 is drawn above U1
     assert "3 of 10U used" in root.get("aria-label")
+
+
+def test_side_by_side_diff_pairs_changes_and_folds_unchanged_runs():
+    from turnup.web.diff import diff_stats, side_by_side
+
+    old = "\n".join(f"line {i}" for i in range(1, 21))
+    new = old.replace("line 10", "line ten").replace("line 20", "line 20\nline 21")
+    rows = side_by_side(old, new, context=2)
+    kinds = [r.kind for r in rows]
+    assert kinds[0] == "skip" and "7 unchanged" in rows[0].left_text
+    changed = next(r for r in rows if r.kind == "replace")
+    assert (changed.left_no, changed.left_text, changed.right_text) == (10, "line 10", "line ten")
+    inserted = next(r for r in rows if r.kind == "insert")
+    assert inserted.left_no is None and inserted.right_text == "line 21"
+    assert diff_stats(rows) == {"added": 2, "removed": 1}
+    same = side_by_side("a\nb\nc", "a\nb\nc")
+    assert [r.kind for r in same] == ["skip"] and diff_stats(same) == {"added": 0, "removed": 0}

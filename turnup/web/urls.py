@@ -9,4 +9,37 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    path("sites/", views.site_list, name="site-list"),
+    path("sites/<slug:slug>/", views.site_detail, name="site-detail"),
+    path("sites/<slug:slug>/status/", views.site_status, name="site-status"),
+    path("sites/<slug:slug>/devices/", views.site_devices, name="site-devices"),
+    path("sites/<slug:slug>/devices/<int:pk>/", views.device_detail, name="device-detail"),
+    path("sites/<slug:slug>/racks/", views.site_racks, name="site-racks"),
+    path("sites/<slug:slug>/cabling/", views.site_cabling, name="site-cabling"),
+    path("sites/<slug:slug>/console/", views.site_console, name="site-console"),
+]
+urlpatterns += [
+    path(
+        "sites/<slug:slug>/cabling.<str:fmt>",
+        views.site_cabling_export,
+        name="site-cabling-export",
+    ),
+]
+urlpatterns += [
+    path("blueprints/", views.blueprint_list, name="blueprint-list"),
+    path("blueprints/<slug:name>/", views.blueprint_wizard, name="blueprint-wizard"),
+    path("sites/<slug:slug>/checks/", views.site_checks, name="site-checks"),
+    path("sites/<slug:slug>/credentials/", views.site_credentials, name="site-credentials"),
+    path("sites/<slug:slug>/addressing/", views.site_addressing, name="site-addressing"),
+    path(
+        "sites/<slug:slug>/interfaces/<int:pk>/edit/",
+        views.interface_edit,
+        name="interface-edit",
+    ),
+]
+urlpatterns += [
+    path("sites/<slug:slug>/configs/", views.site_configs, name="site-configs"),
+    path("sites/<slug:slug>/runs/", views.site_runs, name="site-runs"),
+    path("ipam/", views.prefix_list, name="prefix-list"),
+    path("runs/", views.run_list, name="run-list"),
 ]

@@ -1,10 +1,505 @@
-"""Pages: thin views over the selectors of each app."""
+"""Pages: thin views over the selectors and services of each app.
 
+Every page requires login. A business-rule failure (``ApplicationError``) is shown on the
+page next to what caused it, never as a server error page.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from turnup.blueprints import selectors as bp_selectors
+from turnup.blueprints.design import BlueprintInvalid
+from turnup.blueprints.services import (
+    blueprint_instantiate,
+    blueprint_library_sync,
+    blueprint_plan,
+)
+from turnup.checks import selectors as check_selectors
+from turnup.core.errors import ApplicationError
+from turnup.dcim.choices import SITE_TRANSITIONS, SiteStatus
+from turnup.dcim.models import Interface, Site
+from turnup.dcim.services import port_update, site_transition, site_update
+from turnup.web import exports, selectors
+from turnup.web.elevation import rack_svg
+from turnup.web.forms import (
+    InterfaceForm,
+    SiteCredentialsForm,
+    apply_param_errors,
+    blueprint_param_form,
+)
+from turnup.web.topology import topology_svg
+
+SITE_TABS = (
+    ("overview", "Overview"),
+    ("devices", "Devices"),
+    ("racks", "Racks"),
+    ("cabling", "Cabling"),
+    ("console", "Console"),
+    ("addressing", "Addressing"),
+    ("checks", "Checks"),
+    ("configs", "Configs"),
+    ("runs", "Turn-ups"),
+)
+
+
+def site_crumbs(site: Site, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:
+    return [
+        ("Sites", reverse("site-list")),
+        (site.name, reverse("site-detail", args=[site.slug]) if tail else None),
+        *tail,
+    ]
+
+
+def site_page(request: HttpRequest, site: Site, tab: str, template: str, **context) -> HttpResponse:
+    """Render one tab of the site page with the shared header and tabs."""
+    label = dict(SITE_TABS)[tab]
+    base = {
+        "section": "sites",
+        "site": site,
+        "tab": tab,
+        "tabs": SITE_TABS,
+        "breadcrumbs": site_crumbs(site, *([(label, None)] if tab != "overview" else [])),
+        "transitions": SITE_TRANSITIONS.get(site.status, ()),
+        "status_labels": dict(SiteStatus.choices),
+    }
+    base.update(context)
+    return render(request, template, base)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {"section": "home"})
+    sites = selectors.site_rows()
+    by_status = {value: 0 for value, _ in SiteStatus.choices}
+    for site in sites:
+        by_status[site.status] = by_status.get(site.status, 0) + 1
+    return render(
+        request,
+        "web/home.html",
+        {
+            "section": "home",
+            "sites": sites.order_by("-updated")[:12],
+            "by_status": [(v, label, by_status[v]) for v, label in SiteStatus.choices],
+            "total": sum(by_status.values()),
+        },
+    )
+
+
+# -- sites ---------------------------------------------------------------------------------
+
+
+@login_required
+def site_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    region = request.GET.get("region", "")
+    q = request.GET.get("q", "").strip()
+    sites = selectors.site_rows(status=status, region=region, q=q)
+    return render(
+        request,
+        "web/site_list.html",
+        {
+            "section": "sites",
+            "breadcrumbs": [("Sites", None)],
+            "sites": sites,
+            "statuses": SiteStatus.choices,
+            "regions": sorted(set(selectors.site_regions())),
+            "filters": {"status": status, "region": region, "q": q},
+        },
+    )
+
+
+@login_required
+def site_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    nodes, links = selectors.site_topology(site=site)
+    return site_page(
+        request,
+        site,
+        "overview",
+        "web/site_overview.html",
+        counts=selectors.site_counts(site=site),
+        topology=topology_svg(nodes, links) if nodes else "",
+        node_count=len(nodes),
+        link_count=sum(1 for link in links if link.kind == "data"),
+        console_count=sum(1 for link in links if link.kind == "console"),
+        findings=_findings_summary(site),
+    )
+
+
+@login_required
+@require_POST
+def site_status(request: HttpRequest, slug: str) -> HttpResponse:
+    """Move a site to another status (approve, back to design, …) through the dcim service."""
+    site = get_object_or_404(Site, slug=slug)
+    to_status = request.POST.get("to_status", "")
+    try:
+        site_transition(site=site, to_status=to_status)
+    except ApplicationError as error:
+        problems = error.extra.get("problems") or []
+        messages.error(request, error.message)
+        for problem in problems[1:6]:
+            messages.error(request, problem)
+    else:
+        messages.success(request, f"{site.name} is now {site.get_status_display().lower()}.")
+    return redirect(request.POST.get("next") or reverse("site-detail", args=[site.slug]))
+
+
+@login_required
+def site_devices(request: HttpRequest, slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    return site_page(
+        request,
+        site,
+        "devices",
+        "web/site_devices.html",
+        rows=selectors.site_device_rows(site=site),
+    )
+
+
+@login_required
+def site_racks(request: HttpRequest, slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    pictures = [(rack, rack_svg(data)) for rack, data in selectors.site_rack_pictures(site=site)]
+    return site_page(request, site, "racks", "web/site_racks.html", racks=pictures)
+
+
+@login_required
+def site_cabling(request: HttpRequest, slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    rows = selectors.site_cable_rows(site=site)
+    return site_page(
+        request,
+        site,
+        "cabling",
+        "web/site_cabling.html",
+        rows=rows,
+        data_count=sum(1 for r in rows if r.kind == "data"),
+        console_count=sum(1 for r in rows if r.kind == "console"),
+    )
+
+
+@login_required
+def site_console(request: HttpRequest, slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    rows = selectors.console_rows(site=site)
+    return site_page(
+        request,
+        site,
+        "console",
+        "web/site_console.html",
+        rows=rows,
+        missing=sum(1 for _, path in rows if path is None),
+    )
+
+
+@login_required
+def device_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    detail = selectors.device_detail(site=site, device_id=pk)
+    if detail is None:
+        raise Http404("No such device at this site")
+    device = detail["device"]
+    return render(
+        request,
+        "web/device_detail.html",
+        {
+            "section": "sites",
+            "site": site,
+            "breadcrumbs": site_crumbs(
+                site,
+                ("Devices", reverse("site-devices", args=[site.slug])),
+                (device.name, None),
+            ),
+            **detail,
+        },
+    )
+
+
+def _findings_summary(site: Site) -> dict[str, int]:
+    """Counts of preflight findings by severity."""
+    return check_selectors.site_check_report(site=site)["counts"]
+
+
+# -- exports -------------------------------------------------------------------------------
+
+
+@login_required
+def site_cabling_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    rows = [row.as_list() for row in selectors.site_cable_rows(site=site)]
+    if fmt == "csv":
+        body = exports.cabling_csv(selectors.CABLE_HEADERS, rows)
+        content_type = "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        body = exports.cabling_xlsx(
+            f"Cabling schedule — {site.name}", selectors.CABLE_HEADERS, rows
+        )
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        raise Http404("Unknown format")
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{site.slug}-cabling.{fmt}"'
+    return response
+
+
+def _error_text(error: Exception) -> list[str]:
+    """Readable lines from an ApplicationError or a Django ValidationError."""
+    if isinstance(error, ApplicationError):
+        lines = list(error.extra.get("errors") or []) or [error.message]
+        for field, reasons in (error.extra.get("fields") or {}).items():
+            lines += [f"{field}: {reason}" for reason in reasons]
+        return lines
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            return [f"{k}: {m}" for k, ms in error.message_dict.items() for m in ms]
+        return list(error.messages)
+    return [str(error)]
+
+
+def _field_errors(form: forms.Form, error: Exception) -> None:
+    """Put a service's per-field errors on the form's fields (the rest on the form)."""
+    fields: dict[str, list[str]] = {}
+    if isinstance(error, ApplicationError):
+        fields = error.extra.get("fields") or {}
+    elif isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        fields = error.message_dict
+    placed = False
+    for name, reasons in fields.items():
+        target = name if name in form.fields else None
+        for reason in reasons:
+            form.add_error(target, reason)
+            placed = True
+    if not placed:
+        for line in _error_text(error):
+            form.add_error(None, line)
+
+
+# -- blueprints: the wizard ----------------------------------------------------------------
+
+
+@login_required
+def blueprint_list(request: HttpRequest) -> HttpResponse:
+    blueprint_library_sync()
+    items = []
+    for blueprint in bp_selectors.blueprint_list():
+        document = blueprint.document or {}
+        items.append(
+            {
+                "blueprint": blueprint,
+                "slots": document.get("slots", []),
+                "parameters": document.get("parameters", {}),
+                "sites": blueprint.instances.count(),
+            }
+        )
+    return render(
+        request,
+        "web/blueprint_list.html",
+        {"section": "blueprints", "breadcrumbs": [("Blueprints", None)], "items": items},
+    )
+
+
+@login_required
+def blueprint_wizard(request: HttpRequest, name: str) -> HttpResponse:
+    """Step 2 (parameters) and 3 (dry-run plan) of the wizard; "Create site" applies it."""
+    try:
+        blueprint = bp_selectors.blueprint_get(name=name)
+    except ApplicationError as error:
+        raise Http404(error.message) from None
+    parameters = (blueprint.document or {}).get("parameters", {})
+    action = request.POST.get("action", "")
+    form = blueprint_param_form(parameters, data=request.POST if request.method == "POST" else None)
+    plan = None
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        params = {k: v for k, v in form.cleaned_data.items() if v is not None and v != ""}
+        try:
+            if action == "create":
+                plan = blueprint_instantiate(blueprint=blueprint, params=params, apply=True)
+                site = Site.objects.get(name=plan.site)
+                counts = plan.counts
+                messages.success(
+                    request,
+                    f"Site {site.name} created from {blueprint.name} v{blueprint.version}: "
+                    f"{counts['create']} objects created, {counts['change']} changed.",
+                )
+                return redirect("site-detail", slug=site.slug)
+            plan = blueprint_plan(blueprint=blueprint, params=params)
+        except BlueprintInvalid as error:
+            problems = apply_param_errors(form, error.errors)
+        except (ApplicationError, ValidationError) as error:
+            problems = _error_text(error)
+    step = "plan" if plan is not None else "parameters"
+    return render(
+        request,
+        "web/blueprint_wizard.html",
+        {
+            "section": "blueprints",
+            "breadcrumbs": [
+                ("Blueprints", reverse("blueprint-list")),
+                (f"{blueprint.name} v{blueprint.version}", None),
+            ],
+            "blueprint": blueprint,
+            "document": blueprint.document or {},
+            "form": form,
+            "plan": plan,
+            "plan_rows": _plan_rows(plan) if plan else [],
+            "problems": problems,
+            "step": step,
+        },
+    )
+
+
+def _plan_rows(plan) -> list[dict]:
+    """Plan items grouped by kind, creates first, for the plan table."""
+    order = {"create": 0, "change": 1, "leave": 2}
+    items = sorted(plan.items, key=lambda i: (i.kind, order.get(i.action, 3), i.name))
+    return [
+        {
+            "action": item.action,
+            "kind": item.kind,
+            "name": item.name,
+            "detail": item.detail,
+            "changes": item.changes,
+        }
+        for item in items
+    ]
+
+
+# -- checks, addressing, edits -------------------------------------------------------------
+
+
+@login_required
+def site_checks(request: HttpRequest, slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    report = check_selectors.site_check_report(site=site)
+    profile_form = SiteCredentialsForm(initial={"credential_profile": site.credential_profile_id})
+    return site_page(
+        request,
+        site,
+        "checks",
+        "web/site_checks.html",
+        report=report,
+        findings=[_finding_link(site, f) for f in report["findings"]],
+        profile_form=profile_form,
+    )
+
+
+def _finding_link(site: Site, finding: dict) -> dict:
+    """A finding with the page where it can be fixed."""
+    url = ""
+    kind = finding.get("object_type", "")
+    if kind in ("device", "dcim.device") and finding.get("object_id"):
+        url = reverse("device-detail", args=[site.slug, finding["object_id"]])
+    elif kind in ("interface", "dcim.interface"):
+        url = reverse("site-addressing", args=[site.slug]) + f"#if-{finding.get('object_id')}"
+    elif finding.get("rule") == "console-path":
+        url = reverse("site-console", args=[site.slug])
+    elif finding.get("rule") == "credentials":
+        url = "#credentials"
+    return {**finding, "url": url}
+
+
+@login_required
+@require_POST
+def site_credentials(request: HttpRequest, slug: str) -> HttpResponse:
+    """Assign the site's credential profile (the fix of the "credentials" finding)."""
+    site = get_object_or_404(Site, slug=slug)
+    form = SiteCredentialsForm(request.POST)
+    if form.is_valid():
+        try:
+            site_update(instance=site, credential_profile=form.cleaned_data["credential_profile"])
+        except (ApplicationError, ValidationError) as error:
+            for line in _error_text(error):
+                messages.error(request, line)
+        else:
+            messages.success(request, "Credential profile saved; checks ran again.")
+    else:
+        for errors in form.errors.values():
+            for line in errors:
+                messages.error(request, line)
+    return redirect("site-checks", slug=site.slug)
+
+
+@login_required
+def site_addressing(request: HttpRequest, slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    return site_page(
+        request,
+        site,
+        "addressing",
+        "web/site_addressing.html",
+        groups=selectors.site_addressing(site=site),
+    )
+
+
+@login_required
+def interface_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Edit an interface's MTU, description and enabled flag (the dcim port service)."""
+    site = get_object_or_404(Site, slug=slug)
+    interface = get_object_or_404(
+        Interface.objects.select_related("device"), pk=pk, device__site=site
+    )
+    form = InterfaceForm(request.POST or None, instance=interface)
+    if request.method == "POST" and form.is_valid():
+        try:
+            port_update(instance=interface, **form.changed_fields())
+        except (ApplicationError, ValidationError) as error:
+            _field_errors(form, error)
+        else:
+            messages.success(request, f"{interface.device.name} {interface.name} saved.")
+            return redirect(
+                request.POST.get("next")
+                or reverse("device-detail", args=[slug, interface.device_id])
+            )
+    return render(
+        request,
+        "web/interface_edit.html",
+        {
+            "section": "sites",
+            "site": site,
+            "interface": interface,
+            "form": form,
+            "next": request.GET.get("next") or request.POST.get("next", ""),
+            "breadcrumbs": site_crumbs(
+                site,
+                (interface.device.name, reverse("device-detail", args=[slug, interface.device_id])),
+                (interface.name, None),
+            ),
+        },
+    )
+
+
+# -- placeholders until their apps land ------------------------------------------------------
+
+
+@login_required
+def site_configs(request: HttpRequest, slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    return site_page(request, site, "configs", "web/site_configs.html")
+
+
+@login_required
+def site_runs(request: HttpRequest, slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    return site_page(request, site, "runs", "web/site_runs.html")
+
+
+@login_required
+def prefix_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "web/prefix_list.html", {"section": "ipam", "breadcrumbs": [("IPAM", None)]}
+    )
+
+
+@login_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "web/run_list.html", {"section": "runs", "breadcrumbs": [("Turn-ups", None)]}
+    )

@@ -1,0 +1,378 @@
+"""Reads shaped for the pages: rows for tables, plain data for the pictures and the exports.
+
+Each function costs a fixed number of queries whatever the size of the site (asserted in
+tests/web). Business reads (console paths, findings, configs, runs) come from the owning
+app's selectors; this module only joins and reshapes them for display.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
+
+from turnup.dcim.models import (
+    Cable,
+    ConsolePort,
+    ConsoleServerPort,
+    Device,
+    Interface,
+    Site,
+)
+from turnup.dcim.selectors import ConsolePath, site_console_paths
+from turnup.ipam import selectors as ipam_selectors
+from turnup.ipam.models import IPAddress
+from turnup.web.elevation import RackData, RackDevice
+from turnup.web.topology import TopoLink, TopoNode, natural_key
+
+# -- sites ---------------------------------------------------------------------------------
+
+
+def site_rows(*, status: str = "", region: str = "", q: str = "") -> QuerySet[Site]:
+    """Sites for the list page, with device and rack counts (one query)."""
+    sites = Site.objects.annotate(
+        device_count=Count("devices", distinct=True),
+        rack_count=Count("racks", distinct=True),
+    ).order_by("name")
+    if status:
+        sites = sites.filter(status=status)
+    if region:
+        sites = sites.filter(region=region)
+    if q:
+        sites = sites.filter(
+            Q(name__icontains=q)
+            | Q(slug__icontains=q)
+            | Q(facility__icontains=q)
+            | Q(description__icontains=q)
+        )
+    return sites
+
+
+def site_regions() -> list[str]:
+    return list(Site.objects.exclude(region="").order_by("region").values_list("region", flat=True))
+
+
+def site_counts(*, site: Site) -> dict[str, int]:
+    """Numbers for the site header and its tabs (one query)."""
+    counts = Site.objects.filter(pk=site.pk).aggregate(
+        devices=Count("devices", distinct=True),
+        racks=Count("racks", distinct=True),
+        interfaces=Count("devices__interfaces", distinct=True),
+        cabled=Count("devices__interfaces", filter=Q(devices__interfaces__cable__isnull=False)),
+    )
+    return {k: v or 0 for k, v in counts.items()}
+
+
+# -- devices -------------------------------------------------------------------------------
+
+
+def site_devices(*, site: Site) -> list[Device]:
+    """The devices of a site with everything their table row shows (one query)."""
+    return sorted(
+        Device.objects.filter(site=site).select_related(
+            "role", "platform", "device_type__manufacturer", "rack"
+        ),
+        key=lambda d: natural_key(d.name),
+    )
+
+
+def site_device_rows(*, site: Site) -> list[dict[str, Any]]:
+    """Device table rows: the device, its console path and its management address."""
+    devices = site_devices(site=site)
+    paths = site_console_paths(site=site)
+    mgmt = device_mgmt_addresses(device_ids=[d.pk for d in devices])
+    return [{"device": d, "console": paths.get(d.pk), "mgmt": mgmt.get(d.pk, "")} for d in devices]
+
+
+def device_mgmt_addresses(*, device_ids: list[int]) -> dict[int, str]:
+    """The primary management address of each device, without its mask (one query)."""
+    found = ipam_selectors.ip_address_primary_mgmt_by_device(device_ids=device_ids)
+    return {device_id: address.address.split("/")[0] for device_id, address in found.items()}
+
+
+# -- cabling -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CableRow:
+    """One row of the cabling schedule."""
+
+    cable_id: int
+    label: str
+    kind: str  # "data" | "console"
+    type: str
+    status: str
+    length: str
+    a_device: str
+    a_device_id: int
+    a_port: str
+    a_rack: str
+    b_device: str
+    b_device_id: int
+    b_port: str
+    b_rack: str
+    detail: str  # console: "line 3 · tcp 2003 · 9600"; data: the MTU when set
+
+    def as_list(self) -> list[Any]:
+        return [
+            self.label or f"#{self.cable_id}",
+            self.kind,
+            self.type,
+            self.status,
+            self.a_device,
+            self.a_rack,
+            self.a_port,
+            self.b_device,
+            self.b_rack,
+            self.b_port,
+            self.length,
+            self.detail,
+        ]
+
+
+CABLE_HEADERS = [
+    "Cable",
+    "Kind",
+    "Type",
+    "Status",
+    "A device",
+    "A rack",
+    "A port",
+    "B device",
+    "B rack",
+    "B port",
+    "Length",
+    "Detail",
+]
+
+
+def site_cable_rows(*, site: Site) -> list[CableRow]:
+    """Every cable with an end at ``site``: three queries (interfaces, console ports,
+    console-server ports), whatever the number of cables."""
+    ends: dict[int, dict[str, Any]] = defaultdict(dict)
+    cables: dict[int, Cable] = {}
+    for model in (Interface, ConsolePort, ConsoleServerPort):
+        rows = (
+            model.objects.filter(device__site=site, cable__isnull=False)
+            .select_related("device__rack", "cable")
+            .order_by("cable_id", "cable_end")
+        )
+        for port in rows:
+            end = port.cable_end or ("B" if "A" in ends[port.cable_id] else "A")
+            ends[port.cable_id][end] = port
+            cables[port.cable_id] = port.cable
+    out: list[CableRow] = []
+    for cable_id, pair in ends.items():
+        a, b = pair.get("A"), pair.get("B")
+        if a is None or b is None:
+            a = a or b
+            b = None
+        cable = cables[cable_id]
+        console = isinstance(a, ConsolePort | ConsoleServerPort)
+        server = a if isinstance(a, ConsoleServerPort) else b
+        if console and isinstance(b, ConsolePort) and isinstance(a, ConsoleServerPort):
+            a, b = b, a  # the router first, the console server second
+        if console and isinstance(server, ConsoleServerPort):
+            detail = f"line {server.line}"
+            if server.tcp_port:
+                detail += f" · tcp {server.tcp_port}"
+            detail += f" · {server.baud} baud · {server.access_method}"
+        else:
+            mtus = {p.mtu for p in (a, b) if p is not None and getattr(p, "mtu", None)}
+            detail = f"mtu {'/'.join(str(m) for m in sorted(mtus))}" if mtus else ""
+        length = f"{cable.length.normalize()} {cable.length_unit}" if cable.length else ""
+        out.append(
+            CableRow(
+                cable_id=cable_id,
+                label=cable.label,
+                kind="console" if console else "data",
+                type=cable.type,
+                status=cable.status,
+                length=length,
+                a_device=a.device.name if a else "",
+                a_device_id=a.device_id if a else 0,
+                a_port=a.name if a else "",
+                a_rack=a.device.rack.name if a and a.device.rack else "",
+                b_device=b.device.name if b else "(other site)",
+                b_device_id=b.device_id if b else 0,
+                b_port=b.name if b else "",
+                b_rack=b.device.rack.name if b and b.device.rack else "",
+                detail=detail,
+            )
+        )
+    out.sort(key=lambda r: (r.kind != "data", natural_key(r.a_device), natural_key(r.a_port)))
+    return out
+
+
+def console_rows(*, site: Site) -> list[tuple[Device, ConsolePath | None]]:
+    """Every device that is not a console server, with its console path (or None)."""
+    paths = site_console_paths(site=site)
+    return [
+        (device, paths.get(device.pk))
+        for device in site_devices(site=site)
+        if not (device.platform and device.platform.slug == "console_server")
+        and device.role.slug != "console-server"
+    ]
+
+
+# -- pictures ------------------------------------------------------------------------------
+
+
+def interface_subnets(*, interface_ids: list[int]) -> dict[int, str]:
+    """The network (``10.1.0.0/31``) of each interface's first address (one query)."""
+    out: dict[int, str] = {}
+    rows = (
+        IPAddress.objects.filter(assigned_interface_id__in=interface_ids)
+        .order_by("assigned_interface_id", "family", "id")
+        .values_list("assigned_interface_id", "address")
+    )
+    for interface_id, address in rows:
+        if interface_id not in out:
+            out[interface_id] = str(ipaddress.ip_interface(address).network)
+    return out
+
+
+def site_topology(*, site: Site) -> tuple[list[TopoNode], list[TopoLink]]:
+    """Nodes and links for ``topology_svg``: four queries."""
+    devices = site_devices(site=site)
+    mgmt = device_mgmt_addresses(device_ids=[d.pk for d in devices])
+    nodes = [
+        TopoNode(
+            id=d.pk,
+            name=d.name,
+            role=d.role.slug,
+            platform=d.platform.slug if d.platform else "",
+            status=d.status,
+            color=d.role.color,
+            mgmt=mgmt.get(d.pk, ""),
+            url=reverse("device-detail", args=[site.slug, d.pk]),
+        )
+        for d in devices
+    ]
+    interfaces = list(
+        Interface.objects.filter(device__site=site, cable__isnull=False)
+        .select_related("cable")
+        .order_by("cable_id", "cable_end", "id")
+    )
+    subnets = interface_subnets(interface_ids=[i.pk for i in interfaces])
+    by_cable: dict[int, list[Interface]] = defaultdict(list)
+    for iface in interfaces:
+        by_cable[iface.cable_id].append(iface)
+    links = []
+    for ends in by_cable.values():
+        if len(ends) != 2:
+            continue
+        a, b = ends
+        links.append(
+            TopoLink(
+                a=a.device_id,
+                b=b.device_id,
+                a_iface=a.name,
+                b_iface=b.name,
+                subnet=subnets.get(a.pk) or subnets.get(b.pk, ""),
+                status=a.cable.status,
+            )
+        )
+    for path in site_console_paths(site=site).values():
+        links.append(
+            TopoLink(
+                a=path.device_id,
+                b=path.console_server_id,
+                a_iface=path.console_port,
+                b_iface=f"line {path.line}",
+                kind="console",
+                status=path.cable_status,
+            )
+        )
+    return nodes, links
+
+
+def site_rack_pictures(*, site: Site) -> list[tuple[Any, RackData]]:
+    """Every rack of the site with its mounted devices, as ``(rack, RackData)``: two queries."""
+    racks = list(site.racks.order_by("name"))
+    mounted: dict[int, list[RackDevice]] = defaultdict(list)
+    unracked = []
+    for device in site_devices(site=site):
+        if device.rack_id is None or device.position is None:
+            unracked.append(device)
+            continue
+        mounted[device.rack_id].append(
+            RackDevice(
+                name=device.name,
+                position=device.position,
+                u_height=device.device_type.u_height,
+                face=device.face or "front",
+                full_depth=device.device_type.is_full_depth,
+                role=device.role.slug,
+                color=device.role.color,
+                model=device.device_type.model,
+                url=reverse("device-detail", args=[site.slug, device.pk]),
+            )
+        )
+    return [
+        (rack, RackData(name=rack.name, u_height=rack.u_height, devices=tuple(mounted[rack.pk])))
+        for rack in sorted(racks, key=lambda r: natural_key(r.name))
+    ]
+
+
+def device_detail(*, site: Site, device_id: int) -> dict[str, Any] | None:
+    """One device with its ports, for the device page (five queries)."""
+    device = (
+        Device.objects.filter(site=site, pk=device_id)
+        .select_related("role", "platform", "device_type__manufacturer", "rack")
+        .first()
+    )
+    if device is None:
+        return None
+    peers = {
+        row.a_port if row.a_device_id == device.pk else row.b_port: row
+        for row in site_cable_rows(site=site)
+        if device.pk in (row.a_device_id, row.b_device_id)
+    }
+    interfaces = list(device.interfaces.all())
+    return {
+        "device": device,
+        "interfaces": interfaces,
+        "console_ports": list(device.console_ports.all()),
+        "console_server_ports": list(device.console_server_ports.all()),
+        "peers": peers,
+        "console": site_console_paths(site=site).get(device.pk),
+    }
+
+
+def site_addressing(*, site: Site) -> list[dict[str, Any]]:
+    """Per device, its interfaces that carry an address or a cable, with their addresses and
+    the peer at the other end: two queries plus the cabling rows' three."""
+    interfaces = list(
+        Interface.objects.filter(device__site=site)
+        .select_related("device")
+        .prefetch_related(
+            Prefetch("ip_addresses", queryset=IPAddress.objects.select_related("vrf"))
+        )
+    )
+    peers: dict[tuple[int, str], str] = {}
+    for row in site_cable_rows(site=site):
+        if row.kind == "data":
+            peers[(row.a_device_id, row.a_port)] = f"{row.b_device} {row.b_port}"
+            peers[(row.b_device_id, row.b_port)] = f"{row.a_device} {row.a_port}"
+    by_device: dict[int, dict[str, Any]] = {}
+    for iface in interfaces:
+        addresses = list(iface.ip_addresses.all())
+        if not addresses and not iface.cable_id:
+            continue
+        group = by_device.setdefault(iface.device_id, {"device": iface.device, "rows": []})
+        group["rows"].append(
+            {
+                "interface": iface,
+                "addresses": addresses,
+                "peer": peers.get((iface.device_id, iface.name), ""),
+            }
+        )
+    groups = sorted(by_device.values(), key=lambda g: natural_key(g["device"].name))
+    for group in groups:
+        group["rows"].sort(key=lambda r: natural_key(r["interface"].name))
+    return groups
