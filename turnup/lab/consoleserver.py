@@ -106,6 +106,7 @@ class ConsoleServer:
         password: str = "admin",
         telnet_login: bool = False,
         banner: str = "",
+        line_ports: dict[int, int] | None = None,
     ):
         self.name = name
         self.lines = lines
@@ -116,6 +117,7 @@ class ConsoleServer:
         self.password = password
         self.telnet_login = telnet_login
         self.banner = banner  # printed on connect (some servers do; scrapli needs one)
+        self.line_ports = dict(line_ports or {})  # per-line telnet port overrides
         self.telnet_ports: dict[int, int] = {}
         self._servers: list = []
         self._ssh = None
@@ -123,7 +125,7 @@ class ConsoleServer:
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         for number, line in sorted(self.lines.items()):
-            port = self.telnet_base + number if self.telnet_base else 0
+            port = self.line_ports.get(number, self.telnet_base + number if self.telnet_base else 0)
             server = await asyncio.start_server(
                 lambda r, w, line=line: self._telnet(line, r, w), self.host, port
             )

@@ -1168,7 +1168,10 @@ class IosXeRouter(SimRouter):
         options = spec.options
         self.model = spec.model or DEFAULT_MODEL
         self.serial = spec.serial or f"FDO{zlib.crc32(spec.name.encode()) % 10**8:08d}"
-        self.interface_names = list(spec.interfaces or DEFAULT_INTERFACES)
+        physical = [
+            n for n in spec.interfaces if re.match(r"[A-Za-z-]+", n).group(0) not in LOGICAL_TYPES
+        ]
+        self.interface_names = physical or list(DEFAULT_INTERFACES)
         self.boot_seconds = float(options.get("boot_seconds", COST_RELOAD_BOOT))
         self.opt_dialog = bool(options.get("initial_dialog", True))
         self.opt_autoinstall = bool(options.get("autoinstall_prompt", False))

@@ -87,6 +87,7 @@ class LineSpec:
     router: str | None
     baud: int
     faults: Faults
+    telnet_port: int | None = None
 
 
 def _lines(data: Any, default_baud: int, where: str) -> list[LineSpec]:
@@ -111,6 +112,7 @@ def _lines(data: Any, default_baud: int, where: str) -> list[LineSpec]:
                 router=value.get("router"),
                 baud=int(value.get("baud", default_baud)),
                 faults=_faults(value.get("faults"), f"{where} line {number}"),
+                telnet_port=int(value["telnet_port"]) if value.get("telnet_port") else None,
             )
         )
     return out
@@ -142,6 +144,7 @@ class Lab:
                 raise LabFileError(f"{where}: needs a name")
             baud = int(data.get("baud", 9600))
             lines: dict[int, Line] = {}
+            line_ports: dict[int, int] = {}
             for spec in _lines(data.get("lines"), baud, where):
                 router = None
                 if spec.router is not None:
@@ -154,6 +157,8 @@ class Lab:
                             f"{wired[router.name]}"
                         )
                     wired[router.name] = f"{data['name']} line {spec.number}"
+                if spec.telnet_port:
+                    line_ports[spec.number] = spec.telnet_port
                 lines[spec.number] = Line(
                     spec.number, router, clock=self.clock, baud=spec.baud, faults=spec.faults
                 )
@@ -168,6 +173,7 @@ class Lab:
                 password=str(data.get("password", "admin")),
                 telnet_login=bool(data.get("telnet_login", False)),
                 banner=str(data.get("banner", "")),
+                line_ports=line_ports,
             )
         self.mgmt = ManagementPlane(
             AddressMap(config.get("mgmt_map") or {}, ssh_port=int(config.get("mgmt_ssh_port", 22)))
