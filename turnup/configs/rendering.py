@@ -74,7 +74,10 @@ class OverrideLoader(jinja2.BaseLoader):
     def get_source(self, environment, template):
         if template not in self.mapping:
             raise jinja2.TemplateNotFound(template)
-        return self.mapping[template], f"override:{template}", lambda: True
+        source = self.mapping[template]
+        if source and not source.endswith("\n"):
+            source += "\n"  # an included partial must end its last line
+        return source, f"override:{template}", lambda: True
 
     def list_templates(self):
         return sorted(self.mapping)

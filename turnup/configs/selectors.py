@@ -149,6 +149,11 @@ def _rendered_devices(site: Site) -> QuerySet[Device]:
     )
 
 
+def rendered_device_count(*, site: Site) -> int:
+    """How many routers of ``site`` get configs (one query)."""
+    return _rendered_devices(site).count()
+
+
 def site_render_context(*, site: Site, device_ids: list[int] | None = None) -> SiteRenderContext:
     """Everything the templates need for every router of ``site`` (or only ``device_ids``),
     in a constant number of queries (12), whatever the number of routers."""
@@ -261,9 +266,12 @@ def _device_context(
     gateway = site_routing.mgmt_gateway if site_routing and site_routing.mgmt_gateway else None
     if gateway is None:
         gateway = str(next(mgmt_if.network.hosts()))
+    # The router's own management VRF: IOS-XE's built-in ``Mgmt-vrf`` (a site may name
+    # another with the template variable ``iosxe_mgmt_vrf``), Junos' ``mgmt_junos``. The
+    # IPAM VRF of the management prefix is a design name and is not used here.
     vrf = defaults["vrf"]
-    if platform == PLATFORM_IOSXE and site_routing and site_routing.mgmt_vrf:
-        vrf = site_routing.mgmt_vrf
+    if platform == PLATFORM_IOSXE and variables.get("iosxe_mgmt_vrf"):
+        vrf = str(variables["iosxe_mgmt_vrf"])
     mgmt_ctx = MgmtContext(
         interface=names.get(mgmt_interface_id) or defaults["interface"],
         vrf=vrf,
