@@ -118,9 +118,9 @@ class FakeRouter:
         while self.inbuf and self.busy_until <= self.now:
             char = self.inbuf.popleft()
             if char in "\r\n":
+                self.busy_until = self.now + self.line_delay
                 self._execute(self.current)
                 self.current = ""
-                self.busy_until = self.now + self.line_delay
             else:
                 self.current += char
                 self.outq.append(char)
@@ -139,6 +139,7 @@ class FakeRouter:
 
     def _execute(self, command: str) -> None:
         self.outq.extend("\r\n")
+        command = command.strip()  # IOS ignores surrounding blanks
         self.commands.append(command)
         words = command.split()
         error = False
@@ -146,7 +147,12 @@ class FakeRouter:
             first = words[0]
             if command in ("no service prompt config", "service prompt config"):
                 self.prompt_config = first != "no"
-            elif self.mode and first in SUB_WORDS and not command.startswith("ip route"):
+            elif (
+                self.mode
+                and first in SUB_WORDS
+                and not command.startswith(("ip route", "ip ssh", "ip domain"))
+                and not (first == "no" and words[1:2] and words[1] in GLOBAL_WORDS - SUB_WORDS)
+            ):
                 if first == "no" and (self.header, command[3:]) in self.applied:
                     self.applied.remove((self.header, command[3:]))
                 elif first == "no" and command != "no shutdown":
@@ -174,6 +180,11 @@ class FakeRouter:
                     self.applied.append(("", command))
             else:
                 error = True
+        if command.startswith("crypto key generate rsa"):
+            self.outq.extend(f"The name for the keys will be: {self.hostname}.example.net\r\n")
+            self.outq.extend("% Generating 2048 bit RSA keys, keys will be non-exportable...\r\n")
+            self.outq.extend("[OK] (elapsed time was 1 seconds)\r\n")
+            self.busy_until = self.now + 0.5
         if error:
             self.outq.extend("                  ^\r\n% Invalid input detected at '^' marker.\r\n")
             self.outq.extend("\r\n")

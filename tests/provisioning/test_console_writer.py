@@ -21,7 +21,7 @@ from turnup.provisioning.drivers.console import (
 )
 
 
-def bootstrap_text(interfaces: int = 8) -> str:
+def bootstrap_text(interfaces: int = 8, *, keys: bool = True) -> str:
     lines = ["hostname LON-01-core-1"]
     for i in range(1, interfaces + 1):
         lines += [
@@ -30,7 +30,10 @@ def bootstrap_text(interfaces: int = 8) -> str:
             f" ip address 10.0.{i}.0 255.255.255.254",
             " no shutdown",
         ]
-    lines += ["username admin privilege 15 secret 9 $9$abcdef", "!", "end"]
+    lines += ["username admin privilege 15 secret 9 $9$abcdef"]
+    if keys:
+        lines += ["crypto key generate rsa modulus 2048"]  # busy, and prints output
+    lines += ["ip ssh version 2", "!", "end"]
     return "\n".join(lines)
 
 
@@ -74,12 +77,12 @@ def test_config_lines_keep_the_hierarchy_and_drop_comments_and_end():
 
 def test_pipelined_push_fills_the_line_without_overrunning_the_input_buffer():
     router = bare_router(buffer=64)
-    report = push(router, bootstrap_text(), window=48)
+    report = push(router, bootstrap_text(keys=False), window=48)
     assert router.dropped == 0
     assert router.max_buffered <= 64
     assert report.max_inflight <= 48
     assert report.repairs == 0
-    assert sorted(router.applied) == expected_state(bootstrap_text())
+    assert sorted(router.applied) == expected_state(bootstrap_text(keys=False))
     # Simulated time: the bare echo (no prompts) lets the push run close to the line rate.
     assert report.bytes_per_second >= 0.9 * 960
 
@@ -197,3 +200,41 @@ def test_scrub_removes_secrets_and_secret_arguments():
     assert "hunter2" not in cleaned
     assert "$9$abcdef" not in cleaned
     assert cleaned.endswith("ok")
+
+
+def test_a_command_that_prints_output_in_bare_mode_is_not_taken_for_a_mangled_echo():
+    text = bootstrap_text(1)
+    router = bare_router(buffer=512)
+    report = push(router, text, window=256)
+    assert report.repairs == 0
+    assert any("The name for the keys" in line for line in report.unsolicited)
+    assert sorted(router.applied) == expected_state(text)
+
+
+def test_a_mangled_last_line_is_still_caught():
+    text = bootstrap_text(1)
+    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    offset = sent.index("ip ssh version 2") + 4
+    router = bare_router(drop={offset})
+    report = push(router, text, window=48)
+    assert report.repairs == 1
+    assert sorted(router.applied) == expected_state(text)
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_any_single_lost_byte_is_repaired_or_named_never_silently_kept(seed):
+    import random
+
+    text = bootstrap_text(3)
+    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    offset = random.Random(seed).randrange(len(sent))
+    router = bare_router(drop={offset})
+    try:
+        report = push(router, text, window=48)
+    except EchoMismatch as error:
+        assert error.line is not None
+        mode_lines = {line.number for line in config_lines(text) if line.is_parent}
+        assert error.line in mode_lines
+        return
+    assert report.repairs >= 1
+    assert sorted(router.applied) == expected_state(text)

@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Protocol
 
 from turnup.provisioning.drivers.base import (
@@ -135,7 +136,7 @@ IOS_CONFIG_BARE = EchoStyle(
     prompt=None,
     error=IOS_ERROR,
     unsolicited=SYSLOG,
-    ignore=re.compile(r"^\s*%|^[^\s#>()]{1,63}\(config[^)]*\)#\s*$"),
+    ignore=re.compile(r"^\s*%|^\[OK\]|^[^\s#>()]{1,63}\(config[^)]*\)#\s*$"),
 )
 
 
@@ -185,6 +186,7 @@ class _Stream:
     sent_bytes: int = 0  # bytes of the payload sent
     cursor: int = 0  # first outgoing line without an echo
     held: str | None = None  # a partial echo that an unsolicited line interrupted
+    suspect: list[str] = field(default_factory=list)  # bare mode: lines that are not ours
     last_echo: int = -1
     first_mismatch: int | None = None
     tail: str = ""  # the incomplete last output line
@@ -300,7 +302,13 @@ class ConsoleWriter:
                 last_output = now
                 self._feed(stream, data)
             elif now - last_output > self._quiet_limit(stream):
-                if stream.first_mismatch is not None or stream.cursor >= stream.sent_lines:
+                undecided = bool(stream.suspect) or stream.held is not None
+                mid_line = stream.sent_bytes not in (0, *ends)
+                if not mid_line and (
+                    stream.first_mismatch is not None
+                    or stream.cursor >= stream.sent_lines
+                    or (undecided and stream.sent_bytes == len(payload))
+                ):
                     self._finalize_held(stream)
                     break
                 line = self._line_name(stream, stream.cursor)
@@ -331,12 +339,17 @@ class ConsoleWriter:
         return bool(self.style.prompt.match(stream.tail))
 
     def _quiet_limit(self, stream: _Stream) -> float:
-        if stream.first_mismatch is not None:
-            # Draining after a mismatch: everything in flight has had time to echo back.
-            inflight = stream.sent_bytes - self._consumed(stream)
-            return 0.3 + (2 * inflight / self.rate if self.rate else 0.0)
-        if stream.cursor >= len(stream.outgoing):
-            return 1.0  # all echoed; the final prompt is late — accept after a second
+        """How long the line may stay silent before the pass stops waiting."""
+        undecided = bool(stream.suspect) or stream.held is not None
+        if stream.cursor >= stream.sent_lines and not undecided:
+            if stream.first_mismatch is not None:
+                return 0.3  # drained: every line sent has its echo (and any error after it)
+            if stream.cursor >= len(stream.outgoing):
+                return 1.0  # all echoed; the final prompt is late — accept after a second
+        if undecided and (
+            stream.first_mismatch is not None or stream.sent_lines == len(stream.outgoing)
+        ):
+            return min(5.0, self.idle_timeout)  # the foreign lines are all we will get: decide
         return self.idle_timeout
 
     def _next_wait(self, stream: _Stream, start: float, total: int) -> float:
@@ -348,14 +361,15 @@ class ConsoleWriter:
     def _consumed(self, stream: _Stream) -> int:
         """Bytes the router has read (echoed) so far in this pass."""
         done = sum(item.size for item in stream.outgoing[: stream.cursor])
-        partial = stream.held or ""
-        if not partial and self.style.prompt is not None:
-            match = self.style.prompt.match(stream.tail)
+        # Lines not (yet) taken for ours still show the router read that much.
+        done += sum(len(line) + len(self.style.newline) for line in stream.suspect)
+        tail = stream.tail
+        if self.style.prompt is not None:
+            match = self.style.prompt.match(tail)
             if match:
-                partial = stream.tail[match.end() :]
-        elif not partial:
-            partial = stream.tail
-        return done + len(partial)
+                tail = tail[match.end() :]
+        partial = len(stream.held or "") + len(tail)
+        return done + partial
 
     # -- reading echoes -----------------------------------------------------------------------
 
@@ -400,8 +414,8 @@ class ConsoleWriter:
             return  # informational output of a command
         if style.ignore is not None and style.ignore.search(body):
             return
-        if style.prompt is not None and body == "":
-            return  # a bare prompt (after a message, or the router's own RETURN)
+        if body == "":
+            return  # a bare prompt or blank line (we never send empty lines)
         self._evaluate(stream, body)
 
     def _expected(self, stream: _Stream) -> str | None:
@@ -411,6 +425,19 @@ class ConsoleWriter:
 
     def _evaluate(self, stream: _Stream, body: str) -> None:
         expected = self._expected(stream)
+        if stream.suspect:
+            following = [
+                item.text for item in stream.outgoing[stream.cursor + 1 : stream.cursor + 4]
+            ]
+            if body == expected:
+                self.report.unsolicited.extend(stream.suspect)  # a command's own output
+                stream.suspect = []
+            elif body in following or len(stream.suspect) >= 8:
+                self._finalize_held(stream)  # the first of them was ours, mangled
+                expected = self._expected(stream)
+            else:
+                stream.suspect.append(body)
+                return
         if expected is None:
             self.report.unsolicited.append(body)
             return
@@ -422,9 +449,23 @@ class ConsoleWriter:
         if expected.startswith(body) and stream.first_mismatch is None:
             stream.held = body  # maybe interrupted by a message; decided by the next line
             return
+        if self.style.prompt is None:
+            # Bare echoes: a line that is not ours is either a command's own output (then our
+            # line follows) or our line mangled (then the next one does not match): wait.
+            stream.suspect = [body]
+            return
         self._mismatch(stream, body)
 
     def _finalize_held(self, stream: _Stream) -> None:
+        if stream.suspect:
+            # Our mangled line is the one most like what we sent; the rest is command output.
+            expected = self._expected(stream) or ""
+            body = max(
+                stream.suspect, key=lambda line: SequenceMatcher(None, line, expected).ratio()
+            )
+            self.report.unsolicited.extend(line for line in stream.suspect if line is not body)
+            stream.suspect = []
+            self._mismatch(stream, body)
         if stream.held is not None:
             body, stream.held = stream.held, None
             self._mismatch(stream, body)
@@ -450,7 +491,9 @@ class ConsoleWriter:
     # -- after a pass -------------------------------------------------------------------------
 
     def _check_rejected(self, stream: _Stream) -> None:
-        for index, echo in enumerate(stream.echoes):
+        last = len(stream.echoes) if stream.first_mismatch is None else stream.first_mismatch
+        for index, echo in enumerate(stream.echoes[:last]):
+            # (after a mismatch, a refusal may come from the wrong mode: the repair decides)
             if echo is None or not echo.matched or not echo.error:
                 continue
             item = stream.outgoing[index]
@@ -524,3 +567,51 @@ class ConsoleWriter:
         if item.origin is not None:
             return f"line {item.origin.number} {item.text!r}"
         return repr(item.text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a console outside a push (login dialogs, single commands)
+
+
+def read_until(
+    channel: Channel,
+    pattern: re.Pattern[str],
+    *,
+    timeout: float,
+    clock: Callable[[], float] = time.monotonic,
+    buffer: str = "",
+) -> tuple[str, re.Match[str] | None]:
+    """Read until ``pattern`` matches the output collected so far (or ``timeout`` passes).
+    Returns the output and the match (None on timeout)."""
+    deadline = clock() + timeout
+    text = buffer
+    while True:
+        match = pattern.search(text)
+        if match:
+            return text, match
+        left = deadline - clock()
+        if left <= 0:
+            return text, None
+        text += channel.recv(min(left, 0.05))
+
+
+def read_quiet(
+    channel: Channel,
+    *,
+    quiet: float,
+    limit: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> str:
+    """Read until nothing arrives for ``quiet`` seconds (at most ``limit`` seconds)."""
+    text = ""
+    end = clock() + limit
+    last = clock()
+    while clock() < end:
+        data = channel.recv(min(quiet, 0.05))
+        now = clock()
+        if data:
+            text += data
+            last = now
+        elif now - last >= quiet:
+            break
+    return text
