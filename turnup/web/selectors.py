@@ -15,6 +15,8 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 
+from turnup.configs import selectors as config_selectors
+from turnup.configs.models import ConfigVersion
 from turnup.dcim.models import (
     Cable,
     ConsolePort,
@@ -59,12 +61,16 @@ def site_regions() -> list[str]:
 def site_counts(*, site: Site) -> dict[str, int]:
     """Numbers for the site header and its tabs (one query)."""
     counts = Site.objects.filter(pk=site.pk).aggregate(
-        devices=Count("devices", distinct=True),
-        racks=Count("racks", distinct=True),
-        interfaces=Count("devices__interfaces", distinct=True),
-        cabled=Count("devices__interfaces", filter=Q(devices__interfaces__cable__isnull=False)),
+        n_devices=Count("devices", distinct=True),
+        n_racks=Count("racks", distinct=True),
+        n_interfaces=Count("devices__interfaces", distinct=True),
+        n_cabled=Count(
+            "devices__interfaces",
+            filter=Q(devices__interfaces__cable__isnull=False),
+            distinct=True,
+        ),
     )
-    return {k: v or 0 for k, v in counts.items()}
+    return {k.removeprefix("n_"): v or 0 for k, v in counts.items()}
 
 
 # -- devices -------------------------------------------------------------------------------
@@ -376,3 +382,39 @@ def site_addressing(*, site: Site) -> list[dict[str, Any]]:
     for group in groups:
         group["rows"].sort(key=lambda r: natural_key(r["interface"].name))
     return groups
+
+
+# -- configs -------------------------------------------------------------------------------
+
+CONFIG_KINDS = ("bootstrap", "full")
+RENDERED_PLATFORMS = ("cisco_iosxe", "juniper_junos")
+
+
+def site_config_rows(*, site: Site) -> list[dict[str, Any]]:
+    """Every router with its newest bootstrap and full version (three queries)."""
+    routers = [
+        d
+        for d in site_devices(site=site)
+        if d.platform is not None and d.platform.slug in RENDERED_PLATFORMS
+    ]
+    latest = config_selectors.config_versions_latest(device_ids=[d.pk for d in routers])
+    counts: dict[tuple[int, str], int] = {
+        (row["device_id"], row["kind"]): row["n"]
+        for row in ConfigVersion.objects.filter(device_id__in=[d.pk for d in routers])
+        .order_by()
+        .values("device_id", "kind")
+        .annotate(n=Count("id"))
+    }
+    return [
+        {
+            "device": device,
+            "versions": {kind: latest.get((device.pk, kind)) for kind in CONFIG_KINDS},
+            "counts": {kind: counts.get((device.pk, kind), 0) for kind in CONFIG_KINDS},
+        }
+        for device in routers
+    ]
+
+
+def device_config_versions(*, device: Device, kind: str) -> list[ConfigVersion]:
+    """Versions of one config of one device, newest first."""
+    return list(ConfigVersion.objects.filter(device=device, kind=kind).order_by("-id"))

@@ -43,3 +43,14 @@ urlpatterns += [
     path("ipam/", views.prefix_list, name="prefix-list"),
     path("runs/", views.run_list, name="run-list"),
 ]
+urlpatterns += [
+    path(
+        "sites/<slug:slug>/configs/render/", views.site_configs_render, name="site-configs-render"
+    ),
+    path("sites/<slug:slug>/configs.zip", views.site_configs_zip, name="site-configs-zip"),
+    path(
+        "sites/<slug:slug>/devices/<int:pk>/configs/<str:kind>/",
+        views.config_versions,
+        name="config-versions",
+    ),
+]

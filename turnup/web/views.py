@@ -23,11 +23,14 @@ from turnup.blueprints.services import (
     blueprint_plan,
 )
 from turnup.checks import selectors as check_selectors
+from turnup.configs.selectors import config_version_text
+from turnup.configs.services import site_render
 from turnup.core.errors import ApplicationError
 from turnup.dcim.choices import SITE_TRANSITIONS, SiteStatus
 from turnup.dcim.models import Interface, Site
 from turnup.dcim.services import port_update, site_transition, site_update
 from turnup.web import exports, selectors
+from turnup.web.diff import diff_stats, side_by_side
 from turnup.web.elevation import rack_svg
 from turnup.web.forms import (
     InterfaceForm,
@@ -482,7 +485,100 @@ def interface_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 def site_configs(request: HttpRequest, slug: str) -> HttpResponse:
     site = get_object_or_404(Site, slug=slug)
-    return site_page(request, site, "configs", "web/site_configs.html")
+    return site_page(
+        request,
+        site,
+        "configs",
+        "web/site_configs.html",
+        rows=selectors.site_config_rows(site=site),
+    )
+
+
+@login_required
+@require_POST
+def site_configs_render(request: HttpRequest, slug: str) -> HttpResponse:
+    """Render, lint and version every router's configs (the configs service)."""
+    site = get_object_or_404(Site, slug=slug)
+    try:
+        result = site_render(site=site, store=True)
+    except (ApplicationError, ValidationError) as error:
+        for line in _error_text(error):
+            messages.error(request, line)
+    else:
+        new = sum(1 for _, created in result.versions if created)
+        messages.success(
+            request,
+            f"Rendered {len(result.configs)} configs: {new} new version{'s' if new != 1 else ''}"
+            f", {result.lint_errors} lint error{'s' if result.lint_errors != 1 else ''}.",
+        )
+        for device, problem in sorted(result.problems.items()):
+            messages.error(request, f"{device}: {problem}")
+    return redirect("site-configs", slug=site.slug)
+
+
+@login_required
+def config_versions(request: HttpRequest, slug: str, pk: int, kind: str) -> HttpResponse:
+    """The version history of one device's config, one version's text, or a diff of two."""
+    site = get_object_or_404(Site, slug=slug)
+    device = get_object_or_404(site.devices.all(), pk=pk)
+    versions = selectors.device_config_versions(device=device, kind=kind)
+    if not versions:
+        raise Http404("No rendered version of this config yet")
+    by_id = {v.pk: v for v in versions}
+
+    def pick(name: str, default):
+        try:
+            return by_id[int(request.GET.get(name, ""))]
+        except (KeyError, ValueError):
+            return default
+
+    new = pick("b", versions[0])
+    old = pick("a", versions[1] if len(versions) > 1 else None)
+    context = {
+        "section": "sites",
+        "site": site,
+        "device": device,
+        "kind": kind,
+        "versions": versions,
+        "new": new,
+        "old": old,
+        "breadcrumbs": site_crumbs(
+            site,
+            ("Configs", reverse("site-configs", args=[site.slug])),
+            (f"{device.name} {kind}", None),
+        ),
+    }
+    try:
+        context["new_text"] = config_version_text(version=new)
+        if old is not None and old.pk != new.pk:
+            rows = side_by_side(config_version_text(version=old), context["new_text"])
+            context["diff_rows"] = rows
+            context["diff_stats"] = diff_stats(rows)
+    except ApplicationError as error:
+        context["error"] = error.message
+    return render(request, "web/config_versions.html", context)
+
+
+@login_required
+def site_configs_zip(request: HttpRequest, slug: str) -> HttpResponse:
+    """The latest bootstrap and full config of every router, as one zip."""
+    site = get_object_or_404(Site, slug=slug)
+    files = []
+    for row in selectors.site_config_rows(site=site):
+        for kind, version in row["versions"].items():
+            if version is None:
+                continue
+            try:
+                text = config_version_text(version=version)
+            except ApplicationError:
+                continue
+            files.append((f"{site.slug}/{row['device'].name}.{kind}.cfg", text))
+    if not files:
+        messages.error(request, "Nothing to download: render the configs first.")
+        return redirect("site-configs", slug=site.slug)
+    response = HttpResponse(exports.configs_zip(files), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{site.slug}-configs.zip"'
+    return response
 
 
 @login_required

@@ -1,0 +1,178 @@
+"""Every page renders for a site built from a shipped blueprint, requires login, and shows
+errors in the page (never a server error) for bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from openpyxl import load_workbook
+
+from turnup.blueprints.selectors import blueprint_get
+from turnup.blueprints.services import blueprint_instantiate
+from turnup.configs.services import site_render
+from turnup.dcim.models import Interface, Site
+from turnup.dcim.services import device_update
+
+from ..factories import CredentialProfileFactory, RackFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_in(db) -> Client:
+    user = get_user_model().objects.create_user(username="noc", password="pw-noc-12345")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def pop_site(db) -> Site:
+    CredentialProfileFactory(name="default", is_default=True)
+    blueprint_instantiate(blueprint=blueprint_get(name="pop-core"), params={"name": "LON-01"})
+    return Site.objects.get(name="LON-01")
+
+
+def test_pages_require_login(pop_site):
+    client = Client()
+    for url in ("/", "/sites/", f"/sites/{pop_site.slug}/", "/blueprints/", "/ipam/", "/runs/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+
+
+def test_every_site_tab_renders(client_in, pop_site):
+    slug = pop_site.slug
+    for tab in (
+        "",
+        "devices/",
+        "racks/",
+        "cabling/",
+        "console/",
+        "addressing/",
+        "checks/",
+        "configs/",
+        "runs/",
+    ):
+        response = client_in.get(f"/sites/{slug}/{tab}")
+        assert response.status_code == 200, tab
+        assert b'class="active" data-tab=' in response.content
+    overview = client_in.get(f"/sites/{slug}/").content.decode()
+    assert "<svg" in overview and "lon-01-cr1" in overview
+    console = client_in.get(f"/sites/{slug}/console/").content.decode()
+    assert "lon-01-cr1" in console and "9600" in console
+    racks = client_in.get(f"/sites/{slug}/racks/").content.decode()
+    assert "no racks" in racks
+    rack = RackFactory(site=pop_site, name="R1", u_height=42)
+    device_update(
+        instance=pop_site.devices.get(name="lon-01-cr1"), rack=rack, position=40, face="front"
+    )
+    racks = client_in.get(f"/sites/{slug}/racks/").content.decode()
+    assert racks.count('class="rack"') == 1 and 'data-name="lon-01-cr1"' in racks
+
+
+def test_site_list_filters_by_status(client_in, pop_site):
+    page = client_in.get("/sites/?status=live").content.decode()
+    assert "LON-01" not in page
+    page = client_in.get(f"/sites/?status={pop_site.status}&q=lon").content.decode()
+    assert "LON-01" in page
+
+
+def test_wizard_shows_plan_then_creates_the_site(client_in):
+    page = client_in.get("/blueprints/pop-core/")
+    assert page.status_code == 200 and b'name="p-name"' in page.content
+    plan = client_in.post(
+        "/blueprints/pop-core/",
+        {
+            "p-name": "PAR-02",
+            "action": "plan",
+            "p-core_mtu": "9192",
+            "p-topology": "square",
+            "p-region": "europe",
+            "p-upstream_asn": "64496",
+            "p-edge_type": "cisco-c8300-1n1s-4t2x",
+        },
+    )
+    assert plan.status_code == 200
+    assert b'id="plan"' in plan.content and b"par-02-cr1" in plan.content
+    assert not Site.objects.filter(name="PAR-02").exists()  # a dry run writes nothing
+    created = client_in.post(
+        "/blueprints/pop-core/",
+        {
+            "p-name": "PAR-02",
+            "action": "create",
+            "p-core_mtu": "9192",
+            "p-topology": "square",
+            "p-region": "europe",
+            "p-upstream_asn": "64496",
+            "p-edge_type": "cisco-c8300-1n1s-4t2x",
+        },
+    )
+    assert created.status_code == 302
+    site = Site.objects.get(name="PAR-02")
+    assert created["Location"] == f"/sites/{site.slug}/"
+
+
+def test_wizard_puts_errors_next_to_the_field(client_in):
+    page = client_in.post(
+        "/blueprints/pop-core/", {"p-name": "not a site", "action": "plan", "p-core_mtu": "100"}
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-error-for="name"' in html
+    assert 'data-error-for="core_mtu"' in html
+    assert 'id="plan"' not in html
+
+
+def test_exports(client_in, pop_site):
+    response = client_in.get(f"/sites/{pop_site.slug}/cabling.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Cable", "Kind", "Type", "Status"]
+    assert any(r[1] == "console" for r in rows[1:]) and any(r[1] == "data" for r in rows[1:])
+    response = client_in.get(f"/sites/{pop_site.slug}/cabling.xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A2"].value == "Cable" and sheet.max_row == len(rows) + 1
+    assert client_in.get(f"/sites/{pop_site.slug}/cabling.pdf").status_code == 404
+
+
+def test_configs_render_versions_diff_and_zip(client_in, pop_site):
+    response = client_in.post(f"/sites/{pop_site.slug}/configs/render/")
+    assert response.status_code == 302
+    page = client_in.get(f"/sites/{pop_site.slug}/configs/").content.decode()
+    assert "not rendered" not in page
+    router = pop_site.devices.get(name="lon-01-cr1")
+    # change the design, render again: a second version and a diff
+    iface = Interface.objects.filter(device=router, cable__isnull=False).first()
+    from turnup.dcim.services import port_update
+
+    port_update(instance=iface, mtu=1600)
+    site_render(site=pop_site, store=True)
+    page = client_in.get(f"/sites/{pop_site.slug}/devices/{router.pk}/configs/full/")
+    assert page.status_code == 200
+    assert b'id="diff"' in page.content and b"1600" in page.content
+    archive = client_in.get(f"/sites/{pop_site.slug}/configs.zip")
+    names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    assert "lon-01/lon-01-cr1.full.cfg" in names
+
+
+def test_interface_edit_shows_service_errors_on_the_field(client_in, pop_site):
+    iface = Interface.objects.filter(device__site=pop_site, cable__isnull=False).first()
+    url = f"/sites/{pop_site.slug}/interfaces/{iface.pk}/edit/"
+    page = client_in.post(url, {"mtu": "10", "description": "x", "enabled": "on"})
+    assert page.status_code == 200
+    assert b'data-error-for="mtu"' in page.content
+    ok = client_in.post(url, {"mtu": "1500", "description": "uplink", "enabled": "on"})
+    assert ok.status_code == 302
+    iface.refresh_from_db()
+    assert (iface.mtu, iface.description) == (1500, "uplink")
+
+
+def test_status_transition_refused_shows_a_message(client_in, pop_site):
+    response = client_in.post(f"/sites/{pop_site.slug}/status/", {"to_status": "live"}, follow=True)
+    assert response.status_code == 200
+    assert b"cannot go from" in response.content
