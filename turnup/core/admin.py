@@ -25,6 +25,28 @@ class ChangeLoggedAdmin(admin.ModelAdmin):
         finally:
             unbind_actor(token)
 
+    def save_formset(self, request, form, formset, change):
+        """Inline rows are logged too: created, updated and deleted ones, one insert each."""
+        token = bind_actor(request.user)
+        try:
+            instances = formset.save(commit=False)
+            changed = [obj for obj in instances if obj.pk is not None]
+            before = {}
+            if changed:
+                fresh = type(changed[0]).objects.filter(pk__in=[obj.pk for obj in changed])
+                before = changelog_snapshot(list(fresh))
+            changelog_record(action="delete", instances=list(formset.deleted_objects))
+            for obj in formset.deleted_objects:
+                obj.delete()
+            created = [obj for obj in instances if obj.pk is None]
+            for obj in instances:
+                obj.save()
+            formset.save_m2m()
+            changelog_record(action="create", instances=created)
+            changelog_record(action="update", instances=changed, before=before)
+        finally:
+            unbind_actor(token)
+
     def delete_model(self, request, obj):
         token = bind_actor(request.user)
         try:

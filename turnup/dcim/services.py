@@ -60,7 +60,8 @@ def site_transition_guard_unregister(guard: SiteTransitionGuard) -> None:
         _site_transition_guards.remove(guard)
 
 
-def _check_site_transition(site: Site, from_status: str, to_status: str) -> None:
+def site_transition_check(*, site: Site, from_status: str, to_status: str) -> None:
+    """Raise unless ``site`` may go from ``from_status`` to ``to_status`` (rules and guards)."""
     allowed = choices.SITE_TRANSITIONS.get(from_status, ())
     if to_status not in allowed:
         raise ApplicationError(
@@ -90,7 +91,7 @@ def site_transition(*, site: Site, to_status: str) -> Site:
         )
     locked = Site.objects.select_for_update().get(pk=site.pk)
     before = changelog_snapshot([locked])
-    _check_site_transition(locked, locked.status, to_status)
+    site_transition_check(site=locked, from_status=locked.status, to_status=to_status)
     locked.status = to_status
     locked.save(update_fields=["status", "updated"])
     changelog_record(action="update", instances=[locked], before=before)
@@ -114,7 +115,7 @@ def site_update(*, instance: Site, **fields: Any) -> Site:
     before = changelog_snapshot([locked])
     to_status = fields.get("status", locked.status)
     if to_status != locked.status:
-        _check_site_transition(locked, locked.status, to_status)
+        site_transition_check(site=locked, from_status=locked.status, to_status=to_status)
     for name, value in fields.items():
         setattr(instance, name, value)
     instance.full_clean()
@@ -150,7 +151,7 @@ def rack_update(*, instance: Rack, **fields: Any) -> Rack:
     return instance
 
 
-def _occupancy_errors(devices: Sequence[Device]) -> dict[int, str]:
+def rack_space_errors(*, devices: Sequence[Device]) -> dict[int, str]:
     """Check the rack space of ``devices`` (in order) against the rest of their racks and
     each other; the racks are locked. Returns the index → reason of every device that does
     not fit. One query for the racks, one for the devices in them."""
@@ -201,7 +202,7 @@ def _occupancy_errors(devices: Sequence[Device]) -> dict[int, str]:
 # -- devices ------------------------------------------------------------------------------
 
 
-def _instantiate_components(devices: Sequence[Device]) -> list[models.Model]:
+def device_components_instantiate(*, devices: Sequence[Device]) -> list[models.Model]:
     """Create every device's ports from its type's templates: three queries for the
     templates and three inserts, whatever the number of devices."""
     type_ids = {device.device_type_id for device in devices}
@@ -266,11 +267,11 @@ def device_create(**fields: Any) -> Device:
     """Create a device and, in the same transaction, its ports from its type's templates."""
     device = Device(**fields)
     device.full_clean()
-    errors = _occupancy_errors([device])
+    errors = rack_space_errors(devices=[device])
     if errors:
         raise ValidationError({"position": errors[0]})
     device.save()
-    components = _instantiate_components([device])
+    components = device_components_instantiate(devices=[device])
     changelog_record(action="create", instances=[device, *components])
     return device
 
@@ -281,9 +282,11 @@ def device_bulk_create(*, items: list[dict[str, Any]]) -> list[Device]:
     (validation, rack space, one insert per table, one change log insert)."""
     devices = [Device(**item) for item in items]
     bulk_validate(devices)
-    _raise_items({i: {"position": [reason]} for i, reason in _occupancy_errors(devices).items()})
+    _raise_items(
+        {i: {"position": [reason]} for i, reason in rack_space_errors(devices=devices).items()}
+    )
     created = bulk_insert(Device, devices)
-    components = _instantiate_components(created)
+    components = device_components_instantiate(devices=created)
     changelog_record(action="create", instances=[*created, *components])
     return created
 
@@ -296,7 +299,7 @@ def device_update(*, instance: Device, **fields: Any) -> Device:
     for name, value in fields.items():
         setattr(instance, name, value)
     instance.full_clean()
-    errors = _occupancy_errors([instance])
+    errors = rack_space_errors(devices=[instance])
     if errors:
         raise ValidationError({"position": errors[0]})
     instance.save()
