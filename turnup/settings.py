@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "turnup.core",
     "turnup.dcim",
     "turnup.ipam",
+    "turnup.routing",
     "turnup.blueprints",
     "turnup.checks",
     "turnup.configs",

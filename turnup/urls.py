@@ -6,7 +6,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from turnup.core import views as core_views
 
-API_APPS = ("core", "dcim", "ipam", "blueprints", "checks", "configs", "provisioning", "events")
+API_APPS = (
+    "core",
+    "dcim",
+    "ipam",
+    "routing",
+    "blueprints",
+    "checks",
+    "configs",
+    "provisioning",
+    "events",
+)
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),

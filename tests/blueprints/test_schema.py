@@ -165,4 +165,4 @@ def test_variables_are_filled_from_parameters():
     design = design_build(document, params_resolve(document, {"name": "LON-01"}))
     assert design.variables["domain_name"] == "lon-01.pop.example.net"
     assert design.variables["upstream_asn"] == 64496
-    assert design.pools["management"]["prefix"] == "127.77.0.0/16"
+    assert design.pools["mgmt-lab"]["prefix"] == "127.77.0.0/16"

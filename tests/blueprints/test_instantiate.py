@@ -1,0 +1,189 @@
+"""Instantiating blueprints: the whole site in one transaction, idempotent, planned first."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.blueprints.helpers import build_site
+from turnup.blueprints.models import BlueprintInstance
+from turnup.blueprints.selectors import blueprint_get
+from turnup.blueprints.services import blueprint_instantiate, blueprint_plan
+from turnup.core.errors import ConflictError
+from turnup.dcim.models import Cable, ConsoleServerPort, Device, Interface, Site
+from turnup.dcim.selectors import site_console_paths
+from turnup.ipam.models import ASN, IPAddress, Prefix
+from turnup.routing.models import BGPSession, DeviceRouting, OSPFInterface, SiteRouting
+
+pytestmark = pytest.mark.django_db
+
+
+def statements(ctx) -> int:
+    """Queries, counting one bulk insert once even when SQLite's parameter limit splits it
+    into several INSERTs of the same table in a row."""
+    count, previous = 0, None
+    for query in ctx.captured_queries:
+        sql = query["sql"]
+        table = sql.split("(", 1)[0] if sql.startswith("INSERT INTO") else None
+        if table is None or table != previous:
+            count += 1
+        previous = table
+    return count
+
+
+def counts():
+    return {
+        "devices": Device.objects.count(),
+        "interfaces": Interface.objects.count(),
+        "cables": Cable.objects.count(),
+        "ips": IPAddress.objects.count(),
+        "prefixes": Prefix.objects.count(),
+        "asns": ASN.objects.count(),
+        "bgp": BGPSession.objects.count(),
+        "ospf": OSPFInterface.objects.count(),
+    }
+
+
+def test_pop_core_builds_the_whole_site():
+    site = build_site("pop-core", name="LON-01")
+    devices = {d.name: d for d in Device.objects.filter(site=site)}
+    assert sorted(devices) == ["lon-01-cr1", "lon-01-cr2", "lon-01-cs1", "lon-01-er1", "lon-01-er2"]
+    assert devices["lon-01-cr1"].platform.slug == "juniper_junos"
+    assert devices["lon-01-er1"].device_type.slug == "cisco-c8300-1n1s-4t2x"
+    # square: cr1-cr2, er1-cr1, er2-cr2, er1-er2 (+ 4 console cables)
+    links = Cable.objects.filter(interfaces__isnull=False).distinct().count()
+    assert links == 4
+    core_link = Interface.objects.get(device=devices["lon-01-cr1"], name="et-0/0/0")
+    assert core_link.cable_id and core_link.mtu == 9192
+    # next free 10G interface on the edge
+    uplink = Interface.objects.get(device=devices["lon-01-er1"], name="TenGigabitEthernet0/0/4")
+    assert uplink.cable_id is not None
+    # console: every router on a line of the console server, with TCP port and baud
+    paths = site_console_paths(site=site)
+    assert len(paths) == 4
+    lines = sorted(p.line for p in paths.values())
+    assert lines == [1, 2, 3, 4]
+    path = paths[devices["lon-01-cr1"].pk]
+    assert (path.tcp_port, path.baud, path.method) == (2001, 9600, "telnet")
+    assert path.host.startswith("127.77.")
+    # addressing
+    routing = SiteRouting.objects.get(site=site)
+    assert routing.mgmt_prefix.prefix.startswith("127.77.") and routing.mgmt_prefix.prefix.endswith(
+        "/24"
+    )
+    assert routing.mgmt_gateway.endswith(".1")
+    mgmt = IPAddress.objects.filter(is_primary_mgmt=True, device__site=site)
+    assert mgmt.count() == 5
+    loopback = IPAddress.objects.get(
+        assigned_interface__device=devices["lon-01-cr1"], assigned_interface__name="lo0"
+    )
+    assert loopback.address.endswith("/32") and loopback.address.startswith("10.255.")
+    p2p = IPAddress.objects.filter(assigned_interface=core_link).get()
+    assert p2p.address.endswith("/31")
+    # routing
+    rows = DeviceRouting.objects.filter(device__site=site)
+    assert rows.count() == 4
+    asns = {r.asn.asn for r in rows}
+    assert len(asns) == 1  # one site ASN
+    cr1 = rows.get(device=devices["lon-01-cr1"])
+    assert cr1.router_id == loopback.ip and cr1.ospf_process == 1
+    assert BGPSession.objects.filter(device__site=site).count() == 12  # iBGP full mesh of 4
+    assert OSPFInterface.objects.get(interface=core_link).network_type == "point-to-point"
+    instance = BlueprintInstance.objects.get(site=site)
+    assert instance.variables["domain_name"] == "lon-01.pop.example.net"
+
+
+def test_rerun_with_same_inputs_changes_nothing():
+    build_site("pop-core", name="LON-01")
+    before = counts()
+    plan = blueprint_instantiate(
+        blueprint=blueprint_get(name="pop-core"), params={"name": "LON-01"}
+    )
+    assert not plan.has_changes, [i for i in plan.items if i.action != "leave"]
+    assert not plan.applied
+    assert counts() == before
+
+
+def test_dry_run_writes_nothing():
+    blueprint = blueprint_get(name="pop-core")
+    before = counts()
+    plan = blueprint_plan(blueprint=blueprint, params={"name": "LON-01"})
+    assert plan.counts["create"] > 20 and plan.counts["change"] == 0
+    plan = blueprint_instantiate(blueprint=blueprint, params={"name": "LON-01"}, apply=False)
+    assert not plan.applied
+    assert counts() == before
+    assert not Site.objects.filter(name="LON-01").exists()
+
+
+def test_changed_params_plan_then_apply():
+    build_site("pop-core", name="LON-01")
+    blueprint = blueprint_get(name="pop-core")
+    params = {"name": "LON-01", "topology": "full-mesh"}
+    plan = blueprint_plan(blueprint=blueprint, params=params)
+    creates = [i for i in plan.items if i.action == "create"]
+    assert {i.kind for i in creates} >= {"cable", "p2p"}
+    assert len([i for i in creates if i.kind == "cable"]) == 2
+    assert any(i.action == "change" and i.kind == "blueprint-instance" for i in plan.items)
+    assert any(i.action == "leave" and i.kind == "device" for i in plan.items)
+    before = counts()
+    assert counts() == before  # planning wrote nothing
+    blueprint_instantiate(blueprint=blueprint, params=params)
+    assert counts()["cables"] == before["cables"] + 2
+    again = blueprint_plan(blueprint=blueprint, params=params)
+    assert not again.has_changes
+
+
+def test_exhausted_pool_leaves_nothing_behind():
+    build_site("pop-core", name="LON-01")
+    before = counts()
+    sites = Site.objects.count()
+    # the ASN range has room for many sites; shrink it to what is used
+    from turnup.ipam.models import ASNRange
+
+    asn_range = ASNRange.objects.get(name="pop-private")
+    used = ASN.objects.get().asn
+    asn_range.start = asn_range.end = used
+    asn_range.save()
+    with pytest.raises(ConflictError):
+        build_site("pop-core", name="PAR-01")
+    assert counts() == before
+    assert Site.objects.count() == sites
+
+
+def test_query_count_does_not_grow_with_edge_count():
+    def run(name, count):
+        with CaptureQueriesContext(connection) as ctx:
+            build_site("aggregation", name=name, edge_count=count, console_servers=1)
+        return statements(ctx)
+
+    run("WARM-01", 1)  # device types, pools, ranges created once
+    small = run("FRA-04", 4)
+    large = run("FRA-40", 40)
+    assert Device.objects.filter(site__name="FRA-40").count() == 43
+    assert small == large
+
+
+def test_plan_and_rerun_query_count_is_bounded():
+    build_site("aggregation", name="FRA-04", edge_count=4)
+    build_site("aggregation", name="FRA-40", edge_count=40)
+    blueprint = blueprint_get(name="aggregation")
+    with CaptureQueriesContext(connection) as small:
+        blueprint_plan(blueprint=blueprint, params={"name": "FRA-04", "edge_count": 4})
+    with CaptureQueriesContext(connection) as large:
+        blueprint_plan(blueprint=blueprint, params={"name": "FRA-40", "edge_count": 40})
+    assert statements(small) == statements(large)
+
+
+def test_console_lines_run_out():
+    from turnup.blueprints.design import BlueprintInvalid
+
+    with pytest.raises(BlueprintInvalid) as error:
+        build_site("aggregation", name="FRA-48", edge_count=48, console_servers=1)
+    assert "no free console-server line" in str(error.value.errors)
+    assert not Site.objects.filter(name="FRA-48").exists()
+
+
+def test_server_ports_get_line_settings():
+    site = build_site("branch-dual", name="MAN-07")
+    ports = ConsoleServerPort.objects.filter(device__site=site, cable__isnull=False)
+    assert sorted(p.line for p in ports) == [1, 2]
+    assert {p.tcp_port for p in ports} == {2001, 2002}
