@@ -98,7 +98,7 @@ def loaded_relations(instance: models.Model) -> list[str]:
         field.name
         for field in instance._meta.concrete_fields
         if field.is_relation
-        and field.many_to_one
+        and (field.many_to_one or field.one_to_one)
         and field.is_cached(instance)
         and field.get_cached_value(instance) is not None
     ]
