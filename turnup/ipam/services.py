@@ -27,6 +27,7 @@ from django.db import IntegrityError, connection, models, transaction
 
 from turnup.core.changelog import changelog_record, changelog_snapshot
 from turnup.core.errors import ApplicationError, ConflictError, NotFoundError
+from turnup.core.services import loaded_relations
 from turnup.ipam import selectors
 from turnup.ipam.choices import ASNStatus, IPAddressStatus, PrefixStatus, VLANStatus
 from turnup.ipam.constants import (
@@ -101,7 +102,7 @@ def _validate_local(instances: Sequence[models.Model]) -> None:
     errors: dict[int, Any] = {}
     for index, instance in enumerate(instances):
         try:
-            instance.clean_fields()
+            instance.clean_fields(exclude=loaded_relations(instance))
             instance.clean_local()
         except ValidationError as error:
             errors[index] = error.message_dict
