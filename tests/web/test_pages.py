@@ -176,3 +176,33 @@ def test_status_transition_refused_shows_a_message(client_in, pop_site):
     response = client_in.post(f"/sites/{pop_site.slug}/status/", {"to_status": "live"}, follow=True)
     assert response.status_code == 200
     assert b"cannot go from" in response.content
+
+
+def test_prefix_tree_shows_pools_with_usage(client_in, pop_site):
+    page = client_in.get("/ipam/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="pools"' in html and "10.255.0.0/16" in html and 'class="bar' in html
+    assert client_in.get("/ipam/?q=10.255").status_code == 200
+
+
+def test_allocate_next_free_from_the_page(client_in, db):
+    from turnup.ipam.models import IPAddress, Prefix
+    from turnup.ipam.services import prefix_create
+
+    pool = prefix_create(prefix="192.0.2.0/29", is_pool=True, name="tiny")
+    url = f"/ipam/prefixes/{pool.pk}/"
+    response = client_in.post(url, {"kind": "prefix", "prefix_length": "30", "count": "1"})
+    assert response.status_code == 302
+    assert Prefix.objects.filter(parent=pool, prefix="192.0.2.0/30").exists()
+    # a length the pool cannot hold: the reason is shown next to the length field
+    page = client_in.post(url, {"kind": "prefix", "prefix_length": "8", "count": "1"})
+    assert page.status_code == 200 and b'data-error-for="prefix_length"' in page.content
+    # exhausted: a clear message in the page, nothing written
+    page = client_in.post(url, {"kind": "prefix", "prefix_length": "30", "count": "2"})
+    assert page.status_code == 200 and b'id="allocate-errors"' in page.content
+    assert Prefix.objects.filter(parent=pool).count() == 1
+    leaf = Prefix.objects.get(prefix="192.0.2.0/30")
+    response = client_in.post(f"/ipam/prefixes/{leaf.pk}/", {"kind": "ip", "count": "2"})
+    assert response.status_code == 302
+    assert IPAddress.objects.filter(address__startswith="192.0.2.").count() == 2

@@ -85,9 +85,14 @@ class AllocateForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=256, initial=1)
     description = forms.CharField(max_length=200, required=False)
 
-    def __init__(self, *args, prefix: Prefix | None = None, **kwargs) -> None:
+    def __init__(self, *args, target: Prefix | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.prefix = prefix
+        self.target = target
+        if target is not None:
+            self.fields["prefix_length"].min_value = target.prefix_length + 1
+            self.fields[
+                "prefix_length"
+            ].help_text = f"/{target.prefix_length + 1} to /{32 if target.family == 4 else 128}"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

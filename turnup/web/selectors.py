@@ -7,6 +7,7 @@ app's selectors; this module only joins and reshapes them for display.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from turnup.dcim.models import (
 )
 from turnup.dcim.selectors import ConsolePath, site_console_paths
 from turnup.ipam import selectors as ipam_selectors
-from turnup.ipam.models import IPAddress
+from turnup.ipam.models import IPAddress, Prefix
 from turnup.web.elevation import RackData, RackDevice
 from turnup.web.topology import TopoLink, TopoNode, natural_key
 
@@ -418,3 +419,96 @@ def site_config_rows(*, site: Site) -> list[dict[str, Any]]:
 def device_config_versions(*, device: Device, kind: str) -> list[ConfigVersion]:
     """Versions of one config of one device, newest first."""
     return list(ConfigVersion.objects.filter(device=device, kind=kind).order_by("-id"))
+
+
+# -- ipam ----------------------------------------------------------------------------------
+
+
+def _address_index() -> dict[tuple[int | None, int], list[int]]:
+    """Every address host, sorted, per (VRF, family): one query."""
+    index: dict[tuple[int | None, int], list[int]] = defaultdict(list)
+    for vrf_id, family, host in IPAddress.objects.order_by("vrf_id", "family", "host").values_list(
+        "vrf_id", "family", "host"
+    ):
+        if host is not None:
+            index[(vrf_id, family)].append(int(host))
+    return index
+
+
+def _count_between(hosts: list[int], low: int, high: int) -> int:
+    return bisect.bisect_right(hosts, high) - bisect.bisect_left(hosts, low)
+
+
+def prefix_tree_rows(*, vrf: str = "", site: str = "", q: str = "") -> list[dict[str, Any]]:
+    """Prefixes in tree order (VRF, family, start, length) with their depth and
+    utilization: a prefix with children counts the space its children cover, a leaf counts
+    its addresses. Two queries whatever the number of prefixes."""
+    prefixes = list(Prefix.objects.select_related("vrf", "site"))
+    covered: dict[int, int] = defaultdict(int)
+    has_children: set[int] = set()
+    for prefix in prefixes:
+        if prefix.parent_id:
+            has_children.add(prefix.parent_id)
+            covered[prefix.parent_id] += int(prefix.end) - int(prefix.start) + 1
+    hosts = _address_index()
+    rows = []
+    for prefix in prefixes:
+        size = int(prefix.end) - int(prefix.start) + 1
+        if prefix.pk in has_children or prefix.is_pool:
+            used, total, unit = covered.get(prefix.pk, 0), size, "space"
+        else:
+            low, high = prefix.usable_range()
+            total = max(int(high) - int(low) + 1, 1)
+            used = _count_between(hosts.get((prefix.vrf_id, prefix.family), []), low, high)
+            unit = "addresses"
+        rows.append(
+            {
+                "prefix": prefix,
+                "depth": prefix.depth,
+                "used": used,
+                "total": total,
+                "unit": unit,
+                "percent": min(100.0, 100.0 * used / total) if total else 0.0,
+                "children": prefix.pk in has_children,
+            }
+        )
+    if vrf:
+        rows = [r for r in rows if (r["prefix"].vrf.name if r["prefix"].vrf else "global") == vrf]
+    if site:
+        rows = [r for r in rows if r["prefix"].site and r["prefix"].site.slug == site]
+    if q:
+        needle = q.lower()
+        rows = [
+            r
+            for r in rows
+            if needle in r["prefix"].prefix
+            or needle in r["prefix"].name.lower()
+            or needle in r["prefix"].description.lower()
+        ]
+    return rows
+
+
+def prefix_detail(*, prefix: Prefix) -> dict[str, Any]:
+    """A prefix's children, addresses, free space and next free addresses."""
+    children = list(Prefix.objects.filter(parent=prefix).select_related("site").order_by("start"))
+    addresses = list(
+        IPAddress.objects.filter(
+            vrf_id=prefix.vrf_id,
+            family=prefix.family,
+            host__gte=prefix.start,
+            host__lte=prefix.end,
+        )
+        .select_related("assigned_interface", "device")
+        .order_by("host")[:500]
+    )
+    size = int(prefix.end) - int(prefix.start) + 1
+    child_space = sum(int(c.end) - int(c.start) + 1 for c in children)
+    return {
+        "children": children,
+        "addresses": addresses,
+        "available_prefixes": ipam_selectors.prefix_available_prefixes(prefix=prefix)[:50],
+        "next_ips": ipam_selectors.prefix_available_ips(prefix=prefix, limit=8),
+        "size": size,
+        "child_space": child_space,
+        "child_percent": 100.0 * child_space / size if size else 0.0,
+    }

@@ -54,3 +54,6 @@ urlpatterns += [
         name="config-versions",
     ),
 ]
+urlpatterns += [
+    path("ipam/prefixes/<int:pk>/", views.prefix_detail, name="prefix-detail"),
+]

@@ -29,10 +29,13 @@ from turnup.core.errors import ApplicationError
 from turnup.dcim.choices import SITE_TRANSITIONS, SiteStatus
 from turnup.dcim.models import Interface, Site
 from turnup.dcim.services import port_update, site_transition, site_update
+from turnup.ipam.models import VRF, Prefix
+from turnup.ipam.services import ip_allocate_next, prefix_allocate_next
 from turnup.web import exports, selectors
 from turnup.web.diff import diff_stats, side_by_side
 from turnup.web.elevation import rack_svg
 from turnup.web.forms import (
+    AllocateForm,
     InterfaceForm,
     SiteCredentialsForm,
     apply_param_errors,
@@ -589,8 +592,69 @@ def site_runs(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def prefix_list(request: HttpRequest) -> HttpResponse:
+    filters = {key: request.GET.get(key, "").strip() for key in ("vrf", "site", "q")}
+    rows = selectors.prefix_tree_rows(**filters)
+    pools = [row for row in rows if row["prefix"].is_pool]
     return render(
-        request, "web/prefix_list.html", {"section": "ipam", "breadcrumbs": [("IPAM", None)]}
+        request,
+        "web/prefix_list.html",
+        {
+            "section": "ipam",
+            "breadcrumbs": [("IPAM", None)],
+            "rows": rows,
+            "pools": pools,
+            "filters": filters,
+            "vrfs": ["global", *VRF.objects.order_by("name").values_list("name", flat=True)],
+        },
+    )
+
+
+@login_required
+def prefix_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A prefix, its children and addresses, and next-free allocation from the page."""
+    prefix = get_object_or_404(Prefix.objects.select_related("vrf", "site", "parent"), pk=pk)
+    form = AllocateForm(request.POST or None, target=prefix)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["kind"] == "prefix":
+                made = prefix_allocate_next(
+                    pool=prefix,
+                    prefix_length=data["prefix_length"],
+                    count=data["count"],
+                    description=data["description"],
+                )
+            else:
+                made = ip_allocate_next(
+                    prefix=prefix, count=data["count"], description=data["description"]
+                )
+        except (ApplicationError, ValidationError) as error:
+            items = error.extra.get("items") if isinstance(error, ApplicationError) else None
+            if items:
+                for reasons in items.values():
+                    for field, lines in reasons.items():
+                        for line in lines:
+                            form.add_error(field if field in form.fields else None, line)
+            else:
+                _field_errors(form, error)
+        else:
+            shown = ", ".join(str(obj) for obj in made[:8]) + (" …" if len(made) > 8 else "")
+            messages.success(request, f"Allocated {len(made)} from {prefix}: {shown}")
+            return redirect("prefix-detail", pk=prefix.pk)
+    crumbs = [("IPAM", reverse("prefix-list"))]
+    if prefix.parent_id:
+        crumbs.append((prefix.parent.prefix, reverse("prefix-detail", args=[prefix.parent_id])))
+    crumbs.append((prefix.prefix, None))
+    return render(
+        request,
+        "web/prefix_detail.html",
+        {
+            "section": "ipam",
+            "breadcrumbs": crumbs,
+            "prefix": prefix,
+            "form": form,
+            **selectors.prefix_detail(prefix=prefix),
+        },
     )
 
 
