@@ -197,3 +197,71 @@ def dcim_console_site(*, routers: int = 2, host: str = "127.0.0.1", status: str 
         services.cable_create(a_end=router.console_ports.get(), b_end=lines[n], status="connected")
         created.append(router)
     return site, server, created
+
+
+# -- ipam ---------------------------------------------------------------------------------------
+class VRFFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ipam.VRF"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"vrf-{n}")
+    rd = factory.Sequence(lambda n: f"65000:{n}")
+
+
+class PrefixFactory(factory.django.DjangoModelFactory):
+    """A prefix created through ``prefix_create``, so its parent and depth are right."""
+
+    class Meta:
+        model = "ipam.Prefix"
+
+    prefix = factory.Sequence(lambda n: f"10.{n // 256 % 256}.{n % 256}.0/24")
+    status = "active"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from turnup.ipam.services import prefix_create
+
+        return prefix_create(**kwargs)
+
+
+class IPAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ipam.IPAddress"
+
+    address = factory.Sequence(lambda n: f"192.0.{n // 250 % 256}.{n % 250 + 1}/24")
+    status = "active"
+
+
+class ASNRangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ipam.ASNRange"
+
+    name = factory.Sequence(lambda n: f"asn-range-{n}")
+    slug = factory.Sequence(lambda n: f"asn-range-{n}")
+    start = 65000
+    end = 65099
+
+
+class ASNFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ipam.ASN"
+
+    asn = factory.Sequence(lambda n: 4_200_000_000 + n)
+
+
+class VLANGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ipam.VLANGroup"
+
+    name = factory.Sequence(lambda n: f"vlan-group-{n}")
+    slug = factory.Sequence(lambda n: f"vlan-group-{n}")
+
+
+class VLANFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ipam.VLAN"
+
+    group = factory.SubFactory(VLANGroupFactory)
+    vid = factory.Sequence(lambda n: n % 4000 + 2)
+    name = factory.Sequence(lambda n: f"vlan-{n}")

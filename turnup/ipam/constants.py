@@ -17,7 +17,7 @@ class AllocationLock(IntEnum):
     """First key of ``pg_advisory_xact_lock(namespace, pool_id)``, per kind of pool."""
 
     PREFIX = 0x1F0001  # child prefixes of a prefix
-    IP_ADDRESS = 0x1F0002  # addresses of a prefix
+    IP_ADDRESS = 0x1F0002  # addresses of a prefix (keyed by its outermost containing prefix)
     ASN = 0x1F0003  # ASNs of an ASN range
     VLAN = 0x1F0004  # VLANs of a VLAN group
     PREFIX_TABLE = 0x1F0005  # the prefix hierarchy of a VRF (0: the global table)
@@ -29,7 +29,7 @@ ADVISORY_KEY_MODULO = 2**31
 
 # How many times an allocation retries after a unique constraint caught a clash with a writer
 # that held another lock (e.g. allocating from a pool and from its parent at the same time).
-ALLOCATION_ATTEMPTS = 3
+ALLOCATION_ATTEMPTS = 5
 
 # The most one request may allocate at once.
 ALLOCATION_MAX_COUNT = 10_000

@@ -91,7 +91,7 @@ class VRF(BaseModel):
 
 class Prefix(BaseModel):
     """An IPv4 or IPv6 network in a VRF; the allocators carve it into child prefixes or hand
-    out its addresses. ``is_pool`` marks an allocation pool (every address of it is usable).
+    out its addresses. ``is_pool`` marks a pool that child prefixes are allocated from.
 
     ``parent`` (the smallest prefix of the same VRF that contains this one) and ``depth``
     are kept by the services, like NetBox's ``_depth``. A ``name`` (unique per VRF and site)
@@ -232,15 +232,15 @@ class Prefix(BaseModel):
         """First and last address ``ip_allocate_next`` may hand out with ``mask_length``
         (default: the prefix's own length).
 
-        A subnet (IPv4 shorter than /31) keeps its network and broadcast addresses; an IPv6
-        subnet (shorter than /127) keeps its Subnet-Router anycast address (the first,
-        RFC 4291). /31 and /32 (RFC 3021), /127 and /128, addresses handed out with a host
-        mask (e.g. /32 loopbacks from a /24) and a pool (``is_pool``, as in NetBox) use
-        every address.
+        Addresses of an IPv4 subnet (mask shorter than /31) are not its network and
+        broadcast addresses; of an IPv6 subnet (shorter than /127), not its Subnet-Router
+        anycast address (the first, RFC 4291). /31 and /32 (RFC 3021), /127 and /128 use
+        every address — so do host masks handed out of a bigger prefix (``mask_length=32``
+        for loopbacks from a /24 pool).
         """
         first, last = self.start, self.end
         mask = self.prefix_length if mask_length is None else mask_length
-        if self.is_pool or mask >= self.max_length() - 1:
+        if mask >= self.max_length() - 1:
             return first, last
         if self.family == 4:
             return first + 1, last - 1

@@ -511,10 +511,28 @@ def ip_allocate_next(
     """
     requests = _requests(count, items, attrs)
     with transaction.atomic():
-        _advisory_locks((AllocationLock.IP_ADDRESS, prefix.pk, False))
+        _advisory_locks((AllocationLock.IP_ADDRESS, _outermost_prefix_id(prefix), False))
         return _with_retries(
             lambda: _ip_allocate(prefix.pk, mask_length, requests), what=f"Prefix {prefix}"
         )
+
+
+def _outermost_prefix_id(prefix: Prefix) -> int:
+    """The id of the biggest prefix of the VRF containing ``prefix`` (or its own): address
+    allocations lock it, so allocating from a subnet and from its parent at the same time
+    take turns instead of racing for the same addresses."""
+    outermost = (
+        Prefix.objects.filter(
+            selectors._table(prefix.vrf_id),
+            family=prefix.family,
+            start__lte=prefix.start,
+            end__gte=prefix.end,
+        )
+        .order_by("prefix_length")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return outermost or prefix.pk
 
 
 def _ip_allocate(
