@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "turnup.provisioning",
     "turnup.events",
     "turnup.lab",
+    "turnup.designs",
     "turnup.web",
 ]
 

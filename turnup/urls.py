@@ -12,6 +12,7 @@ API_APPS = (
     "ipam",
     "routing",
     "blueprints",
+    "designs",
     "checks",
     "configs",
     "provisioning",

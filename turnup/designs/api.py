@@ -1,0 +1,69 @@
+"""REST: a site's whole design as one YAML document, out and in.
+
+``GET /api/designs/{site slug}/`` answers the document (YAML; JSON with ``?format=json``);
+``POST /api/designs/`` with a YAML body (``Content-Type: application/yaml``) creates the site.
+"""
+
+from __future__ import annotations
+
+import yaml
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from rest_framework import parsers, renderers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from turnup.core.context import bind_actor, unbind_actor
+from turnup.dcim.models import Site
+from turnup.designs.selectors import site_document_export
+from turnup.designs.services import site_document_import
+
+
+class YAMLRenderer(renderers.BaseRenderer):
+    media_type = "application/yaml"
+    format = "yaml"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode()
+
+
+class PlainTextParser(parsers.BaseParser):
+    """Takes the request body as text (YAML documents are parsed by the service, by line)."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read().decode("utf-8")
+
+
+class SiteDesignView(APIView):
+    renderer_classes = [YAMLRenderer, renderers.JSONRenderer]
+
+    def get(self, request, slug: str):
+        site = get_object_or_404(Site, slug=slug)
+        response = Response(site_document_export(site=site))
+        if request.accepted_renderer.format == "yaml":
+            response["Content-Disposition"] = f'attachment; filename="{site.slug}.yaml"'
+        return response
+
+
+class SiteDesignImportView(APIView):
+    parser_classes = [PlainTextParser]
+    renderer_classes = [renderers.JSONRenderer]
+
+    def post(self, request):
+        token = bind_actor(request.user)
+        try:
+            site = site_document_import(text=request.data)
+        finally:
+            unbind_actor(token)
+        return Response(
+            {"id": site.pk, "name": site.name, "slug": site.slug}, status=status.HTTP_201_CREATED
+        )
+
+
+urlpatterns = [
+    path("designs/", SiteDesignImportView.as_view(), name="designs-import"),
+    path("designs/<slug:slug>/", SiteDesignView.as_view(), name="designs-export"),
+]

@@ -1,0 +1,53 @@
+"""``turnup design export LON-01 [-o FILE]`` / ``turnup design import FILE``."""
+
+import sys
+
+import yaml
+from django.core.management.base import BaseCommand, CommandError
+
+from turnup.core.context import bind_system_actor
+from turnup.core.errors import ApplicationError
+from turnup.dcim.models import Site
+from turnup.designs.selectors import site_document_export
+from turnup.designs.services import site_document_import
+
+
+class Command(BaseCommand):
+    help = "Export a site's whole design as one YAML document, or create a site from one."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        export = sub.add_parser("export", help="write a site's design as YAML")
+        export.add_argument("site", help="site name or slug")
+        export.add_argument("-o", "--output", help="file to write (default: standard output)")
+        load = sub.add_parser("import", help="create a site from a design document")
+        load.add_argument("file", help="YAML file, or - for standard input")
+
+    def handle(self, *args, action: str, **options):
+        bind_system_actor("turnup design")
+        if action == "export":
+            site = Site.objects.filter(name=options["site"]).first() or (
+                Site.objects.filter(slug=options["site"]).first()
+            )
+            if site is None:
+                raise CommandError(f"no site named {options['site']!r}")
+            text = yaml.safe_dump(site_document_export(site=site), sort_keys=False)
+            if options["output"]:
+                with open(options["output"], "w") as handle:
+                    handle.write(text)
+            else:
+                self.stdout.write(text, ending="")
+            return
+        source = options["file"]
+        text = sys.stdin.read() if source == "-" else open(source).read()
+        try:
+            site = site_document_import(text=text)
+        except ApplicationError as error:
+            for problem in error.extra.get("errors", []):
+                self.stderr.write(
+                    f"{source}:{problem['line']}: {problem['path']}: {problem['reason']}"
+                )
+            raise CommandError(error.message) from None
+        self.stdout.write(
+            self.style.SUCCESS(f"created site {site.name} ({site.devices.count()} devices)")
+        )
