@@ -36,6 +36,7 @@ run: install $(DATA)/secret-key $(DATA)/secrets-key
 	export TURNUP_SECRETS_KEY="$${TURNUP_SECRETS_KEY:-$$(cat $(DATA)/secrets-key)}" && \
 	$(PY) -m turnup.cli migrate --no-input && \
 	$(PY) -m turnup.cli ensure_admin && \
+	$(PY) -m turnup.cli demo && \
 	exec $(PY) -m turnup.cli run
 
 # A worker on its own (the production shape: set DATABASE_URL, REDIS_URL, SECRET_KEY).

@@ -593,7 +593,7 @@ class SitePlanner:
         for (dev, peer_address), row in sessions.items():
             device = self.devices.get(dev)
             current = self.bgp.get((device.pk, peer_address)) if device else None
-            label = f"{dev} -> {row['peer_device']} {peer_address}"
+            label = f"{dev} -> {row['peer_device']} ({row['peer_address'] or PENDING})"
             if current is None:
                 self.plan_.add(
                     "create", "bgp", label, f"{row['kind']} AS{row['remote_asn'] or PENDING}"

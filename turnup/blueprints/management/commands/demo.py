@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 
 from turnup.blueprints.selectors import blueprint_get
 from turnup.blueprints.services import blueprint_instantiate, blueprint_library_sync
-from turnup.dcim.models import CredentialProfile
+from turnup.dcim.models import CredentialProfile, Site
 from turnup.dcim.services import credential_profile_create
 
 DEMO_SITE = "DEMO-01"
@@ -39,14 +39,13 @@ class Command(BaseCommand):
         if not CredentialProfile.objects.filter(is_default=True).exists():
             if not CredentialProfile.objects.filter(name=DEMO_PROFILE["name"]).exists():
                 credential_profile_create(**DEMO_PROFILE)
+        if Site.objects.filter(name=options["site"]).exists():
+            # the demo site may have been edited since: never undo someone's changes
+            self.stdout.write(f"demo: site {options['site']} exists, left as is")
+            return
         plan = blueprint_instantiate(
             blueprint=blueprint_get(name="pop-core"), params={"name": options["site"]}
         )
-        counts = plan.counts
-        if plan.applied:
-            self.stdout.write(
-                f"demo: site {plan.site} built from pop-core ({counts['create']} created, "
-                f"{counts['change']} changed)"
-            )
-        else:
-            self.stdout.write(f"demo: site {plan.site} is up to date")
+        self.stdout.write(
+            f"demo: site {plan.site} built from pop-core ({plan.counts['create']} objects)"
+        )
