@@ -93,6 +93,26 @@ class Layout:
     height: float = 0
 
 
+IFACE_SHORT = (
+    ("HundredGigE", "Hu"),
+    ("FortyGigabitEthernet", "Fo"),
+    ("TwentyFiveGigE", "Twe"),
+    ("TenGigabitEthernet", "Te"),
+    ("GigabitEthernet", "Gi"),
+    ("FastEthernet", "Fa"),
+    ("Ethernet", "Eth"),
+)
+
+
+def short_iface(name: str) -> str:
+    """``TenGigabitEthernet0/0/4`` -> ``Te0/0/4``: the names engineers type (labels only; the
+    tooltips keep the full name)."""
+    for long, short in IFACE_SHORT:
+        if name.startswith(long):
+            return short + name[len(long) :]
+    return name
+
+
 def natural_key(text: str) -> tuple:
     """``edge-2`` before ``edge-10``."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
@@ -231,7 +251,7 @@ def topology_layout(nodes: list[TopoNode], links: list[TopoLink]) -> Layout:
         max_x = cx + NODE_W / 2
         max_y = max(max_y, max(yy for _, yy in layout.positions.values()) + NODE_H / 2)
     layout.width = max_x + MARGIN
-    layout.height = max_y + MARGIN
+    layout.height = max_y + MARGIN + CURVE_ROOM
     return layout
 
 
@@ -330,6 +350,7 @@ def topology_svg(nodes: list[TopoNode], links: list[TopoLink]) -> str:
         STYLE,
     ]
     labels: list[str] = []
+    top_row = min((y for _, y in pos.values()), default=0.0)
     pair_seen: dict[tuple[int, int], int] = {}
     end_index: dict[int, int] = {}
     for link in sorted(
@@ -347,11 +368,12 @@ def topology_svg(nodes: list[TopoNode], links: list[TopoLink]) -> str:
         if same_row or parallel:
             # an arc above the row (or beside a parallel link) keeps it off the nodes between
             (x1, y1), (x2, y2) = pa, pb
+            up = not same_row or y1 <= top_row + 1
             if same_row:
-                y1 -= NODE_H / 2
-                y2 -= NODE_H / 2
+                y1 += -NODE_H / 2 if up else NODE_H / 2
+                y2 += -NODE_H / 2 if up else NODE_H / 2
             lift = (CURVE_ROOM - 4 + 14 * parallel) * (1 if same_row else 0.7)
-            mx, my = (x1 + x2) / 2, (y1 + y2) / 2 - lift * 2
+            mx, my = (x1 + x2) / 2, (y1 + y2) / 2 + (-lift * 2 if up else lift * 2)
             if not same_row:
                 mx += 40 * parallel
             out.append(
@@ -359,7 +381,8 @@ def topology_svg(nodes: list[TopoNode], links: list[TopoLink]) -> str:
                 f'class="{cls}"><title>{escape(title)}</title></path>'
             )
             apex = ((x1 + 2 * mx + x2) / 4, (y1 + 2 * my + y2) / 4)
-            text = f"{link.a_iface} — {link.subnet} — {link.b_iface}".replace("—  —", "—")
+            text = f"{short_iface(link.a_iface)} — {link.subnet} — {short_iface(link.b_iface)}"
+            text = text.replace("—  —", "—")
             labels.append(_label(apex[0], apex[1], [text], "ifl"))
             continue
         ea, eb = _border_point(pa, pb), _border_point(pb, pa)
@@ -376,7 +399,7 @@ def topology_svg(nodes: list[TopoNode], links: list[TopoLink]) -> str:
             end_index[leaf] = k + 1
             base = layout.label_distance.get(leaf, 30)
             x, y = _at_distance(leaf_end, hub_end, base + 12 + 34 * k)
-            labels.append(_label(x, y, [iface, link.subnet], "ifl"))
+            labels.append(_label(x, y, [short_iface(iface), link.subnet], "ifl"))
             continue
         if not hub_a:
             for node_id, near, far, iface in (
@@ -385,7 +408,9 @@ def topology_svg(nodes: list[TopoNode], links: list[TopoLink]) -> str:
             ):
                 k = end_index.get(node_id, 0)
                 end_index[node_id] = k + 1
-                labels.append(_label(*_at_distance(near, far, 16 + 20 * (k % 3)), [iface], "ifl"))
+                labels.append(
+                    _label(*_at_distance(near, far, 16 + 20 * (k % 3)), [short_iface(iface)], "ifl")
+                )
         if link.subnet:
             t = 0.5 + (0.12 if len(labels) % 2 else -0.12)
             labels.append(_label(*_along(ea, eb, t), [link.subnet], "net"))

@@ -356,10 +356,20 @@ def blueprint_wizard(request: HttpRequest, name: str) -> HttpResponse:
             "form": form,
             "plan": plan,
             "plan_rows": _plan_rows(plan) if plan else [],
+            "plan_summary": _plan_summary(plan) if plan else [],
             "problems": problems,
             "step": step,
         },
     )
+
+
+def _plan_summary(plan) -> list[dict]:
+    """Counts per kind of object and action, for the head of the plan."""
+    by_kind: dict[str, dict[str, int]] = {}
+    for item in plan.items:
+        counts = by_kind.setdefault(item.kind, {"create": 0, "change": 0, "leave": 0})
+        counts[item.action] = counts.get(item.action, 0) + 1
+    return [{"kind": kind, **counts} for kind, counts in sorted(by_kind.items())]
 
 
 def _plan_rows(plan) -> list[dict]:
