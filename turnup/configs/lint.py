@@ -22,7 +22,6 @@ of the cost; ``parser="ciscoconfparse2"`` lints through ciscoconfparse2 itself.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -220,6 +219,10 @@ def _lint_ios(tree: list[IOSLine], context: DeviceContext, kind: str) -> list[Fi
 # -- Junos set commands -------------------------------------------------------------------
 
 
+_ESCAPED = re.compile(r"\\.")
+_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
+
+
 def junos_set_lines(text: str) -> tuple[list[tuple[int, list[str]]], list[Finding]]:
     """The set commands of ``text`` as (line number, words), and the malformed-line findings."""
     parsed: list[tuple[int, list[str]]] = []
@@ -233,16 +236,16 @@ def junos_set_lines(text: str) -> tuple[list[tuple[int, list[str]]], list[Findin
             problem = "braces or ';' in a set command (curly syntax mixed in)"
         elif not line.startswith(("set ", "delete ")):
             problem = "not a set/delete command"
+        elif _ESCAPED.sub("", line).count('"') % 2:
+            problem = "unbalanced quotes"
         else:
-            try:
-                words = shlex.split(line, posix=True)
-            except ValueError:
-                problem = "unbalanced quotes"
+            words = [
+                m.group(1) if m.group(1) is not None else m.group(2) for m in _TOKEN.finditer(line)
+            ]
+            if len(words) < 3:
+                problem = "set command without a statement"
             else:
-                if len(words) < 3:
-                    problem = "set command without a statement"
-                else:
-                    parsed.append((number, words))
+                parsed.append((number, words))
         if problem:
             findings.append(Finding(ERROR, "", f"line {number}: {problem}", "syntax", number))
     return parsed, findings

@@ -23,10 +23,16 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from turnup.configs import context as context_module
 from turnup.configs.context import KIND_BOOTSTRAP, KIND_FULL, PLATFORM_JUNOS, DeviceContext
 from turnup.core.errors import ApplicationError
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+CONTEXT_TYPES = frozenset(
+    value
+    for value in vars(context_module).values()
+    if isinstance(value, type) and value.__module__ == context_module.__name__
+)
 
 
 class TemplateRenderError(ApplicationError):
@@ -64,6 +70,17 @@ def _comment_prefix(platform: str) -> str:
     return "#" if platform == PLATFORM_JUNOS else "!"
 
 
+class ConfigSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with a fast path for the render context: the frozen dataclasses of
+    ``turnup.configs.context`` hold plain data, so their public attributes are safe (the
+    generic check costs more than the rest of a render)."""
+
+    def is_safe_attribute(self, obj, attr, value):
+        if type(obj) in CONTEXT_TYPES and not attr.startswith("_"):
+            return True
+        return super().is_safe_attribute(obj, attr, value)
+
+
 class OverrideLoader(jinja2.BaseLoader):
     """Templates given as text (database overrides); each gets a distinct filename
     (``override:<path>``) so an error can name the template it happened in."""
@@ -92,14 +109,14 @@ def build_environment(
         loaders.append(OverrideLoader(overrides))
     loaders.extend(jinja2.FileSystemLoader(str(folder)) for folder in folders)
     loaders.append(jinja2.FileSystemLoader(str(SHIPPED_TEMPLATES)))
-    env = ImmutableSandboxedEnvironment(
+    env = ConfigSandbox(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
-        auto_reload=True,
+        auto_reload=bool(folders),  # files in the data-dir folder may change under us
         cache_size=800,
     )
     env.filters["jq"] = junos_quote
