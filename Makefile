@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TURNUP_DATA_DIR ?= $(CURDIR)/var
 DATA := $(TURNUP_DATA_DIR)
 
-.PHONY: install run worker test lint format bench clean lock services
+.PHONY: install run worker test lint format bench clean lock services browser
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -51,8 +51,12 @@ format: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# The browser tests (tests/web/test_browser.py) drive Debian's Chromium through Playwright.
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
 # Lint, then the whole suite; PostgreSQL and Redis are used when reachable (see tests/probe_services.py).
-test: lint
+test: lint browser
 	@mkdir -p $(DATA)
 	$(PY) tests/probe_services.py > $(DATA)/test-env.sh
 	source $(DATA)/test-env.sh && SECRET_KEY=test-only-not-secret TURNUP_DATA_DIR=$(DATA)/test \

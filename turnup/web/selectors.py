@@ -451,15 +451,24 @@ def prefix_tree_rows(*, vrf: str = "", site: str = "", q: str = "") -> list[dict
             has_children.add(prefix.parent_id)
             covered[prefix.parent_id] += int(prefix.end) - int(prefix.start) + 1
     hosts = _address_index()
+    children_of: dict[int, list[Prefix]] = defaultdict(list)
+    for prefix in prefixes:
+        if prefix.parent_id:
+            children_of[prefix.parent_id].append(prefix)
     rows = []
     for prefix in prefixes:
         size = int(prefix.end) - int(prefix.start) + 1
+        table = hosts.get((prefix.vrf_id, prefix.family), [])
         if prefix.pk in has_children or prefix.is_pool:
-            used, total, unit = covered.get(prefix.pk, 0), size, "space"
+            # the space its children cover, plus addresses taken straight from it (loopbacks)
+            loose = _count_between(table, int(prefix.start), int(prefix.end)) - sum(
+                _count_between(table, int(c.start), int(c.end)) for c in children_of[prefix.pk]
+            )
+            used, total, unit = covered.get(prefix.pk, 0) + loose, size, "addresses"
         else:
             low, high = prefix.usable_range()
             total = max(int(high) - int(low) + 1, 1)
-            used = _count_between(hosts.get((prefix.vrf_id, prefix.family), []), low, high)
+            used = _count_between(table, int(low), int(high))
             unit = "addresses"
         rows.append(
             {
@@ -470,6 +479,7 @@ def prefix_tree_rows(*, vrf: str = "", site: str = "", q: str = "") -> list[dict
                 "unit": unit,
                 "percent": min(100.0, 100.0 * used / total) if total else 0.0,
                 "children": prefix.pk in has_children,
+                "capacity": prefix.is_pool or prefix.pk in has_children,
             }
         )
     if vrf:
