@@ -6,10 +6,11 @@ render a nested brief object. Credential secrets are write-only: never returned,
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
+from django.db import models
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -19,7 +20,7 @@ from turnup.core.api import (
     BulkRouter,
     NestedPrimaryKeyRelatedField,
     TurnupModelViewSet,
-    api_url_name,
+    object_url,
 )
 from turnup.core.errors import NotFoundError
 from turnup.dcim import filters, selectors, services
@@ -59,15 +60,44 @@ class LabeledChoiceField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
+class TimestampField(serializers.DateTimeField):
+    """ISO 8601 in UTC, as DRF renders it under TIME_ZONE=UTC, without its per-value time
+    zone lookups (a third of the cost of rendering a 1,000-row page)."""
+
+    def to_representation(self, value):
+        if not value:
+            return None
+        text = value.astimezone(dt.UTC).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 class DcimSerializer(BriefModelSerializer):
     serializer_choice_field = LabeledChoiceField
-    last_updated = serializers.DateTimeField(source="updated", read_only=True)
+    serializer_field_mapping = {
+        **BriefModelSerializer.serializer_field_mapping,
+        models.DateTimeField: TimestampField,
+    }
+    last_updated = TimestampField(source="updated", read_only=True)
+
+
+class NestedField(NestedPrimaryKeyRelatedField):
+    """A nested brief object rendered straight from the row (the fields of its brief
+    serializer are plain attributes), once per object and response."""
+
+    def to_representation(self, value):
+        cache = self.context.setdefault("_brief_cache", {}) if self.context else {}
+        key = (self.brief_serializer, type(value), value.pk)
+        if key not in cache:
+            data = {"id": value.pk, "url": object_url(value, self.context), "display": str(value)}
+            for name in self.brief_serializer.Meta.fields:
+                if name not in data:
+                    data[name] = getattr(value, name)
+            cache[key] = data
+        return cache[key]
 
 
 def nested(serializer: type[serializers.Serializer], model, **kwargs) -> Any:
-    return NestedPrimaryKeyRelatedField(
-        serializer=serializer, queryset=model.objects.all(), **kwargs
-    )
+    return NestedField(serializer=serializer, queryset=model.objects.all(), **kwargs)
 
 
 def optional(serializer: type[serializers.Serializer], model) -> Any:
@@ -140,26 +170,20 @@ class BriefCredentialProfileSerializer(BriefModelSerializer):
         brief_fields = ("id", "url", "display", "name")
 
 
-def _brief_port(port) -> dict[str, Any]:
+def _brief_port(port, context: dict) -> dict[str, Any]:
+    device = port.device
     return {
         "id": port.pk,
-        "url": _url(port),
+        "url": object_url(port, context),
         "display": str(port),
         "device": {
-            "id": port.device_id,
-            "url": _url(port.device),
-            "display": str(port.device),
-            "name": port.device.name,
+            "id": device.pk,
+            "url": object_url(device, context),
+            "display": str(device),
+            "name": device.name,
         },
         "name": port.name,
     }
-
-
-def _url(obj) -> str | None:
-    try:
-        return reverse(api_url_name(type(obj)), kwargs={"pk": obj.pk})
-    except NoReverseMatch:
-        return None
 
 
 # -- sites, racks, catalog ----------------------------------------------------------------
@@ -362,7 +386,7 @@ class LinkPeersField(serializers.ReadOnlyField):
             return []
         peers = getattr(port.cable, self.peer_relation).all()
         return [
-            _brief_port(peer)
+            _brief_port(peer, self.context)
             for peer in peers
             if peer.pk != port.pk or type(peer) is not type(port)
         ]
@@ -505,7 +529,7 @@ class TerminationsField(serializers.Field):
             {
                 "object_type": TERMINATION_NAMES[type(port)],
                 "object_id": port.pk,
-                "object": _brief_port(port),
+                "object": _brief_port(port, self.context),
             }
         ]
 
