@@ -195,8 +195,8 @@ class ConsoleServer:
                     line.from_client(decoder.feed(raw))
             finally:
                 line.disconnect(client)
-        except (ConnectionError, OSError):
-            pass
+        except (ConnectionError, OSError, asyncio.CancelledError, TimeoutError):
+            pass  # the client went away, or the lab is stopping
         finally:
             if not writer.is_closing():
                 writer.close()

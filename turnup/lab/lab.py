@@ -162,7 +162,7 @@ class Lab:
                 lines[spec.number] = Line(
                     spec.number, router, clock=self.clock, baud=spec.baud, faults=spec.faults
                 )
-            ssh_port = data.get("ssh_port", 0)
+            ssh_port = data.get("ssh_port")  # absent: no SSH; 0: an ephemeral port
             self.servers[str(data["name"])] = ConsoleServer(
                 str(data["name"]),
                 lines,

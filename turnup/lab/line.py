@@ -19,6 +19,9 @@ from turnup.lab.device import Clock, Faults, SimRouter
 
 # Timers fire at most this often per direction; bytes due in between go out together.
 TICK_SECONDS = 0.01
+# The router's tty output buffer: while more than this waits for the wire, the router blocks
+# on output and reads no input (so input it cannot echo piles up in its input buffer).
+TX_BUFFER_BYTES = 64
 
 
 class Client(Protocol):
@@ -47,6 +50,10 @@ class _Wire:
 
     def __len__(self) -> int:
         return len(self._queue)
+
+    @property
+    def byte_time(self) -> float:
+        return self._byte_time
 
     def clear(self) -> None:
         self._queue.clear()
@@ -191,6 +198,12 @@ class Line:
             now = self.clock.now()
             if now < self._busy_until:
                 self._wake = self.clock.loop.call_at(self._busy_until, self._run)
+                return
+            backlog = len(self._tx) - TX_BUFFER_BYTES
+            if backlog > 0 and self.client is not None:
+                # the router's tty output buffer is full: its process blocks on output
+                # (echo, prompt) and reads no input until the line drains it
+                self._wake = self.clock.loop.call_at(now + backlog * self._tx.byte_time, self._run)
                 return
             consumed, busy = router.feed(bytes(self._buffer))
             del self._buffer[: max(consumed, 1)]
