@@ -173,3 +173,33 @@ def test_design_check_fix_render_and_diff(browser_page):
     shot(page, "14-prefix-allocate")
     page.click("nav.main >> text=Dashboard")
     shot(page, "15-dashboard")
+
+
+def test_fifty_device_site_topology_is_readable(browser_page):
+    """An aggregation site of 50 devices: every router drawn, none on top of another."""
+    from turnup.blueprints.selectors import blueprint_get
+    from turnup.blueprints.services import blueprint_instantiate
+
+    page = browser_page
+    blueprint_instantiate(
+        blueprint=blueprint_get(name="aggregation"),
+        params={"name": "FRA-50", "edge_count": 46, "console_servers": 2},
+    )
+    assert Site.objects.get(name="FRA-50").devices.count() == 50
+    log_in(page)
+    page.goto("/sites/fra-50/")
+    nodes = page.locator("#topology svg g.node")
+    assert nodes.count() == 50
+    boxes = [nodes.nth(i).locator("rect.box").bounding_box() for i in range(50)]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = (
+                a["x"] + a["width"] <= b["x"]
+                or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"]
+                or b["y"] + b["height"] <= a["y"]
+            )
+            assert apart
+    shot(page, "16-topology-50-devices")
+    page.click("#fit-toggle")
+    shot(page, "17-topology-50-devices-fit")
