@@ -675,7 +675,6 @@ class SitePlanner:
             )
         self._bind_new_ports([dv.pk for dv in created])
         self._apply_cables()
-        self._apply_console()
         self.addresses.apply(self)
         self._apply_routing()
         self._apply_instance()
@@ -716,49 +715,58 @@ class SitePlanner:
             self.server_ports[self.name_of[row.device_id]].append(row)
 
     def _apply_cables(self) -> None:
+        """MTUs (one UPDATE per MTU value), then every new cable - links and console - in one
+        ``cable_bulk_create``."""
         if self.mtu_changes:
             rows = [port.row for port, _ in self.mtu_changes]
             before = changelog_snapshot(rows)
+            by_mtu: dict[int, list[int]] = defaultdict(list)
+            now = timezone.now()
             for port, mtu in self.mtu_changes:
                 port.row.mtu = port.mtu = mtu
-            Interface.objects.bulk_update(rows, ["mtu"])
+                port.row.updated = now
+                by_mtu[mtu].append(port.row.pk)
+            for mtu, pks in by_mtu.items():
+                Interface.objects.filter(pk__in=pks).update(mtu=mtu, updated=now)
             changelog_record(action="update", instances=rows, before=before)
-        if self.cables_new:
-            dcim_services.cable_bulk_create(
-                items=[
-                    {"a_end": a.row, "b_end": b.row, "status": "planned", "description": text}
-                    for a, b, text in self.cables_new
-                ]
-            )
+        items = [
+            {"a_end": a.row, "b_end": b.row, "status": "planned", "description": text}
+            for a, b, text in self.cables_new
+        ]
+        items += self._console_items()
+        if items:
+            dcim_services.cable_bulk_create(items=items)
 
-    def _apply_console(self) -> None:
+    def _console_items(self) -> list[dict[str, Any]]:
+        """Console cables to create; line settings written where they differ."""
         console = self.design.console
         if console is None:
-            return
-        items, updates = [], []
+            return []
+        items, ports = [], []
         for name, port_name, server, _line in self.console_new:
-            console_port = self.console_ports[name][0]
             server_port = next(p for p in self.server_ports[server] if p.name == port_name)
             items.append(
                 {
-                    "a_end": console_port,
+                    "a_end": self.console_ports[name][0],
                     "b_end": server_port,
                     "status": "planned",
                     "type": "console",
                 }
             )
-            updates.append(server_port)
-        updates += [port for port, _ in self.server_updates]
+            ports.append(server_port)
+        ports += [port for port, _ in self.server_updates]
+
+        def wanted(port: ConsoleServerPort) -> tuple[int, int, str]:
+            return (console.tcp_port_base + port.line, console.baud, console.method)
+
+        updates = [p for p in ports if (p.tcp_port, p.baud, p.access_method) != wanted(p)]
         if updates:
             before = changelog_snapshot(updates)
             for port in updates:
-                port.tcp_port = console.tcp_port_base + port.line
-                port.baud = console.baud
-                port.access_method = console.method
+                port.tcp_port, port.baud, port.access_method = wanted(port)
             ConsoleServerPort.objects.bulk_update(updates, ["tcp_port", "baud", "access_method"])
             changelog_record(action="update", instances=updates, before=before)
-        if items:
-            dcim_services.cable_bulk_create(items=items)
+        return items
 
     def _apply_routing(self) -> None:
         known = self.addresses.known
