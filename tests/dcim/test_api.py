@@ -418,3 +418,34 @@ def test_lists_cost_the_same_queries_for_10_and_200_rows(api_client):
     big = {path: _list_statements(api_client, f"{API}/{path}/?limit=1000") for path in LISTS}
     assert big == small
     assert Interface.objects.count() > 1000
+
+
+def test_console_server_lines_are_unique_per_console_server(api_client):
+    server = f.DeviceFactory(name="cs9")
+    other = f.DeviceFactory(name="cs10")
+    items = [
+        {"device": server.pk, "name": "port1", "line": 1, "tcp_port": 2001},
+        {"device": other.pk, "name": "port1", "line": 1, "tcp_port": 2001},
+    ]
+    created = _ok(api_client.post(f"{API}/console-server-ports/", items, format="json"), 201)
+    assert created[0]["baud"] == {"value": 9600, "label": "9600 bps"}
+    assert created[0]["access_method"]["value"] == "telnet"
+    clash = api_client.post(
+        f"{API}/console-server-ports/",
+        [
+            {"device": other.pk, "name": "port2", "line": 2},
+            {"device": server.pk, "name": "x", "line": 1},
+        ],
+        format="json",
+    )
+    assert clash.status_code == 400
+    assert list(clash.json()["extra"]["items"]) == ["1"]
+
+
+def test_a_refused_credential_profile_does_not_echo_its_secrets(api_client):
+    f.CredentialProfileFactory(name="taken")
+    response = api_client.post(
+        f"{API}/credential-profiles/", {"name": "taken", "local_password": "never-echo-me"}
+    )
+    assert response.status_code == 400
+    assert "never-echo-me" not in response.content.decode()
