@@ -11,6 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from django.db import models
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -218,6 +219,25 @@ class SiteTransitionSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
+class ConsolePathSerializer(serializers.Serializer):
+    """Documents ``GET /api/dcim/devices/{id}/console-path/`` (a ``selectors.ConsolePath``)."""
+
+    device_id = serializers.IntegerField()
+    device_name = serializers.CharField()
+    console_port = serializers.CharField()
+    console_server_id = serializers.IntegerField()
+    console_server = serializers.CharField()
+    console_server_port = serializers.CharField()
+    host = serializers.CharField()
+    line = serializers.IntegerField()
+    tcp_port = serializers.IntegerField(allow_null=True)
+    port = serializers.IntegerField()
+    baud = serializers.IntegerField()
+    method = serializers.CharField()
+    ssh_username_format = serializers.CharField()
+    cable_status = serializers.CharField()
+
+
 class RackSerializer(DcimSerializer):
     site = nested(BriefSiteSerializer, Site)
 
@@ -374,6 +394,34 @@ class DeviceSerializer(DcimSerializer):
         brief_fields = ("id", "url", "display", "name")
 
 
+BRIEF_PORT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "url": {"type": "string"},
+        "display": {"type": "string"},
+        "device": {"type": "object"},
+        "name": {"type": "string"},
+    },
+}
+TERMINATIONS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "object_type": {
+                "type": "string",
+                "enum": ["dcim.interface", "dcim.consoleport", "dcim.consoleserverport"],
+            },
+            "object_id": {"type": "integer"},
+            "object": {**BRIEF_PORT_SCHEMA, "readOnly": True},
+        },
+        "required": ["object_type", "object_id"],
+    },
+}
+
+
+@extend_schema_field({"type": "array", "items": BRIEF_PORT_SCHEMA, "readOnly": True})
 class LinkPeersField(serializers.ReadOnlyField):
     """The port(s) at the other end of the port's cable (prefetched by the list)."""
 
@@ -484,6 +532,7 @@ def _termination_ref(data: Any) -> tuple[type, int]:
         raise serializers.ValidationError("object_id must be an integer") from None
 
 
+@extend_schema_field(TERMINATIONS_SCHEMA)
 class TerminationsField(serializers.Field):
     """One end of a cable, NetBox-style: ``[{"object_type": "dcim.interface", "object_id": 7}]``.
     In a bulk request every end of every item is loaded with one query per port kind."""
@@ -652,6 +701,7 @@ class SiteViewSet(TurnupModelViewSet):
     create_service = staticmethod(services.site_create)
     update_service = staticmethod(services.site_update)
 
+    @extend_schema(request=SiteTransitionSerializer, responses=SiteSerializer)
     @action(detail=True, methods=["post"], serializer_class=SiteTransitionSerializer)
     def transition(self, request, pk=None):
         """Move the site to ``status`` (``planned → designed → approved → turning-up →
@@ -727,6 +777,7 @@ class DeviceViewSet(TurnupModelViewSet):
     update_service = staticmethod(services.device_update)
     delete_service = staticmethod(services.device_delete)
 
+    @extend_schema(responses=ConsolePathSerializer)
     @action(detail=True, methods=["get"], url_path="console-path")
     def console_path(self, request, pk=None):
         """How to reach this device's serial console (console server, host, line, TCP port,

@@ -197,10 +197,10 @@ class CableFilterSet(SearchFilterSet):
     status = values("status")
     type = values("type")
     label = values("label")
-    device_id = django_filters.BaseInFilter(method="filter_device", widget=QueryArrayWidget)
-    device = django_filters.BaseInFilter(method="filter_device", widget=QueryArrayWidget)
-    site_id = django_filters.BaseInFilter(method="filter_site", widget=QueryArrayWidget)
-    site = django_filters.BaseInFilter(method="filter_site", widget=QueryArrayWidget)
+    device_id = NumberInFilter(method="filter_device", widget=QueryArrayWidget)
+    device = CharInFilter(method="filter_device", widget=QueryArrayWidget)
+    site_id = NumberInFilter(method="filter_site", widget=QueryArrayWidget)
+    site = CharInFilter(method="filter_site", widget=QueryArrayWidget)
 
     class Meta:
         model = models.Cable
