@@ -26,7 +26,7 @@ def test_device_config_renders_bootstrap_and_full(api_client, site):
     raw = api_client.get(f"/api/devices/{device.pk}/config/?kind=full&raw=1")
     assert raw.status_code == 200
     assert raw["Content-Type"].startswith("text/plain")
-    assert raw.content.decode().startswith("! turnup day-0 configuration: lon-01-er1")
+    assert raw.content.decode().startswith("hostname lon-01-er1\n")
     assert ConfigVersion.objects.count() == 0  # reading renders, it does not store
 
 

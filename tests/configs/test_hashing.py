@@ -65,3 +65,11 @@ def test_cached_hash_returns_the_same_hash_without_recomputing(monkeypatch):
     monkeypatch.setattr(hashing, "sha512_crypt", lambda *a: pytest.fail("recomputed"))
     assert hashing.cached_hash("sha512", "cache-me", "saltsalt") == first
     assert all("cache-me" not in str(key) for key in hashing._CACHE)
+
+
+def test_cisco_type9_is_accepted_by_the_lab_routers_password_check():
+    from turnup.lab import ciscohash
+
+    value = hashing.cisco_type9("s3cret-pass", "abcdefghijklmn")
+    assert ciscohash.check("9", value, "s3cret-pass")
+    assert not ciscohash.check("9", value, "wrong")

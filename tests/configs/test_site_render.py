@@ -82,3 +82,30 @@ def test_site_render_query_count_does_not_grow_with_the_site():
     assert counts[0] == counts[1], counts
     assert inserts[0] == 1 and inserts[1] <= 2, inserts
     assert len(result.configs) == 80
+
+
+def test_device_config_for_push_archives_once_and_refuses_lint_errors(local_storage):
+    from turnup.configs.models import ConfigTemplate, ConfigVersion
+    from turnup.configs.services import device_config_for_push
+    from turnup.core.errors import ApplicationError
+    from turnup.dcim.models import Device
+
+    default_credentials()
+    pop_core_site()
+    device = Device.objects.get(name="lon-01-cr1")
+    first = device_config_for_push(device=device, kind="bootstrap")
+    assert first.text.startswith("set system host-name lon-01-cr1\n")
+    assert first.size == len(first.text.encode())
+    again = device_config_for_push(device=device, kind="bootstrap")
+    assert again.version_id == first.version_id
+    assert ConfigVersion.objects.filter(device=device).count() == 1
+
+    # A site override that drops SSH from the Junos bootstrap: lint refuses to hand it out.
+    ConfigTemplate.objects.create(
+        path="juniper_junos/partials/services_bootstrap.j2",
+        text="set system services netconf ssh\n",
+    )
+    with pytest.raises(ApplicationError) as caught:
+        device_config_for_push(device=device, kind="bootstrap")
+    assert {f["rule"] for f in caught.value.extra["findings"]} == {"ssh"}
+    assert ConfigVersion.objects.filter(device=device).count() == 1

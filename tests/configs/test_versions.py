@@ -64,7 +64,7 @@ def exercise_versions(device) -> tuple[ConfigVersion, ConfigVersion]:
 def test_versions_in_the_local_folder(local_storage):
     device = DeviceFactory(name="lon-01-er1")
     v1, _ = exercise_versions(device)
-    assert (local_storage / v1.storage_path).read_text().startswith("! turnup day-0")
+    assert (local_storage / v1.storage_path).read_text().startswith("hostname lon-01-er1\n")
 
 
 @pytest.mark.services

@@ -209,10 +209,12 @@ def render_template(
 
 
 def normalize_output(text: str, *, platform: str, kind: str) -> str:
-    """Strip trailing spaces and repeated blank lines; a bootstrap also loses comments and
-    blank lines (every byte costs about a millisecond on a 9600-baud console)."""
+    """Strip trailing spaces and repeated blank lines. A bootstrap also loses comments and
+    blank lines (every byte costs about a millisecond on a 9600-baud console); so does any
+    IOS-XE config, whose text is pushed line by line in configuration mode (the ``!``
+    separators of the templates are for the reader of the template only)."""
     lines = [line.rstrip() for line in text.splitlines()]
-    if kind == KIND_BOOTSTRAP:
+    if kind == KIND_BOOTSTRAP or platform != PLATFORM_JUNOS:
         prefix = _comment_prefix(platform)
         lines = [line for line in lines if line.strip() and not line.lstrip().startswith(prefix)]
     else:
