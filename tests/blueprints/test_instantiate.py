@@ -187,3 +187,44 @@ def test_server_ports_get_line_settings():
     ports = ConsoleServerPort.objects.filter(device__site=site, cable__isnull=False)
     assert sorted(p.line for p in ports) == [1, 2]
     assert {p.tcp_port for p in ports} == {2001, 2002}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"topology": "full-mesh", "mgmt_switch": "true"},
+        {"edge_type": "cisco-asr1001-x"},
+    ],
+)
+def test_pop_core_variants_pass_the_checks(params):
+    from turnup.checks.selectors import site_findings
+    from turnup.dcim.models import CredentialProfile
+
+    CredentialProfile.objects.create(name="default", is_default=True)
+    site = build_site("pop-core", name="LON-02", **params)
+    errors = [str(f) for f in site_findings(site=site) if f.severity != "info"]
+    assert errors == []
+    if params.get("mgmt_switch"):
+        switch = Device.objects.get(name="lon-02-ms1")
+        assert switch.interfaces.filter(cable__isnull=False).count() == 5  # 4 routers + cs
+        assert not DeviceRouting.objects.filter(device=switch).exists()
+        assert site_console_paths(site=site)[switch.pk].line == 5
+
+
+def test_branch_variant_with_c8300():
+    site = build_site("branch-dual", name="MAN-08", router_type="cisco-c8300-1n1s-4t2x")
+    assert Device.objects.filter(site=site, device_type__slug="cisco-c8300-1n1s-4t2x").count() == 2
+
+
+def test_a_changed_mtu_parameter_changes_the_link_ends():
+    build_site("pop-core", name="LON-01")
+    blueprint = blueprint_get(name="pop-core")
+    params = {"name": "LON-01", "core_mtu": 1500}
+    plan = blueprint_plan(blueprint=blueprint, params=params)
+    changes = [i for i in plan.items if i.action == "change" and i.kind == "interface"]
+    assert len(changes) == 8  # both ends of the 4 links
+    assert all(i.changes == {"mtu": [9192, 1500]} for i in changes)
+    blueprint_instantiate(blueprint=blueprint, params=params)
+    core_link = Interface.objects.get(device__name="lon-01-cr1", name="et-0/0/0")
+    assert core_link.mtu == 1500
+    assert not blueprint_plan(blueprint=blueprint, params=params).has_changes

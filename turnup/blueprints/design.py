@@ -188,6 +188,13 @@ class Design:
         return [d.name for d in self.devices]
 
 
+def _int(value: Any, params: dict[str, Any]) -> int | None:
+    """An integer field that may name an integer parameter (``"{core_mtu}"``)."""
+    if isinstance(value, str):
+        return params.get(value.strip("{}"))
+    return value
+
+
 def _format(text: str, values: dict[str, Any]) -> str:
     return text.format(**values)
 
@@ -233,7 +240,7 @@ def design_build(document: dict[str, Any], params: dict[str, Any]) -> Design:
                 loopback_interface=slot.get("loopback_interface"),
                 mgmt_interface=slot.get("mgmt_interface"),
                 asn=slot.get("asn", "none"),
-                mtu=slot.get("mtu"),
+                mtu=_int(slot.get("mtu"), params),
             )
             devices.append(spec)
             by_slot[slot["name"]].append(spec)
@@ -280,7 +287,7 @@ def design_build(document: dict[str, Any], params: dict[str, Any]) -> Design:
                         LinkSpec(
                             a=LinkEnd(device.name, link.get("interface"), link.get("kind")),
                             b=LinkEnd(peer.name, link.get("peer_interface"), link.get("peer_kind")),
-                            mtu=link.get("mtu") or device.mtu or peer.mtu,
+                            mtu=_int(link.get("mtu"), params) or device.mtu or peer.mtu,
                             address=link.get("address", True),
                             description=link.get("description", ""),
                         )

@@ -509,6 +509,8 @@ class SitePlanner:
 
         device_rows = {}
         for spec in routers:
+            if not (spec.loopback_interface or spec.asn != "none" or spec.slot in ospf_slots):
+                continue  # a switch or other device without a routing design
             device_rows[spec.name] = {
                 "router_id": loopback(spec.name),
                 "asn": asns.get(spec.name),

@@ -18,6 +18,14 @@ import jsonschema
 NAME = r"^[a-z][a-z0-9-]*$"
 WHEN = r"^\s*(not\s+)?[a-z_][a-z0-9_]*(\s*(==|!=)\s*('[^']*'|\"[^\"]*\"|-?[0-9]+|true|false))?\s*$"
 
+PARAM_REF = r"^\{[a-z_][a-z0-9_]*\}$"
+MTU = {
+    "oneOf": [
+        {"type": "integer", "minimum": 576, "maximum": 9216},
+        {"type": "string", "pattern": PARAM_REF},
+    ]
+}
+
 _IFACE_PROPS = {
     "interface": {"type": "string", "minLength": 1},
     "kind": {"type": "string", "minLength": 1},
@@ -166,7 +174,7 @@ SCHEMA: dict[str, Any] = {
                     "loopback_interface": {"type": "string"},
                     "mgmt_interface": {"type": "string"},
                     "asn": {"enum": ["site", "device", "none"]},
-                    "mtu": {"type": "integer", "minimum": 576, "maximum": 9216},
+                    "mtu": MTU,
                     "links": {
                         "type": "array",
                         "items": {
@@ -180,7 +188,7 @@ SCHEMA: dict[str, Any] = {
                                 "peer_interface": {"type": "string", "minLength": 1},
                                 "peer_kind": {"type": "string", "minLength": 1},
                                 "when": {"type": "string", "pattern": WHEN},
-                                "mtu": {"type": "integer", "minimum": 576, "maximum": 9216},
+                                "mtu": MTU,
                                 "address": {"type": "boolean"},
                                 "description": {"type": "string"},
                             },
@@ -333,6 +341,14 @@ def _semantic_errors(doc: dict[str, Any]) -> list[str]:
         if expression is not None and _when_param(expression) not in params:
             problems.append(f'{path}: no parameter named "{_when_param(expression)}"')
 
+    def check_int_ref(path: str, value: Any) -> None:
+        if isinstance(value, str):
+            param = value.strip("{}")
+            if param not in params:
+                problems.append(f'{path}: no parameter named "{param}"')
+            elif params[param]["type"] != "integer":
+                problems.append(f'{path}: parameter "{param}" is not an integer')
+
     for i, slot in enumerate(slots_doc):
         path = f"slots[{i}]"
         if slot["name"] in counts:
@@ -353,6 +369,7 @@ def _semantic_errors(doc: dict[str, Any]) -> list[str]:
         if "{n" not in slot["name_pattern"] and (count != 1):
             problems.append(f"{path}.name_pattern: needs {{n}} when count is not 1")
         check_when(f"{path}.when", slot.get("when"))
+        check_int_ref(f"{path}.mtu", slot.get("mtu"))
 
     for i, slot in enumerate(slots_doc):
         for j, link in enumerate(slot.get("links", [])):
@@ -368,6 +385,7 @@ def _semantic_errors(doc: dict[str, Any]) -> list[str]:
             if index is not None and count is not None and index > count:
                 problems.append(f"{path}.index: slot {slot['name']} has only {count} device(s)")
             check_when(f"{path}.when", link.get("when"))
+            check_int_ref(f"{path}.mtu", link.get("mtu"))
 
     addressing = doc.get("addressing", {})
     for key in ("loopback", "p2p", "management"):

@@ -19,6 +19,9 @@ from turnup.checks.engine import (
     rule,
 )
 
+# Roles on a configurable platform that route nothing (need no loopback).
+SWITCH_ROLES = frozenset({"management-switch", "switch", "access-switch"})
+
 
 def _label(data: SiteData, iface) -> str:
     return f"{data.device_name(iface.device_id)} {iface.name}"
@@ -88,6 +91,8 @@ def link_subnets(data: SiteData) -> Iterator[Finding]:
             continue
         where = f"link {_label(data, a)} <-> {_label(data, b)}"
         if not a_ips or not b_ips:
+            if network_of((a_ips or b_ips)[0]).prefixlen < 30:
+                continue  # a host port on a LAN (e.g. a management switch port)
             missing = a if not a_ips else b
             yield finding(
                 ERROR,
@@ -228,6 +233,8 @@ def mgmt_and_loopback(data: SiteData) -> Iterator[Finding]:
                 "has no primary management address; allocate one from the site's "
                 "management prefix on its management interface",
             )
+        if device.role.slug in SWITCH_ROLES:
+            continue  # a switch is managed, not routed: no loopback needed
         routing = data.routing.get(device.pk)
         loopbacks = [
             a
