@@ -11,7 +11,7 @@ rendered).
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench .venv/bin/python bench/render.py
 
 It writes 1,000 routers into its database, so it never uses DATABASE_URL: PostgreSQL only
-through BENCH_DATABASE_URL (an empty, dedicated database).
+through BENCH_DATABASE_URL, a dedicated database that the bench drops and re-creates.
 
 Environment knobs: BENCH_SITES (default 10), BENCH_ROUTERS_PER_SITE (100), BENCH_STORE=1 to
 also store versions (local folder) in a second pass.
@@ -102,6 +102,8 @@ def setup() -> Path:
     os.environ.setdefault("TURNUP_SECRETS_KEY", "bench-only-secrets-key-0123456789")
     os.environ["TURNUP_DATA_DIR"] = str(data)
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "")
+    if os.environ["DATABASE_URL"]:
+        recreate_database(os.environ["DATABASE_URL"])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "turnup.settings")
     import django
 
@@ -110,6 +112,20 @@ def setup() -> Path:
 
     call_command("migrate", verbosity=0)
     return data
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the dedicated bench database (through the server's ``postgres`` db)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def build() -> list:
@@ -146,6 +162,7 @@ def render_pass(sites, *, store: bool) -> dict:
     per_site = []
     configs = errors = bootstrap_bytes = full_bytes = 0
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for site in sites:
         t0 = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
@@ -171,6 +188,7 @@ def render_pass(sites, *, store: bool) -> dict:
             }
         )
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     rss = [s["rss_mb"] for s in per_site]
     half = len(rss) // 2
     return {
@@ -178,6 +196,8 @@ def render_pass(sites, *, store: bool) -> dict:
         "configs": configs,
         "seconds": round(seconds, 3),
         "configs_per_s": round(configs / seconds, 1),
+        "cpu_seconds": round(cpu_seconds, 3),
+        "configs_per_cpu_s": round(configs / cpu_seconds, 1),
         "lint_errors_and_problems": errors,
         "largest_bootstrap_bytes": bootstrap_bytes,
         "largest_full_bytes": full_bytes,
@@ -217,6 +237,7 @@ def main() -> None:
     t0 = time.perf_counter()
     sites = build()
     build_seconds = time.perf_counter() - t0
+    load_before = os.getloadavg()[0]
     warm = render_pass(sites[:1], store=False)  # first compile of the templates, hash caches
     result = render_pass(sites, store=False)
     report = {
@@ -227,6 +248,8 @@ def main() -> None:
         "build_seconds": round(build_seconds, 1),
         "warmup_seconds": warm["seconds"],
         "target_configs_per_s": 500,
+        "load_average_1m_before": round(load_before, 2),
+        "load_average_1m_after": round(os.getloadavg()[0], 2),
         "render_and_lint": result,
         **lint_parsers(sites),
     }

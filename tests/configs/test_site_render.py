@@ -109,3 +109,19 @@ def test_device_config_for_push_archives_once_and_refuses_lint_errors(local_stor
         device_config_for_push(device=device, kind="bootstrap")
     assert {f["rule"] for f in caught.value.extra["findings"]} == {"ssh"}
     assert ConfigVersion.objects.filter(device=device).count() == 1
+
+
+def test_site_render_task_returns_a_summary(local_storage):
+    from turnup.configs.tasks import site_render_task
+
+    default_credentials()
+    site = pop_core_site()
+    summary = site_render_task.apply(args=[site.pk]).get()
+    assert summary == {
+        "site_id": site.pk,
+        "configs": 8,
+        "changed": 8,
+        "lint_errors": 0,
+        "problems": {},
+    }
+    assert site_render_task.apply(args=[site.pk]).get()["changed"] == 0
