@@ -75,7 +75,7 @@ def test_ios_cabled_interface_without_address_is_an_error():
     context = replace(context, interfaces=(*context.interfaces, extra))
     text += "interface TenGigabitEthernet0/1/5\n description to X y\n no ip address\n"
     findings = lint_config(text=text, context=context, kind="full")
-    assert [(f.rule, f.object) for f in findings] == [
+    assert [(f.rule, f.object_name) for f in findings] == [
         ("cabled-interface", "LON-01-core-1 TenGigabitEthernet0/1/5")
     ]
     assert findings[0].line is not None

@@ -38,7 +38,9 @@ from turnup.dcim.models import Device, Site
 
 class FindingSerializer(serializers.Serializer):
     severity = serializers.CharField()
-    object = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.IntegerField(allow_null=True)
+    object_name = serializers.CharField()
     message = serializers.CharField()
     rule = serializers.CharField()
     line = serializers.IntegerField(allow_null=True)

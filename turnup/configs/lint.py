@@ -23,28 +23,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
+from turnup.checks.engine import ERROR, WARNING
+from turnup.checks.engine import Finding as CheckFinding
 from turnup.configs.context import KIND_BOOTSTRAP, PLATFORM_JUNOS, DeviceContext
 
-ERROR = "error"
-WARNING = "warning"
 
+@dataclass(frozen=True)
+class Finding(CheckFinding):
+    """A lint finding: the preflight checks' ``Finding`` (severity, rule, object_type,
+    object_id, object_name, message), plus the config ``line`` it is about when there is one.
+    ``object_name`` is e.g. ``lon-01-er1 GigabitEthernet0``; ``object_id`` the device id."""
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One lint result, in the shape of the preflight checks' findings: ``severity``
-    (error/warning), ``object`` (what it is about, e.g. ``LON-01-core-1 GigabitEthernet0``),
-    ``message``; plus the ``rule`` id and the config ``line`` number when there is one."""
-
-    severity: str
-    object: str
-    message: str
-    rule: str
     line: int | None = None
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+
+def _finding(
+    context: DeviceContext, severity: str, rule: str, obj: str, message: str, line: int | None
+) -> Finding:
+    return Finding(severity, rule, "dcim.device", context.device_id, obj, message, line)
 
 
 # -- IOS hierarchy --------------------------------------------------------------------------
@@ -124,7 +122,7 @@ def _lint_ios(tree: list[IOSLine], context: DeviceContext, kind: str) -> list[Fi
     host = context.hostname
 
     def add(severity: str, rule: str, obj: str, message: str, line: int | None = None) -> None:
-        findings.append(Finding(severity, obj, message, rule, line))
+        findings.append(_finding(context, severity, rule, obj, message, line))
 
     hostnames = _find(tree, r"^hostname\s")
     if not hostnames:
@@ -247,7 +245,9 @@ def junos_set_lines(text: str) -> tuple[list[tuple[int, list[str]]], list[Findin
             else:
                 parsed.append((number, words))
         if problem:
-            findings.append(Finding(ERROR, "", f"line {number}: {problem}", "syntax", number))
+            findings.append(
+                Finding(ERROR, "syntax", "", None, "", f"line {number}: {problem}", number)
+            )
     return parsed, findings
 
 
@@ -271,10 +271,10 @@ def _quoted_only(line: str, chars: str) -> bool:
 def _lint_junos(text: str, context: DeviceContext, kind: str) -> list[Finding]:
     host = context.hostname
     parsed, findings = junos_set_lines(text)
-    findings = [Finding(f.severity, host, f.message, f.rule, f.line) for f in findings]
+    findings = [_finding(context, f.severity, f.rule, host, f.message, f.line) for f in findings]
 
     def add(severity: str, rule: str, obj: str, message: str, line: int | None = None) -> None:
-        findings.append(Finding(severity, obj, message, rule, line))
+        findings.append(_finding(context, severity, rule, obj, message, line))
 
     def has(*prefix: str) -> list[tuple[int, list[str]]]:
         size = len(prefix)

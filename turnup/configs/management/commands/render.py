@@ -87,7 +87,7 @@ class Command(BaseCommand):
             for finding in config.findings:
                 console.print(
                     f"[red]{finding.severity}[/] {config.hostname} {config.kind} "
-                    f"line {finding.line or '-'}: {finding.object}: {finding.message}"
+                    f"line {finding.line or '-'}: {finding.object_name}: {finding.message}"
                 )
         for name, problem in sorted(result.problems.items()):
             console.print(f"[red]not rendered[/] {name}: {problem}")
