@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connections
 
 from turnup.dcim.models import Interface, Site
 from turnup.dcim.services import device_update
@@ -60,6 +61,9 @@ def browser_page(live_server, monkeypatch):
         finally:
             context.close()
             browser.close()
+            # While Playwright's loop runs, Django keys its connections by that context:
+            # close the ones the test body opened, or PostgreSQL keeps a session open.
+            connections.close_all()
 
 
 def shot(page, name: str) -> None:
