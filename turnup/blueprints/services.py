@@ -19,6 +19,7 @@ from turnup.blueprints.models import Blueprint
 from turnup.blueprints.planner import Plan, SitePlanner
 from turnup.core.changelog import changelog_record, changelog_snapshot
 from turnup.core.errors import ConflictError
+from turnup.dcim.models import Site
 
 LIBRARY = Path(__file__).resolve().parent / "library"
 SHIPPED = ("pop-core", "branch-dual", "aggregation")
@@ -102,4 +103,6 @@ def blueprint_instantiate(
     if not apply:
         return planner.plan()
     with transaction.atomic():
+        # two instantiations of one site run one after the other (the second sees the first)
+        list(Site.objects.select_for_update().filter(name=planner.design.site))
         return planner.apply()
