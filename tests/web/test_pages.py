@@ -206,3 +206,13 @@ def test_allocate_next_free_from_the_page(client_in, db):
     response = client_in.post(f"/ipam/prefixes/{leaf.pk}/", {"kind": "ip", "count": "2"})
     assert response.status_code == 302
     assert IPAddress.objects.filter(address__startswith="192.0.2.").count() == 2
+
+
+def test_device_page_lists_ports_with_addresses_and_peers(client_in, pop_site):
+    router = pop_site.devices.get(name="lon-01-cr1")
+    page = client_in.get(f"/sites/{pop_site.slug}/devices/{router.pk}/").content.decode()
+    assert "10.255." in page  # its loopback
+    assert "lon-01-cr2" in page  # a peer across a cable
+    assert "lon-01-cs1 line 1" in page  # its console path
+    missing = client_in.get(f"/sites/{pop_site.slug}/devices/999999/")
+    assert missing.status_code == 404 and b"Not found" in missing.content

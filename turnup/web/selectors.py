@@ -340,7 +340,11 @@ def device_detail(*, site: Site, device_id: int) -> dict[str, Any] | None:
         for row in site_cable_rows(site=site)
         if device.pk in (row.a_device_id, row.b_device_id)
     }
-    interfaces = list(device.interfaces.all())
+    interfaces = list(
+        device.interfaces.prefetch_related(
+            Prefetch("ip_addresses", queryset=IPAddress.objects.select_related("vrf"))
+        )
+    )
     return {
         "device": device,
         "interfaces": interfaces,
