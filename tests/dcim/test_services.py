@@ -308,3 +308,14 @@ def test_port_delete_deletes_its_cable():
     b.refresh_from_db()
     assert b.cable_id is None
     assert not Cable.objects.exists()
+
+
+def test_duplicate_names_are_validation_errors_not_database_errors():
+    site = f.SiteFactory()
+    _device(name="dup", site=site)
+    with pytest.raises(ValidationError, match="already exists"):
+        _device(name="dup", site=site)
+    device = Device.objects.get()
+    first, second = device.interfaces.all()[:2]
+    with pytest.raises(ValidationError, match="already exists"):
+        services.port_update(instance=second, name=first.name)

@@ -20,6 +20,7 @@ from turnup.core.errors import ApplicationError, ConflictError
 from turnup.core.services import (
     bulk_insert,
     bulk_validate,
+    loaded_relations,
     model_delete,
 )
 from turnup.dcim import choices, constants
@@ -38,6 +39,25 @@ from turnup.dcim.models import (
 )
 
 Port = Interface | ConsolePort | ConsoleServerPort
+
+
+def _clean(instance: models.Model) -> None:
+    """full_clean, minus the existence query of foreign keys whose object is attached
+    (uniqueness and constraints are still checked on every field)."""
+    errors: dict = {}
+    for step in (
+        lambda: instance.clean_fields(exclude=loaded_relations(instance)),
+        instance.clean,
+        instance.validate_unique,
+        instance.validate_constraints,
+    ):
+        try:
+            step()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
 
 # -- site status --------------------------------------------------------------------------
 
@@ -102,7 +122,7 @@ def site_transition(*, site: Site, to_status: str) -> Site:
 @transaction.atomic
 def site_create(**fields: Any) -> Site:
     site = Site(**fields)
-    site.full_clean()
+    _clean(site)
     site.save()
     changelog_record(action="create", instances=[site])
     return site
@@ -118,7 +138,7 @@ def site_update(*, instance: Site, **fields: Any) -> Site:
         site_transition_check(site=locked, from_status=locked.status, to_status=to_status)
     for name, value in fields.items():
         setattr(instance, name, value)
-    instance.full_clean()
+    _clean(instance)
     instance.save()
     changelog_record(action="update", instances=[instance], before=before)
     return instance
@@ -134,7 +154,7 @@ def rack_update(*, instance: Rack, **fields: Any) -> Rack:
     before = changelog_snapshot([locked])
     for name, value in fields.items():
         setattr(instance, name, value)
-    instance.full_clean()
+    _clean(instance)
     mounted = list(
         Device.objects.filter(rack=instance, position__isnull=False).select_related("device_type")
     )
@@ -266,7 +286,7 @@ def _raise_items(errors: dict[int, Any]) -> None:
 def device_create(**fields: Any) -> Device:
     """Create a device and, in the same transaction, its ports from its type's templates."""
     device = Device(**fields)
-    device.full_clean()
+    _clean(device)
     errors = rack_space_errors(devices=[device])
     if errors:
         raise ValidationError({"position": errors[0]})
@@ -298,7 +318,7 @@ def device_update(*, instance: Device, **fields: Any) -> Device:
     before = changelog_snapshot([instance])
     for name, value in fields.items():
         setattr(instance, name, value)
-    instance.full_clean()
+    _clean(instance)
     errors = rack_space_errors(devices=[instance])
     if errors:
         raise ValidationError({"position": errors[0]})
@@ -362,7 +382,7 @@ def port_update(*, instance: Port, **fields: Any) -> Port:
     before = changelog_snapshot([instance])
     for name, value in fields.items():
         setattr(instance, name, value)
-    instance.full_clean()
+    _clean(instance)
     instance.save()
     changelog_record(action="update", instances=[instance], before=before)
     return instance
@@ -501,7 +521,7 @@ def cable_update(*, instance: Cable, **fields: Any) -> Cable:
     before = changelog_snapshot([instance])
     for name, value in fields.items():
         setattr(instance, name, value)
-    instance.full_clean()
+    _clean(instance)
     instance.save()
     changelog_record(action="update", instances=[instance], before=before)
     return instance
@@ -554,7 +574,7 @@ def _keep_unset_secrets(fields: dict[str, Any]) -> dict[str, Any]:
 def credential_profile_create(**fields: Any) -> CredentialProfile:
     """Create a credential profile; its secrets are stored encrypted."""
     profile = CredentialProfile(**_keep_unset_secrets(fields))
-    profile.full_clean()
+    _clean(profile)
     profile.save()
     changelog_record(action="create", instances=[profile])
     return profile
@@ -566,7 +586,7 @@ def credential_profile_update(*, instance: CredentialProfile, **fields: Any) -> 
     before = changelog_snapshot([instance])
     for name, value in _keep_unset_secrets(fields).items():
         setattr(instance, name, value)
-    instance.full_clean()
+    _clean(instance)
     instance.save()
     changelog_record(action="update", instances=[instance], before=before)
     return instance
