@@ -228,3 +228,41 @@ def test_a_changed_mtu_parameter_changes_the_link_ends():
     core_link = Interface.objects.get(device__name="lon-01-cr1", name="et-0/0/0")
     assert core_link.mtu == 1500
     assert not blueprint_plan(blueprint=blueprint, params=params).has_changes
+
+
+TINY = """
+name: tiny
+version: 1
+parameters:
+  name: {type: string}
+pools:
+  tiny-p2p: {prefix: 10.99.0.0/30}
+  tiny-loopbacks: {prefix: 10.98.0.0/24}
+addressing:
+  loopback: {pool: tiny-loopbacks}
+  p2p: {pool: tiny-p2p, prefix_length: 31}
+slots:
+  - name: r
+    count: 3
+    name_pattern: "{site_lower}-r{n}"
+    role: edge
+    device_type: cisco-isr4431
+    platform: cisco_iosxe
+    loopback_interface: Loopback0
+    links:
+      - {peer: r, kind: 1000base-t, peer_kind: 1000base-t}
+"""
+
+
+def test_an_exhausted_prefix_pool_leaves_nothing_behind():
+    from turnup.blueprints.services import blueprint_create
+
+    blueprint = blueprint_create(source=TINY)
+    before = counts()
+    sites = Site.objects.count()
+    with pytest.raises(ConflictError) as error:  # 3 links, room for two /31s
+        blueprint_instantiate(blueprint=blueprint, params={"name": "T-01"})
+    assert error.value.status_code == 409
+    assert "exhausted" in error.value.message
+    assert counts() == before
+    assert Site.objects.count() == sites

@@ -1,0 +1,33 @@
+"""The blueprint admin validates the YAML it is given."""
+
+from pathlib import Path
+
+import pytest
+
+from turnup.blueprints.models import Blueprint
+
+pytestmark = pytest.mark.django_db
+LIBRARY = Path(__file__).resolve().parents[2] / "turnup" / "blueprints" / "library"
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("root", "root@example.net", "pw-root-1")
+    client.force_login(user)
+    return client
+
+
+def test_add_validates_and_stores(admin_client):
+    source = (LIBRARY / "branch-dual.yaml").read_text()
+    bad = source.replace("peer: router-2,", "peer: router-3,")
+    response = admin_client.post("/admin/blueprints/blueprint/add/", {"source": bad})
+    assert response.status_code == 200
+    assert "no slot named &quot;router-3&quot;" in response.content.decode()
+    assert not Blueprint.objects.exists()
+    response = admin_client.post("/admin/blueprints/blueprint/add/", {"source": source})
+    assert response.status_code == 302
+    stored = Blueprint.objects.get()
+    assert (stored.name, stored.version) == ("branch-dual", 1)
+    assert stored.document["slots"][0]["name"] == "router"
+    assert admin_client.get("/admin/blueprints/blueprint/").status_code == 200
+    assert admin_client.get("/admin/blueprints/blueprintinstance/").status_code == 200
