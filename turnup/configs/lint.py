@@ -211,6 +211,10 @@ def _lint_ios(tree: list[IOSLine], context: DeviceContext, kind: str) -> list[Fi
         add(ERROR, "netconf", host, "'netconf-yang' missing")
     if kind == KIND_BOOTSTRAP and not _find(tree, r"^crypto key generate rsa"):
         add(ERROR, "ssh", host, "bootstrap must generate the RSA host key")
+    if kind == KIND_BOOTSTRAP and not _find(tree, r"^ip domain[ -]name \S"):
+        add(ERROR, "ssh", host, "no 'ip domain name': IOS cannot generate the RSA key")
+    if not _find(tree, r"^aaa new-model$"):
+        add(ERROR, "netconf", host, "'aaa new-model' missing: NETCONF cannot authenticate")
     return findings
 
 

@@ -210,7 +210,8 @@ def site_render_context(*, site: Site, device_ids: list[int] | None = None) -> S
     site_ctx = SiteContext(
         name=site.name,
         slug=site.slug,
-        domain_name=str(variables.get("domain_name", "")),
+        # IOS needs a domain name for its RSA key: <site slug>.local unless the site says.
+        domain_name=str(variables.get("domain_name") or f"{site.slug}.local"),
         location=str(variables.get("snmp_location", "") or site.physical_address or site.name),
     )
     frozen_vars = freeze_vars(variables)
