@@ -74,10 +74,28 @@ def site_page(request: HttpRequest, site: Site, tab: str, template: str, **conte
         "tabs": SITE_TABS,
         "breadcrumbs": site_crumbs(site, *([(label, None)] if tab != "overview" else [])),
         "transitions": SITE_TRANSITIONS.get(site.status, ()),
+        "lifecycle": _lifecycle(site.status),
         "status_labels": dict(SiteStatus.choices),
     }
     base.update(context)
     return render(request, template, base)
+
+
+LIFECYCLE = ("planned", "designed", "approved", "turning-up", "live")
+
+
+def _lifecycle(status: str) -> list[tuple[str, str]]:
+    """The site's place in planned → designed → approved → turning-up → live/failed."""
+    labels = dict(SiteStatus.choices)
+    current = LIFECYCLE.index("turning-up") if status == "failed" else LIFECYCLE.index(status)
+    out = []
+    for i, step in enumerate(LIFECYCLE):
+        state = "done" if i < current else ("current" if i == current else "")
+        if step == "live" and status == "failed":
+            out.append(("failed", labels["failed"], "current failed"))
+            continue
+        out.append((step, labels[step], state))
+    return out
 
 
 @login_required
