@@ -61,3 +61,10 @@ def test_a_fernet_key_is_used_as_is():
 
     key = Fernet.generate_key().decode()
     assert Fernet(key.encode()).decrypt(secrets._cipher((key,)).encrypt(b"x")) == b"x"
+
+
+def test_error_reports_scrub_every_secret_field():
+    from turnup.core.observability import MASK, scrub
+
+    body = {name: "plaintext" for name in CredentialProfile.SECRET_FIELDS}
+    assert scrub({"request": {"data": body}})["request"]["data"] == dict.fromkeys(body, MASK)
