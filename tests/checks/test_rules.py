@@ -151,6 +151,12 @@ def test_console_path_fires_without_tcp_port(site):
     assert found and "no TCP port" in found[0].message
 
 
+def test_console_path_over_ssh_needs_no_tcp_port(site):
+    port = ConsolePort.objects.get(device__name="man-07-br2")
+    ConsoleServerPort.objects.filter(cable=port.cable).update(tcp_port=None, access_method="ssh")
+    assert rules_fired(site, "console-path") == []
+
+
 def test_console_path_quiet(site):
     assert rules_fired(site, "console-path") == []
 

@@ -109,15 +109,15 @@ def site_data_load(*, site: Site) -> SiteData:
     addresses = list(
         IPAddress.objects.filter(assigned_interface__device_id__in=ids).select_related("vrf")
     )
-    hosts = Q()
-    for address in addresses:
-        hosts |= Q(vrf_id=address.vrf_id, family=address.family, host=address.host)
+    keys = {(a.vrf_id, a.family, a.host) for a in addresses}
     vrf_peers = (
-        list(
-            IPAddress.objects.filter(hosts)
+        [
+            other
+            for other in IPAddress.objects.filter(host__in={a.host for a in addresses})
             .exclude(pk__in=[a.pk for a in addresses])
             .select_related("device", "vrf")
-        )
+            if (other.vrf_id, other.family, other.host) in keys
+        ]
         if addresses
         else []
     )

@@ -174,13 +174,14 @@ def console_path(data: SiteData) -> Iterator[Finding]:
             )
             continue
         server = data.devices[server_port.device_id]
-        if not server_port.line or not server_port.tcp_port:
+        telnet = server_port.access_method == "telnet"
+        if not server_port.line or (telnet and not server_port.tcp_port):
             yield finding(
                 ERROR,
                 "console-path",
                 device,
                 f"console-server port {server.name} {server_port.name} has no "
-                f"{'line' if not server_port.line else 'TCP port'}; set it",
+                f"{'line' if not server_port.line else 'TCP port for reverse telnet'}; set it",
             )
         if not server.console_host and server.pk not in servers_with_address:
             yield finding(
