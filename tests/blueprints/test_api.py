@@ -80,3 +80,15 @@ def test_bad_params_are_400_with_paths(api_client):
 def test_unknown_blueprint_is_404(api_client):
     response = api_client.post("/api/blueprints/nope/plan/", {"params": {}}, format="json")
     assert response.status_code == 404
+
+
+def test_library_sync_refreshes_a_corrected_shipped_file_but_not_uploads():
+    from turnup.blueprints.services import blueprint_library_sync
+
+    blueprint_library_sync()
+    Blueprint.objects.filter(name="pop-core").update(source="old text")
+    blueprint_library_sync()
+    assert Blueprint.objects.get(name="pop-core").source == (LIBRARY / "pop-core.yaml").read_text()
+    Blueprint.objects.filter(name="pop-core").update(builtin=False, source="my own")
+    blueprint_library_sync()
+    assert Blueprint.objects.get(name="pop-core").source == "my own"

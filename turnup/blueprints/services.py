@@ -28,7 +28,10 @@ SHIPPED = ("pop-core", "branch-dual", "aggregation")
 @transaction.atomic
 def blueprint_create(*, source: str, builtin: bool = False) -> Blueprint:
     """Validate ``source`` and store it; a blueprint of the same name is replaced by a higher
-    version (the same version with the same source changes nothing; an older one is refused)."""
+    version (the same version with the same source changes nothing; an older one is refused).
+
+    ``builtin``: a shipped file, which also replaces the stored copy of a shipped blueprint
+    of the same version (the file was corrected in a release)."""
     document = document_load(source)
     fields = {
         "version": document["version"],
@@ -46,7 +49,8 @@ def blueprint_create(*, source: str, builtin: bool = False) -> Blueprint:
         return blueprint
     if current.version == fields["version"] and current.source == source:
         return current
-    if current.version >= fields["version"]:
+    same_shipped = builtin and current.builtin and current.version == fields["version"]
+    if current.version >= fields["version"] and not same_shipped:
         raise ConflictError(
             f"Blueprint {current.name} is already at version {current.version}; "
             f"upload a higher version than {fields['version']}",
@@ -72,8 +76,8 @@ def blueprint_library_sync() -> list[Blueprint]:
             out.append(current)
             continue
         document = document_load(source)
-        if current is not None and current.version >= document["version"]:
-            out.append(current)  # a local upload of a newer version wins
+        if current is not None and (current.version > document["version"] or not current.builtin):
+            out.append(current)  # a local upload wins over the shipped file
             continue
         out.append(blueprint_create(source=source, builtin=True))
     return out
