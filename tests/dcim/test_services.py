@@ -319,3 +319,8 @@ def test_duplicate_names_are_validation_errors_not_database_errors():
     first, second = device.interfaces.all()[:2]
     with pytest.raises(ValidationError, match="already exists"):
         services.port_update(instance=second, name=first.name)
+
+
+def test_ssh_username_format_may_use_only_username_and_line():
+    with pytest.raises(ValidationError, match="only {username} and {line}"):
+        _device(name="cs", site=f.SiteFactory(), console_ssh_username_format="{user}:{port}")

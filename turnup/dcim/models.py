@@ -381,6 +381,13 @@ class Device(BaseModel):
                         f"U{self.position}-U{top} does not fit in rack {self.rack} "
                         f"({self.rack.u_height}U)."
                     )
+        if self.console_ssh_username_format:
+            try:
+                self.console_ssh_username_format.format(username="user", line=1)
+            except (KeyError, IndexError, ValueError):
+                errors["console_ssh_username_format"] = (
+                    "Use only {username} and {line}, e.g. {username}:port{line}."
+                )
         if errors:
             raise ValidationError(errors)
 
