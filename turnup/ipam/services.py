@@ -9,7 +9,8 @@ Concurrency: on PostgreSQL each allocator holds ``pg_advisory_xact_lock(kind, po
 (keys in ``constants.AllocationLock``) until its transaction ends, so two allocations from one
 pool run one after the other and the second sees the first's rows. Allocations from two
 different pools that share address space (a pool and its parent, overlapping ASN ranges)
-can still meet; the unique constraints catch that and the allocation retries in a savepoint.
+can still meet; the unique constraints catch that and the allocation runs again (in a fresh
+transaction, or a savepoint inside the caller's).
 On SQLite every write transaction starts with BEGIN IMMEDIATE (settings), one writer at a
 time. Each allocation costs a fixed number of queries whatever ``count`` is: the used ranges
 of the pool are loaded once and the gaps walked in Python (``selectors.FreeSpace``).
@@ -65,8 +66,9 @@ def _prefix_table_lock(*vrf_ids: int | None) -> None:
 
 
 def _with_retries(attempt: Callable[[], T], *, what: str) -> T:
-    """Run ``attempt`` in a savepoint; retry when a unique constraint caught a clash with a
-    writer that held a different lock."""
+    """Run ``attempt`` (which takes its locks first) in a transaction — a savepoint when the
+    caller already holds one — and run it again when a unique constraint caught a clash
+    with a writer that held a different lock."""
     for number in range(1, ALLOCATION_ATTEMPTS + 1):
         try:
             with transaction.atomic():
@@ -334,14 +336,15 @@ def prefix_allocate_next(
     """
     requests = _requests(count, items, attrs)
     lengths = [request.pop("prefix_length", prefix_length) for request in requests]
-    with transaction.atomic():
+
+    def attempt() -> list[Prefix]:
         _advisory_locks(
             (AllocationLock.PREFIX_TABLE, pool.vrf_id, True),
             (AllocationLock.PREFIX, pool.pk, False),
         )
-        return _with_retries(
-            lambda: _prefix_allocate(pool.pk, lengths, requests), what=f"Pool {pool}"
-        )
+        return _prefix_allocate(pool.pk, lengths, requests)
+
+    return _with_retries(attempt, what=f"Pool {pool}")
 
 
 def _prefix_allocate(
@@ -510,35 +513,39 @@ def ip_allocate_next(
     ``Prefix.usable_range``. All or nothing; ``ConflictError`` when too few are free.
     """
     requests = _requests(count, items, attrs)
-    with transaction.atomic():
-        _advisory_locks((AllocationLock.IP_ADDRESS, _outermost_prefix_id(prefix), False))
-        return _with_retries(
-            lambda: _ip_allocate(prefix.pk, mask_length, requests), what=f"Prefix {prefix}"
-        )
+
+    def attempt() -> list[IPAddress]:
+        fresh, outermost_id = _prefix_and_outermost(prefix)
+        _advisory_locks((AllocationLock.IP_ADDRESS, outermost_id, False))
+        return _ip_allocate(fresh, mask_length, requests)
+
+    return _with_retries(attempt, what=f"Prefix {prefix}")
 
 
-def _outermost_prefix_id(prefix: Prefix) -> int:
-    """The id of the biggest prefix of the VRF containing ``prefix`` (or its own): address
-    allocations lock it, so allocating from a subnet and from its parent at the same time
-    take turns instead of racing for the same addresses."""
-    outermost = (
+def _prefix_and_outermost(prefix: Prefix) -> tuple[Prefix, int]:
+    """``prefix`` re-read, and the id of the biggest prefix of its VRF that contains it (or
+    its own), in one query. Address allocations lock that outermost prefix, so allocating
+    from a subnet and from its parent at the same time take turns instead of racing for the
+    same addresses."""
+    chain = list(
         Prefix.objects.filter(
             selectors._table(prefix.vrf_id),
             family=prefix.family,
             start__lte=prefix.start,
             end__gte=prefix.end,
         )
+        .select_related("vrf")
         .order_by("prefix_length")
-        .values_list("pk", flat=True)
-        .first()
     )
-    return outermost or prefix.pk
+    fresh = next((row for row in chain if row.pk == prefix.pk), None)
+    if fresh is None:
+        raise NotFoundError(f"Prefix {prefix} no longer exists.")
+    return fresh, chain[0].pk
 
 
 def _ip_allocate(
-    prefix_id: int, mask_length: int | None, requests: list[dict[str, Any]]
+    prefix: Prefix, mask_length: int | None, requests: list[dict[str, Any]]
 ) -> list[IPAddress]:
-    prefix = _reload(Prefix, prefix_id, "vrf")
     mask = prefix.prefix_length if mask_length is None else mask_length
     if not isinstance(mask, int) or not prefix.prefix_length <= mask <= prefix.max_length():
         raise ApplicationError(
@@ -582,11 +589,12 @@ def asn_allocate_next(
     description). ASNs are unique in the whole database, so one used through another range
     is skipped. All or nothing; ``ConflictError`` when too few are free."""
     requests = _requests(count, items, attrs)
-    with transaction.atomic():
+
+    def attempt() -> list[ASN]:
         _advisory_locks((AllocationLock.ASN, asn_range.pk, False))
-        return _with_retries(
-            lambda: _asn_allocate(asn_range.pk, requests), what=f"ASN range {asn_range}"
-        )
+        return _asn_allocate(asn_range.pk, requests)
+
+    return _with_retries(attempt, what=f"ASN range {asn_range}")
 
 
 def _asn_allocate(range_id: int, requests: list[dict[str, Any]]) -> list[ASN]:
@@ -625,9 +633,12 @@ def vlan_allocate_next(
     All or nothing; ``ConflictError`` when too few IDs are free.
     """
     requests = _requests(count, items, attrs)
-    with transaction.atomic():
+
+    def attempt() -> list[VLAN]:
         _advisory_locks((AllocationLock.VLAN, group.pk, False))
-        return _with_retries(lambda: _vlan_allocate(group.pk, requests), what=f"VLAN group {group}")
+        return _vlan_allocate(group.pk, requests)
+
+    return _with_retries(attempt, what=f"VLAN group {group}")
 
 
 def _vlan_allocate(group_id: int, requests: list[dict[str, Any]]) -> list[VLAN]:
