@@ -75,3 +75,28 @@ def test_bootstrap_has_no_comments_or_blank_lines_and_is_small():
 )
 def test_junos_quote(value, expected):
     assert junos_quote(value) == expected
+
+
+@pytest.mark.django_db
+def test_environment_order_database_then_data_dir_then_shipped(settings, tmp_path):
+    from turnup.configs.models import ConfigTemplate
+    from turnup.configs.selectors import template_environment
+
+    settings.DATA_DIR = tmp_path
+    context = sample_context("juniper_junos", "core")
+    folder = tmp_path / "templates" / "juniper_junos" / "partials"
+    folder.mkdir(parents=True)
+    (folder / "ntp.j2").write_text("set system ntp server 192.0.2.7\n")
+    text = render_config(context=context, kind="full", env=template_environment())
+    assert "set system ntp server 192.0.2.7\n" in text
+
+    ConfigTemplate.objects.create(
+        path="juniper_junos/partials/ntp.j2", text="set system ntp server 192.0.2.8"
+    )
+    text = render_config(context=context, kind="full", env=template_environment())
+    assert "set system ntp server 192.0.2.8\n" in text and "192.0.2.7" not in text
+
+    ConfigTemplate.objects.update(enabled=False)
+    (folder / "ntp.j2").unlink()
+    text = render_config(context=context, kind="full", env=template_environment())
+    assert "set system ntp server 10.10.0.123 routing-instance mgmt_junos" in text
