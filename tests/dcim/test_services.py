@@ -324,3 +324,9 @@ def test_duplicate_names_are_validation_errors_not_database_errors():
 def test_ssh_username_format_may_use_only_username_and_line():
     with pytest.raises(ValidationError, match="only {username} and {line}"):
         _device(name="cs", site=f.SiteFactory(), console_ssh_username_format="{user}:{port}")
+
+
+def test_site_time_zone_must_be_an_iana_name():
+    with pytest.raises(ValidationError, match="IANA"):
+        services.site_create(name="X", slug="x", time_zone="Mars/Olympus")
+    assert services.site_create(name="Y", slug="y", time_zone="America/New_York").pk

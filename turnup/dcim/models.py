@@ -7,6 +7,7 @@ space, cable ends, status transitions) live in ``services.py``, which locks what
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -21,8 +22,13 @@ from turnup.dcim.secrets import EncryptedTextField
 COLOR_VALIDATOR = RegexValidator(r"^[0-9a-f]{6}$", "Use six lower-case hex digits, e.g. 9e9e9e.")
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())  # reads the tz database: once
+
+
 def validate_time_zone(value: str) -> None:
-    if value and value not in zoneinfo.available_timezones():
+    if value and value not in _time_zones():
         raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/Paris)")
 
 
