@@ -114,6 +114,11 @@ class JunosRouter(SimRouter):
         # Junos writes the automatic-rollback broadcast to every terminal, the console in XML
         # mode included (which breaks PyEZ's next read; CONSOLE-FACTS 2.3).
         self.broadcast_in_xml_mode = bool(options.get("broadcast_in_xml_mode", True))
+        # The root shell prompt: "csh" (older releases, EX/SRX): "root@:RE:0% "; "sh" (releases
+        # on FreeBSD 11+): "root@:~ # ". Stock netmiko's telnet login knows only "#"/">".
+        self.shell = str(options.get("shell", "csh"))
+        if self.shell not in ("csh", "sh"):
+            raise ValueError(f"options.shell must be csh or sh, not {self.shell!r}")
         physical = list(spec.interfaces) or list(DEFAULT_INTERFACES)
         self.physical = physical + [n for n in ("fxp0", "lo0") if n not in physical]
         tree = jc.parse_curly(FACTORY_CONFIG)[0]
@@ -499,6 +504,8 @@ class TerminalSession:
     def prompt(self) -> str:
         host = self.host
         if self.mode == "shell":
+            if self.router.shell == "sh":
+                return f"{self.user}@{host}:~ {'#' if self.user == 'root' else '$'} "
             return f"{self.user}@{host}:RE:0% "
         mark = "#" if self.mode == "config" else ">"
         return f"{self.user}@{host}{mark} " if host else f"{self.user}{mark} "
