@@ -42,7 +42,9 @@ class ConfigTemplate(BaseModel):
 
 
 class ConfigVersion(BaseModel):
-    """One rendered config of a device, as stored (content-addressed) in the default storage.
+    """One config of a device, as stored (content-addressed) in the default storage: a
+    rendered ``bootstrap`` or ``full`` config, or the ``running`` config read back from the
+    router after turn-up (so it can be diffed against what was rendered).
 
     A new row is written only when the text differs from the device's latest version of the
     same kind. ``design_change_id`` is the newest change-log entry (``core.ObjectChange``)
@@ -52,6 +54,7 @@ class ConfigVersion(BaseModel):
     class Kind(models.TextChoices):
         BOOTSTRAP = "bootstrap", "Bootstrap (console)"
         FULL = "full", "Full day-0 config"
+        RUNNING = "running", "Running config read back"
 
     device = models.ForeignKey(
         "dcim.Device", on_delete=models.CASCADE, related_name="config_versions"

@@ -7,6 +7,8 @@ What other apps call:
 - ``device_config_for_push(*, device, kind) -> PushableConfig`` — the turn-up engine's entry:
   the linted, archived text of a router's bootstrap or full config (refuses a config with
   lint errors), with the version id to record.
+- ``running_config_archive(*, device, text) -> RunningArchive`` — store the running config
+  read back after turn-up and diff it against the latest rendered full config.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 
-from turnup.configs.context import KINDS
+from turnup.configs.context import KIND_FULL, KINDS
 from turnup.configs.models import ConfigVersion
 from turnup.configs.selectors import (
     RenderedConfig,
@@ -197,4 +199,44 @@ def device_config_for_push(*, device: Device, kind: str) -> PushableConfig:
         sha256=hashlib.sha256(config.text.encode()).hexdigest(),
         size=config.size,
         version_id=version.pk,
+    )
+
+
+@dataclass(frozen=True)
+class RunningArchive:
+    """The archived running config, and its unified diff against the latest rendered full
+    config (``""`` when they are identical or nothing was rendered yet)."""
+
+    version: ConfigVersion
+    created: bool
+    rendered_version_id: int | None
+    diff: str
+
+
+def running_config_archive(*, device: Device, text: str) -> RunningArchive:
+    """Store ``text`` (the router's running config, as read back) as a ``running`` version
+    — a new one only if it changed — and diff it against the latest rendered full config."""
+    from turnup.configs.selectors import config_version_diff
+
+    if not text.endswith("\n"):
+        text += "\n"
+    item = RenderedConfig(
+        device_id=device.pk,
+        hostname=device.name,
+        platform=device.platform.slug if device.platform_id else "",
+        kind=ConfigVersion.Kind.RUNNING,
+        text=text,
+        template="",
+        findings=(),
+    )
+    [(version, created)] = config_versions_store(
+        rendered=[item], site_slug=device.site.slug, design_change_id=latest_design_change_id()
+    )
+    rendered = config_versions_latest(device_ids=[device.pk]).get((device.pk, KIND_FULL))
+    diff = config_version_diff(version=version, against=rendered) if rendered else ""
+    return RunningArchive(
+        version=version,
+        created=created,
+        rendered_version_id=rendered.pk if rendered else None,
+        diff=diff,
     )
