@@ -266,3 +266,15 @@ def test_an_exhausted_prefix_pool_leaves_nothing_behind():
     assert "exhausted" in error.value.message
     assert counts() == before
     assert Site.objects.count() == sites
+
+
+def test_a_changed_region_changes_the_site():
+    site = build_site("branch-dual", name="MAN-07")
+    assert site.region == "europe"
+    blueprint = blueprint_get(name="branch-dual")
+    plan = blueprint_plan(blueprint=blueprint, params={"name": "MAN-07", "region": "apac"})
+    (row,) = [i for i in plan.items if i.kind == "site"]
+    assert (row.action, row.changes) == ("change", {"region": ["europe", "apac"]})
+    blueprint_instantiate(blueprint=blueprint, params={"name": "MAN-07", "region": "apac"})
+    site.refresh_from_db()
+    assert site.region == "apac"

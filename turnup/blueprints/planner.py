@@ -234,8 +234,14 @@ class SitePlanner:
         return self.plan_
 
     def _plan_site(self) -> None:
+        region = self.design.params.get("region")
+        self.site_changes: dict[str, Any] = {}
         if self.site is None:
-            self.plan_.add("create", "site", self.design.site)
+            self.plan_.add("create", "site", self.design.site, f"region {region or '-'}")
+            return
+        if region is not None and self.site.region != region:
+            self.site_changes["region"] = region
+            self.plan_.add("change", "site", self.site.name, region=[self.site.region, region])
         else:
             self.plan_.add("leave", "site", self.site.name)
 
@@ -645,6 +651,8 @@ class SitePlanner:
             self.site = dcim_services.site_create(
                 name=d.site, slug=slugify(d.site), region=str(d.params.get("region") or "")
             )
+        elif self.site_changes:
+            self.site = dcim_services.site_update(instance=self.site, **self.site_changes)
         types = device_types_ensure(slugs={s.device_type for s in self.devices_new})
         self._ensure_roles()
         created = dcim_services.device_bulk_create(
