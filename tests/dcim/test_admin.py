@@ -164,3 +164,11 @@ def _empty_inlines(*prefixes):
             }
         )
     return data
+
+
+def test_admin_change_pages_render_for_cabled_objects(admin_client):
+    site, server, (rtr,) = f.dcim_console_site(routers=1)
+    cable = Cable.objects.get()
+    assert admin_client.get(f"/admin/dcim/cable/{cable.pk}/change/").status_code == 200
+    assert admin_client.get(f"/admin/dcim/device/{server.pk}/change/").status_code == 200
+    assert admin_client.get(f"/admin/dcim/device/{rtr.pk}/change/").status_code == 200

@@ -449,3 +449,21 @@ def test_a_refused_credential_profile_does_not_echo_its_secrets(api_client):
     )
     assert response.status_code == 400
     assert "never-echo-me" not in response.content.decode()
+
+
+def test_port_filters(api_client):
+    site, server, (rtr1, rtr2) = f.dcim_console_site(routers=2)
+    services.cable_create(
+        a_end=rtr1.interfaces.get(name="Gi0/0/0"), b_end=rtr2.interfaces.get(name="Gi0/0/0")
+    )
+
+    def names(path, query):
+        rows = _ok(api_client.get(f"{API}/{path}/?{query}&limit=1000"))["results"]
+        return sorted(f"{r['device']['name']}:{r['name']}" for r in rows)
+
+    assert names("interfaces", "cabled=true") == ["rtr1:Gi0/0/0", "rtr2:Gi0/0/0"]
+    assert names("interfaces", "device=rtr1&mgmt_only=true") == ["rtr1:Gi0"]
+    assert names("console-ports", f"site={site.slug}") == ["rtr1:con0", "rtr2:con0"]
+    assert names("console-server-ports", "cabled=false&line=3&line=4") == ["cs1:port3", "cs1:port4"]
+    assert len(_ok(api_client.get(f"{API}/cables/?site={site.slug}"))["results"]) == 3
+    assert _ok(api_client.get(f"{API}/cables/?site=elsewhere"))["count"] == 0
