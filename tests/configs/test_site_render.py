@@ -65,7 +65,7 @@ def test_render_context_query_count_does_not_grow_with_the_site():
     assert counts[0] == counts[1], counts
 
 
-def test_site_render_query_count_does_not_grow_with_the_site():
+def test_site_render_query_count_does_not_grow_with_the_site(local_storage):
     default_credentials()
     small = scale_site("SML-01", 2)
     large = scale_site("BIG-01", 20)
