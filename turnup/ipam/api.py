@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -310,6 +311,27 @@ class VLANAllocationSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
+class AvailablePrefixSerializer(serializers.Serializer):
+    family = serializers.DictField(read_only=True)
+    prefix = serializers.CharField(read_only=True)
+    vrf = BriefVRFSerializer(read_only=True, allow_null=True)
+
+
+class AvailableIPSerializer(serializers.Serializer):
+    family = serializers.DictField(read_only=True)
+    address = serializers.CharField(read_only=True)
+    vrf = BriefVRFSerializer(read_only=True, allow_null=True)
+
+
+class AvailableASNSerializer(serializers.Serializer):
+    asn = serializers.IntegerField(read_only=True)
+
+
+class AvailableVLANSerializer(serializers.Serializer):
+    vid = serializers.IntegerField(read_only=True)
+    group = BriefVLANGroupSerializer(read_only=True)
+
+
 def _allocation_request(
     data: Any, item_serializer: type[serializers.Serializer], *, options: tuple[str, ...] = ()
 ) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
@@ -410,7 +432,17 @@ class PrefixViewSet(AllocatingViewSet):
     def _pool(self) -> Prefix:
         return self.get_object()
 
-    @action(detail=True, methods=["get", "post"], url_path="available-prefixes")
+    @extend_schema(
+        request=PrefixAllocationSerializer(many=True),
+        responses={200: AvailablePrefixSerializer(many=True), 201: PrefixSerializer(many=True)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="available-prefixes",
+        filter_backends=[],
+        pagination_class=None,
+    )
     def available_prefixes(self, request, pk=None):
         """GET: the free space of this prefix as CIDR blocks. POST ``{"prefix_length": N}``
         (or a list): allocate the next free child prefix(es); 409 when it has no room."""
@@ -429,7 +461,17 @@ class PrefixViewSet(AllocatingViewSet):
         created = list(self.get_queryset().filter(pk__in=[p.pk for p in created]))
         return self._created(created, PrefixSerializer, many)
 
-    @action(detail=True, methods=["get", "post"], url_path="available-ips")
+    @extend_schema(
+        request=IPAllocationSerializer(many=True),
+        responses={200: AvailableIPSerializer(many=True), 201: IPAddressSerializer(many=True)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="available-ips",
+        filter_backends=[],
+        pagination_class=None,
+    )
     def available_ips(self, request, pk=None):
         """GET: the next free addresses (``?limit=``, default 50). POST ``{}``, a list of
         objects, or ``{"count": N}`` (optionally ``mask_length``): allocate them; 409 when
@@ -475,7 +517,17 @@ class ASNRangeViewSet(AllocatingViewSet):
     serializer_class = ASNRangeSerializer
     filterset_class = filters.ASNRangeFilterSet
 
-    @action(detail=True, methods=["get", "post"], url_path="available-asns")
+    @extend_schema(
+        request=ASNAllocationSerializer(many=True),
+        responses={200: AvailableASNSerializer(many=True), 201: ASNSerializer(many=True)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="available-asns",
+        filter_backends=[],
+        pagination_class=None,
+    )
     def available_asns(self, request, pk=None):
         """GET: the next free ASNs of this range. POST ``{}``, a list, or ``{"count": N}``:
         allocate them; 409 when too few are free."""
@@ -506,7 +558,17 @@ class VLANGroupViewSet(AllocatingViewSet):
     serializer_class = VLANGroupSerializer
     filterset_class = filters.VLANGroupFilterSet
 
-    @action(detail=True, methods=["get", "post"], url_path="available-vlans")
+    @extend_schema(
+        request=VLANAllocationSerializer(many=True),
+        responses={200: AvailableVLANSerializer(many=True), 201: VLANSerializer(many=True)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="available-vlans",
+        filter_backends=[],
+        pagination_class=None,
+    )
     def available_vlans(self, request, pk=None):
         """GET: the next free VLAN IDs of this group. POST ``{"name": …}``, a list, or
         ``{"count": N}`` (names default to ``VLAN0042``): allocate them; 409 when full."""
