@@ -235,3 +235,15 @@ def test_factory_prefix_goes_through_the_service():
     PrefixFactory(prefix="10.0.0.0/16")
     child = PrefixFactory(prefix="10.0.5.0/24")
     assert child.depth == 1
+
+
+def test_console_server_without_host_is_reached_at_its_primary_management_address():
+    from tests.factories import dcim_console_site
+    from turnup.dcim.selectors import device_console_path
+
+    site, server, [router] = dcim_console_site(routers=1, host="")
+    mgmt = services.prefix_create(prefix="10.99.0.0/24", site=site)
+    services.ip_allocate_next(
+        prefix=mgmt, assigned_interface=InterfaceFactory(device=server), is_primary_mgmt=True
+    )
+    assert device_console_path(device=router).host == "10.99.0.1"

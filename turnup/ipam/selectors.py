@@ -190,6 +190,16 @@ def ip_address_primary_mgmt_by_device(*, device_ids: Sequence[int]) -> dict[int,
     return {row.device_id: row for row in rows}
 
 
+def ip_address_primary_mgmt_hosts(*, device_ids: Sequence[int]) -> dict[int, str]:
+    """device id → its primary management address without mask (one query); registered as
+    dcim's console-host resolver."""
+    rows = IPAddress.objects.filter(device_id__in=list(device_ids), is_primary_mgmt=True)
+    return {
+        device_id: address.split("/")[0]
+        for device_id, address in rows.values_list("device_id", "address")
+    }
+
+
 def ip_address_list_for_device(*, device_id: int) -> QuerySet[IPAddress]:
     """The addresses assigned to the interfaces of a device."""
     return IPAddress.objects.filter(device_id=device_id).select_related("vrf", "assigned_interface")
