@@ -330,3 +330,17 @@ def test_site_time_zone_must_be_an_iana_name():
     with pytest.raises(ValidationError, match="IANA"):
         services.site_create(name="X", slug="x", time_zone="Mars/Olympus")
     assert services.site_create(name="Y", slug="y", time_zone="America/New_York").pk
+
+
+def test_device_type_height_is_fixed_once_devices_are_mounted():
+    rack = f.RackFactory()
+    device = _device(name="a", site=rack.site, rack=rack, position=1, face="front")
+    device_type = device.device_type
+    with pytest.raises(ValidationError, match="mounted"):
+        services.device_type_update(instance=device_type, u_height=2)
+    device_type.refresh_from_db()
+    services.device_type_update(instance=device_type, description="still editable")
+    services.device_update(instance=device, rack=None, position=None, face="")
+    services.device_type_update(instance=device_type, u_height=2)
+    device_type.refresh_from_db()
+    assert device_type.u_height == 2

@@ -130,6 +130,10 @@ class DeviceTypeAdmin(ChangeLoggedAdmin):
     list_select_related = ("manufacturer", "default_platform")
     inlines = [InterfaceTemplateInline, ConsolePortTemplateInline, ConsoleServerPortTemplateInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        mounted = obj is not None and obj.devices.filter(position__isnull=False).exists()
+        return ("u_height", "is_full_depth") if mounted else ()
+
 
 @admin.register(InterfaceTemplate)
 class InterfaceTemplateAdmin(ChangeLoggedAdmin):

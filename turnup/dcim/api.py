@@ -742,6 +742,7 @@ class DeviceTypeViewSet(TurnupModelViewSet):
     queryset = selectors.device_type_list().order_by("manufacturer_id", "model")
     serializer_class = DeviceTypeSerializer
     filterset_class = filters.DeviceTypeFilterSet
+    update_service = staticmethod(services.device_type_update)
 
 
 class InterfaceTemplateViewSet(TurnupModelViewSet):

@@ -32,6 +32,7 @@ from turnup.dcim.models import (
     ConsoleServerPortTemplate,
     CredentialProfile,
     Device,
+    DeviceType,
     Interface,
     InterfaceTemplate,
     Rack,
@@ -166,6 +167,32 @@ def rack_update(*, instance: Rack, **fields: Any) -> Rack:
         errors["u_height"] = f"Devices above U{instance.u_height}: {', '.join(too_high)}"
     if errors:
         raise ValidationError(errors)
+    instance.save()
+    changelog_record(action="update", instances=[instance], before=before)
+    return instance
+
+
+@transaction.atomic
+def device_type_update(*, instance: DeviceType, **fields: Any) -> DeviceType:
+    """Update a device type; its height and depth are fixed once devices of it are mounted
+    (they would change the rack space those devices hold)."""
+    locked = DeviceType.objects.select_for_update().get(pk=instance.pk)
+    before = changelog_snapshot([locked])
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    _clean(instance)
+    changed = [
+        name
+        for name in ("u_height", "is_full_depth")
+        if getattr(instance, name) != getattr(locked, name)
+    ]
+    if changed and Device.objects.filter(device_type=instance, position__isnull=False).exists():
+        raise ValidationError(
+            {
+                name: "Devices of this type are mounted in racks; unmount them first."
+                for name in changed
+            }
+        )
     instance.save()
     changelog_record(action="update", instances=[instance], before=before)
     return instance
