@@ -27,7 +27,13 @@ PENDING = "(to allocate)"
 class SiteAddressing:
     """Addresses, ASNs and VLANs of one site under one design."""
 
-    def __init__(self, design: Design, site: Site | None, device_ids: list[int], ports) -> None:
+    def __init__(
+        self,
+        design: Design,
+        site: Site | None,
+        ports: dict[int, Port],
+        routing_rows: dict[int, DeviceRouting],
+    ) -> None:
         self.design = design
         self.site = site
         self.errors: list[str] = []
@@ -59,10 +65,7 @@ class SiteAddressing:
             if site
             else None
         )
-        self.routing_rows = {
-            r.device_id: r
-            for r in DeviceRouting.objects.filter(device_id__in=device_ids).select_related("asn")
-        }
+        self.routing_rows = routing_rows
         vlans = design.addressing.get("vlans")
         self.vlan_group = None
         self.vlans: dict[str, VLAN] = {}

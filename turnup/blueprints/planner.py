@@ -10,7 +10,6 @@ pool, ``count=`` many), then the routing rows. The caller holds the transaction;
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -37,7 +36,7 @@ from turnup.dcim.models import (
     Site,
 )
 from turnup.routing.choices import OSPFNetworkType
-from turnup.routing.models import BGPSession, DeviceRouting, OSPFInterface, SiteRouting
+from turnup.routing.models import BGPSession, DeviceRouting, OSPFInterface
 
 ROUTER_PLATFORMS = ("cisco_iosxe", "juniper_junos")
 PENDING = "(to allocate)"
@@ -101,10 +100,6 @@ class Port:
     mtu: int | None = None
     cable_id: int | None = None
     row: Interface | None = None
-
-
-def _natural(name: str) -> list[Any]:
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
 
 
 class SitePlanner:
@@ -185,14 +180,13 @@ class SitePlanner:
         for spec in d.devices:
             if spec.platform not in self.platforms:
                 self.errors.append(f'slots: platform "{spec.platform}" does not exist')
-        self.addresses = addressing.SiteAddressing(self.design, self.site, ids, self.ifaces_by_pk)
-        self.site_routing = (
-            SiteRouting.objects.filter(site=self.site).first() if self.site is not None else None
-        )
         self.device_routing = {
             r.device_id: r
             for r in DeviceRouting.objects.filter(device_id__in=ids).select_related("asn")
         }
+        self.addresses = addressing.SiteAddressing(
+            self.design, self.site, self.ifaces_by_pk, self.device_routing
+        )
         self.ospf = {
             o.interface_id: o for o in OSPFInterface.objects.filter(interface__device_id__in=ids)
         }
