@@ -216,3 +216,12 @@ def test_device_page_lists_ports_with_addresses_and_peers(client_in, pop_site):
     assert "lon-01-cs1 line 1" in page  # its console path
     missing = client_in.get(f"/sites/{pop_site.slug}/devices/999999/")
     assert missing.status_code == 404 and b"Not found" in missing.content
+
+
+def test_overview_lists_preflight_errors_and_offers_the_svg(client_in, db):
+    blueprint_instantiate(blueprint=blueprint_get(name="pop-core"), params={"name": "NYC-01"})
+    site = Site.objects.get(name="NYC-01")  # no credential profile anywhere: errors
+    page = client_in.get(f"/sites/{site.slug}/").content.decode()
+    assert "all findings" in page and "credential profile" in page
+    svg = client_in.get(f"/sites/{site.slug}/topology.svg")
+    assert svg["Content-Type"] == "image/svg+xml" and svg.content.startswith(b"<svg")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("sites/<slug:slug>/devices/", views.site_devices, name="site-devices"),
     path("sites/<slug:slug>/devices/<int:pk>/", views.device_detail, name="device-detail"),
     path("sites/<slug:slug>/racks/", views.site_racks, name="site-racks"),
+    path("sites/<slug:slug>/topology.svg", views.site_topology_svg, name="site-topology-svg"),
     path("sites/<slug:slug>/cabling/", views.site_cabling, name="site-cabling"),
     path("sites/<slug:slug>/console/", views.site_console, name="site-console"),
 ]

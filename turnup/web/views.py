@@ -143,6 +143,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 def site_detail(request: HttpRequest, slug: str) -> HttpResponse:
     site = get_object_or_404(Site, slug=slug)
     nodes, links = selectors.site_topology(site=site)
+    report = check_selectors.site_check_report(site=site)
     return site_page(
         request,
         site,
@@ -153,8 +154,22 @@ def site_detail(request: HttpRequest, slug: str) -> HttpResponse:
         node_count=len(nodes),
         link_count=sum(1 for link in links if link.kind == "data"),
         console_count=sum(1 for link in links if link.kind == "console"),
-        findings=_findings_summary(site),
+        findings=report["counts"],
+        top_findings=[
+            _finding_link(site, f) for f in report["findings"] if f["severity"] != "info"
+        ][:6],
+        checks_passed=report["passed"],
     )
+
+
+@login_required
+def site_topology_svg(request: HttpRequest, slug: str) -> HttpResponse:
+    """The topology picture alone, as a file (for a ticket or a slide)."""
+    site = get_object_or_404(Site, slug=slug)
+    nodes, links = selectors.site_topology(site=site)
+    response = HttpResponse(topology_svg(nodes, links), content_type="image/svg+xml")
+    response["Content-Disposition"] = f'attachment; filename="{site.slug}-topology.svg"'
+    return response
 
 
 @login_required
@@ -244,11 +259,6 @@ def device_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             **detail,
         },
     )
-
-
-def _findings_summary(site: Site) -> dict[str, int]:
-    """Counts of preflight findings by severity."""
-    return check_selectors.site_check_report(site=site)["counts"]
 
 
 # -- exports -------------------------------------------------------------------------------
