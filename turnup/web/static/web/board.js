@@ -37,10 +37,9 @@
     const badge = el.querySelector(".badge");
     badge.className = `badge b-${dev.status}`;
     badge.textContent = dev.status_label || dev.status;
-    setText(el, ".elapsed", fmtSeconds(dev.elapsed));
+    setText(el, ".elapsed", dev.elapsed_text || fmtSeconds(dev.elapsed));
     setText(el, ".step", dev.step_label || "");
-    const pct = dev.bytes_total ? Math.min(100, (100 * dev.bytes_sent) / dev.bytes_total) : (dev.status === "succeeded" ? 100 : 0);
-    el.querySelector(".progress > span").style.width = `${pct.toFixed(1)}%`;
+    el.querySelector(".progress > span").style.width = `${Number(dev.percent || 0).toFixed(1)}%`;
     let bytes = dev.bytes_total ? `${fmtBytes(dev.bytes_sent)} / ${fmtBytes(dev.bytes_total)} pushed` : "";
     if (dev.bytes_total && dev.line_rate) {
       const left = (dev.bytes_total - dev.bytes_sent) / dev.line_rate;
@@ -71,7 +70,7 @@
     const badge = head.querySelector(".badge");
     badge.className = `badge b-${run.status}`;
     badge.textContent = run.status_label || run.status;
-    setText(head, ".elapsed", fmtSeconds(run.elapsed));
+    setText(head, ".elapsed", run.elapsed_text || fmtSeconds(run.elapsed));
     setText(head, ".counts", run.counts_text || "");
     document.querySelectorAll("[data-when-running]").forEach((b) => (b.hidden = terminal.has(run.status)));
     document.querySelectorAll("[data-when-failed]").forEach((b) => (b.hidden = !(run.failed > 0) || !terminal.has(run.status)));

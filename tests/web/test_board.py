@@ -1,0 +1,75 @@
+"""The board's state is a pure function of the run and its steps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from turnup.web.board import RunData, StepData, board_state
+
+T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def steps(device_id: int, name: str, statuses: list[str], **extra) -> list[StepData]:
+    names = ["claim_line", "wake", "login", "bootstrap", "commit_confirmed", "verify"]
+    out = []
+    for order, (step, status) in enumerate(zip(names, statuses, strict=False)):
+        fields = {}
+        if status != "pending":
+            fields["started"] = T0 + timedelta(seconds=order)
+        if status in ("succeeded", "failed"):
+            fields["finished"] = T0 + timedelta(seconds=order + 1)
+        fields.update(extra.get(step, {}))
+        out.append(StepData(device_id, name, step, status, order=order, **fields))
+    return out
+
+
+def test_board_shows_progress_of_the_console_push_and_results():
+    run = RunData(
+        id=7,
+        status="running",
+        started=T0,
+        steps=tuple(
+            steps(1, "r1", ["succeeded"] * 6)
+            + steps(
+                2,
+                "r2",
+                ["succeeded", "succeeded", "succeeded", "running", "pending", "pending"],
+                bootstrap={
+                    "bytes_sent": 300,
+                    "bytes_total": 1200,
+                    "baud": 9600,
+                    "log": "r2(config)# hostname r2\nr2(config)# interface mgmt",
+                },
+            )
+            + steps(
+                3,
+                "r3",
+                ["succeeded", "failed", "pending", "pending", "pending", "pending"],
+                wake={"error": "no answer on the line", "attempts": 3},
+            )
+        ),
+    )
+    state = board_state(run, now=T0 + timedelta(seconds=95))
+    r1, r2, r3 = state["devices"]
+    assert (r1["status"], r1["percent"], r1["status_label"]) == ("succeeded", 100.0, "Live")
+    assert r2["status"] == "running" and r2["step"] == "bootstrap"
+    assert r2["percent"] == 25.0 and r2["line_rate"] == 960
+    assert r2["log_tail"][-1] == "r2(config)# interface mgmt"
+    assert r2["elapsed_text"] == "1m 35s"
+    assert r3["status"] == "failed"
+    assert "no answer on the line" in r3["result"] and "after 3 attempts" in r3["result"]
+    assert state["run"]["counts_text"] == "1/3 live · 1 running · 1 failed"
+    assert state["run"]["terminal"] is False
+
+
+def test_a_finished_run_stops_its_clock():
+    run = RunData(
+        id=1,
+        status="succeeded",
+        started=T0,
+        finished=T0 + timedelta(seconds=42),
+        steps=tuple(steps(1, "r1", ["succeeded"] * 6)),
+    )
+    state = board_state(run, now=T0 + timedelta(hours=1))
+    assert state["run"]["elapsed_text"] == "42s" and state["run"]["terminal"] is True
+    assert state["devices"][0]["elapsed_text"] == "6s"

@@ -1,0 +1,195 @@
+"""The turn-up board's state, from plain data (no database): one card per device with its
+current step, progress, elapsed time, last console lines and result.
+
+``web.selectors.run_board`` reads a run and its steps and feeds ``board_state``; the page
+renders the first state and ``static/web/board.js`` polls the same dict as JSON every second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+TERMINAL = frozenset({"succeeded", "failed", "cancelled", "skipped"})
+RUN_TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+LOG_LINES = 6
+
+STEP_LABELS = {
+    "claim": "Claiming the console line",
+    "claim_line": "Claiming the console line",
+    "wake": "Waking the console",
+    "login": "Logging in on the console",
+    "bootstrap": "Pushing the bootstrap over the console",
+    "commit": "Committing (confirmed)",
+    "commit_confirmed": "Committing (confirmed)",
+    "reach": "Reaching it over management",
+    "reach_mgmt": "Reaching it over management",
+    "full": "Pushing the full config over management",
+    "full_config": "Pushing the full config over management",
+    "confirm": "Confirming and saving",
+    "save": "Confirming and saving",
+    "verify": "Verifying over management",
+    "archive": "Archiving the running config",
+    "settle": "Settling the site",
+}
+
+
+@dataclass(frozen=True)
+class StepData:
+    """One step of one device, as the provisioning app records it."""
+
+    device_id: int
+    device: str
+    name: str
+    status: str  # pending | running | succeeded | failed | cancelled | skipped
+    order: int = 0
+    attempts: int = 0
+    started: datetime | None = None
+    finished: datetime | None = None
+    bytes_sent: int = 0
+    bytes_total: int = 0
+    baud: int = 0
+    log: str = ""
+    error: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class RunData:
+    id: int
+    status: str
+    started: datetime | None = None
+    finished: datetime | None = None
+    by: str = ""
+    error: str = ""
+    steps: tuple[StepData, ...] = field(default_factory=tuple)
+
+
+def _seconds(start: datetime | None, end: datetime | None, now: datetime) -> float | None:
+    if start is None:
+        return None
+    return max(0.0, ((end or now) - start).total_seconds())
+
+
+def _fmt(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(round(seconds))
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes}m {rest:02d}s" if minutes else f"{rest}s"
+
+
+def _label(step: StepData) -> str:
+    return step.label or STEP_LABELS.get(step.name, step.name.replace("_", " ").capitalize())
+
+
+def _device_status(steps: list[StepData]) -> str:
+    statuses = {s.status for s in steps}
+    if "failed" in statuses:
+        return "failed"
+    if "running" in statuses:
+        return "running"
+    if statuses and statuses <= {"succeeded", "skipped"}:
+        return "succeeded"
+    if "cancelled" in statuses:
+        return "cancelled"
+    if "succeeded" in statuses:
+        return "running"  # between two steps
+    return "pending"
+
+
+STATUS_LABELS = {
+    "pending": "Waiting",
+    "queued": "Queued",
+    "running": "Running",
+    "succeeded": "Live",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+
+
+def board_state(run: RunData, *, now: datetime) -> dict:
+    """The JSON the board renders: the run's head and one entry per device."""
+    by_device: dict[int, list[StepData]] = {}
+    for step in sorted(run.steps, key=lambda s: (s.device, s.order)):
+        by_device.setdefault(step.device_id, []).append(step)
+    devices = []
+    for device_id, steps in by_device.items():
+        status = _device_status(steps)
+        current = (
+            next((s for s in steps if s.status == "running"), None)
+            or next((s for s in steps if s.status == "failed"), None)
+            or next((s for s in steps if s.status not in TERMINAL), None)
+            or steps[-1]
+        )
+        pushing = next((s for s in steps if s.status == "running" and s.bytes_total), None) or next(
+            (s for s in reversed(steps) if s.bytes_total), None
+        )
+        done = sum(1 for s in steps if s.status in ("succeeded", "skipped"))
+        if status == "succeeded":
+            percent = 100.0
+        elif pushing is not None and pushing.status == "running":
+            percent = 100.0 * min(pushing.bytes_sent, pushing.bytes_total) / pushing.bytes_total
+        else:
+            percent = 100.0 * done / len(steps)
+        started = min((s.started for s in steps if s.started), default=None)
+        finished = (
+            max((s.finished for s in steps if s.finished), default=None)
+            if status in TERMINAL
+            else None
+        )
+        elapsed = _seconds(started, finished, now)
+        log = "\n".join(s.log for s in steps if s.log)
+        failed = next((s for s in steps if s.status == "failed"), None)
+        if status == "succeeded":
+            result = f"live — {done} steps verified"
+        elif failed is not None:
+            result = f"{_label(failed)}: {failed.error or 'failed'}"
+            if failed.attempts > 1:
+                result += f" (after {failed.attempts} attempts)"
+        else:
+            result = ""
+        devices.append(
+            {
+                "device_id": device_id,
+                "device": steps[0].device,
+                "status": status,
+                "status_label": STATUS_LABELS.get(status, status),
+                "step": current.name,
+                "step_label": _label(current) if status not in ("succeeded",) else "Done",
+                "steps": [{"name": s.name, "label": _label(s), "status": s.status} for s in steps],
+                "percent": round(percent, 1),
+                "bytes_sent": pushing.bytes_sent if pushing else 0,
+                "bytes_total": pushing.bytes_total if pushing else 0,
+                "baud": pushing.baud if pushing else 0,
+                "line_rate": (pushing.baud / 10) if pushing and pushing.baud else 0,
+                "elapsed": elapsed,
+                "elapsed_text": _fmt(elapsed),
+                "log_tail": log.splitlines()[-LOG_LINES:],
+                "result": result,
+            }
+        )
+    devices.sort(key=lambda d: d["device"])
+    counts = {key: 0 for key in ("succeeded", "failed", "running", "pending", "cancelled")}
+    for device in devices:
+        counts[device["status"]] = counts.get(device["status"], 0) + 1
+    elapsed = _seconds(run.started, run.finished if run.status in RUN_TERMINAL else None, now)
+    return {
+        "run": {
+            "id": run.id,
+            "status": run.status,
+            "status_label": STATUS_LABELS.get(run.status, run.status),
+            "terminal": run.status in RUN_TERMINAL,
+            "started_text": run.started.strftime("%Y-%m-%d %H:%M:%S") if run.started else "",
+            "elapsed": elapsed,
+            "elapsed_text": _fmt(elapsed),
+            "by": run.by,
+            "error": run.error,
+            "failed": counts["failed"],
+            "counts": counts,
+            "counts_text": f"{counts['succeeded']}/{len(devices)} live"
+            + (f" · {counts['running']} running" if counts["running"] else "")
+            + (f" · {counts['failed']} failed" if counts["failed"] else ""),
+        },
+        "devices": devices,
+    }
