@@ -206,6 +206,7 @@ def test_pop_core_variants_pass_the_checks(params):
     assert errors == []
     if params.get("mgmt_switch"):
         switch = Device.objects.get(name="lon-02-ms1")
+        assert Interface.objects.get(device__name="lon-02-cr1", name="fxp0").mtu is None
         assert switch.interfaces.filter(cable__isnull=False).count() == 5  # 4 routers + cs
         assert not DeviceRouting.objects.filter(device=switch).exists()
         assert site_console_paths(site=site)[switch.pk].line == 5

@@ -287,7 +287,9 @@ def design_build(document: dict[str, Any], params: dict[str, Any]) -> Design:
                         LinkSpec(
                             a=LinkEnd(device.name, link.get("interface"), link.get("kind")),
                             b=LinkEnd(peer.name, link.get("peer_interface"), link.get("peer_kind")),
-                            mtu=_int(link.get("mtu"), params) or device.mtu or peer.mtu,
+                            # a slot's MTU is for its routed links, not a management port
+                            mtu=_int(link.get("mtu"), params)
+                            or ((device.mtu or peer.mtu) if link.get("address", True) else None),
                             address=link.get("address", True),
                             description=link.get("description", ""),
                         )

@@ -625,10 +625,13 @@ class SitePlanner:
             self.plan_.add("create", "blueprint-instance", d.site, f"{d.blueprint} v{d.version}")
             return
         changes = {}
-        if self.instance.params != d.params:
-            changes["params"] = [self.instance.params, d.params]
-        if self.instance.variables != d.variables:
-            changes["variables"] = [self.instance.variables, d.variables]
+        for key, old, new in (
+            ("params", self.instance.params, d.params),
+            ("variables", self.instance.variables, d.variables),
+        ):
+            if old != new:  # only the entries that differ
+                keys = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
+                changes[key] = [{k: old.get(k) for k in keys}, {k: new.get(k) for k in keys}]
         if self.instance.blueprint_version != d.version or (
             self.blueprint and self.instance.blueprint_id != self.blueprint.pk
         ):
