@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -322,14 +323,14 @@ def _field_errors(form: forms.Form, error: Exception) -> None:
 def blueprint_list(request: HttpRequest) -> HttpResponse:
     blueprint_library_sync()
     items = []
-    for blueprint in bp_selectors.blueprint_list():
+    for blueprint in bp_selectors.blueprint_list().annotate(site_count=Count("instances")):
         document = blueprint.document or {}
         items.append(
             {
                 "blueprint": blueprint,
                 "slots": document.get("slots", []),
                 "parameters": document.get("parameters", {}),
-                "sites": blueprint.instances.count(),
+                "sites": blueprint.site_count,
             }
         )
     return render(
