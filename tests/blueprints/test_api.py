@@ -92,3 +92,13 @@ def test_library_sync_refreshes_a_corrected_shipped_file_but_not_uploads():
     Blueprint.objects.filter(name="pop-core").update(builtin=False, source="my own")
     blueprint_library_sync()
     assert Blueprint.objects.get(name="pop-core").source == "my own"
+
+
+def test_upload_as_a_file(api_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    source = (LIBRARY / "aggregation.yaml").read_text().replace("name: aggregation", "name: my-agg")
+    upload = SimpleUploadedFile("my-agg.yaml", source.encode(), content_type="application/yaml")
+    response = api_client.post("/api/blueprints/", {"file": upload}, format="multipart")
+    assert response.status_code == 201, response.json()
+    assert api_client.get("/api/blueprints/my-agg/").json()["source"] == source

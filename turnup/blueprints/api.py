@@ -1,8 +1,8 @@
 """REST API of blueprints.
 
 - ``GET /api/blueprints/`` — the stored blueprints (the shipped ones are stored on first use)
-- ``POST /api/blueprints/`` — upload a YAML blueprint: ``{"source": "<yaml>"}`` or the raw
-  YAML body (``Content-Type: application/yaml``)
+- ``POST /api/blueprints/`` — upload a YAML blueprint: ``{"source": "<yaml>"}``, the raw
+  YAML body (``Content-Type: application/yaml``) or a multipart file field ``file``
 - ``GET /api/blueprints/{name}/`` — one blueprint with its source
 - ``POST /api/blueprints/{name}/plan/`` — ``{"params": {...}}`` → the plan, nothing written
 - ``POST /api/blueprints/{name}/instantiate/`` — ``{"params": {...}, "apply": true}`` → the
@@ -108,6 +108,10 @@ class BlueprintViewSet(viewsets.ViewSet):
     @extend_schema(request=BlueprintSerializer, responses={201: BlueprintSerializer})
     def create(self, request):
         source = request.data.get("source") if hasattr(request.data, "get") else None
+        if source is None and hasattr(request, "FILES"):
+            source = request.FILES.get("file")
+        if hasattr(source, "read"):  # a multipart file upload
+            source = source.read().decode("utf-8", errors="replace")
         if not isinstance(source, str) or not source.strip():
             return Response(
                 {"message": "Validation error", "extra": {"fields": {"source": ["required"]}}},
