@@ -329,3 +329,19 @@ def test_password_hashes():
     )
     fresh = jc.hash_password("s3cret!")
     assert fresh.startswith("$6$") and jc.verify_password("s3cret!", fresh)
+
+
+def test_reboot_after_commit_fault_and_silent_fault(term):
+    t = term()
+    t.router.faults.reboot_after_save = True
+    t.configure()
+    t.type(BOOTSTRAP.replace("\n", "\r"))
+    out = t.type("commit\r")
+    t.settle(0.05)
+    out += t.new()
+    assert "*** FINAL System shutdown message from root@r1 ***" in out
+    assert out.endswith("r1 (ttyu0)\n\nlogin: ")  # booted again with the committed config
+    assert t.router.hostname == "r1" and t.router.management() is not None
+    t.router.faults.silent = True
+    assert t.type("root\r") == ""
+    assert t.router.state() == "login"

@@ -212,3 +212,31 @@ def test_netmiko_juniper_telnet_push_commit_and_read_back(running_lab):
     assert rows[1]["interface"] == "ge-0/0/0.0" and rows[1]["local"] == "10.0.0.1"
     assert rows[1]["destination"] == "10.0.0.0/31"
     conn.disconnect()
+    time.sleep(0.2)
+
+
+def test_ssh_cli_on_the_management_address_shares_the_configuration(running_lab):
+    port = free_port()
+    lab = running_lab(
+        lab_config(
+            [junos(startup_config=BOOTSTRAP, options={"boot_seconds": 0})],
+            mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"},
+        )
+    )
+    router = lab.router("j1")
+    time.sleep(0.2)
+    conn = ConnectHandler(
+        device_type="juniper_junos",
+        host="127.0.0.1",
+        port=port,
+        username="admin",
+        password=PASSWORD,
+    )
+    assert conn.find_prompt() == "admin@r1>"
+    conn.send_config_set(["set snmp location lab"], exit_config_mode=False)
+    assert "commit complete" in conn.commit(and_quit=True)
+    assert router.committed.find("snmp").value("location") == "lab"
+    shown = conn.send_command("show configuration snmp | display set")
+    assert shown.strip() == "set snmp location lab"
+    conn.disconnect()
+    time.sleep(0.2)  # let the lab see the channel close before it stops
