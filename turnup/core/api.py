@@ -98,6 +98,15 @@ class BulkListSerializer(serializers.ListSerializer):
                         cache.setdefault(field.get_queryset().model, {}).update(found)
         return super().to_internal_value(data)
 
+    def run_child_validation(self, data):
+        # A bulk update validates every item against its own row with one child serializer
+        # (fields built once), not one serializer per item.
+        instances = self.context.get("_bulk_instances")
+        if instances is not None and isinstance(data, dict):
+            self.child.instance = instances.get(NestedPrimaryKeyRelatedField.pk_of(data.get("id")))
+            self.child.initial_data = data
+        return super().run_child_validation(data)
+
 
 class BriefModelSerializer(serializers.ModelSerializer):
     """A ModelSerializer with ``url`` and ``display``, and a brief form (``Meta.brief_fields``)."""
@@ -187,6 +196,8 @@ class TurnupModelViewSet(viewsets.ModelViewSet):
     update_service = None
     delete_service = None
     bulk_create_service = None
+    # Optional: (*, items: list[tuple[instance, dict]]) -> list; else update_service per item.
+    bulk_update_service = None
     brief_queryset = None
 
     def initial(self, request, *args, **kwargs):
@@ -288,16 +299,27 @@ class TurnupModelViewSet(viewsets.ModelViewSet):
     def bulk_update(self, request, *args, partial: bool = False, **kwargs):
         items = request.data
         instances = self._bulk_instances(items)
-        serializers_, errors = [], []
-        for item in items:
-            instance = instances[NestedPrimaryKeyRelatedField.pk_of(item["id"])]
-            serializer = self.get_serializer(instance, data=item, partial=partial)
-            errors.append({} if serializer.is_valid() else serializer.errors)
-            serializers_.append(serializer)
-        if any(errors):
-            raise self._items_error(errors)
+        context = {**self.get_serializer_context(), "_bulk_instances": instances}
+        serializer = self.get_serializer(data=items, many=True, partial=partial, context=context)
+        if not serializer.is_valid():
+            raise self._items_error(serializer.errors)
+        pairs = [
+            (instances[NestedPrimaryKeyRelatedField.pk_of(item["id"])], dict(data))
+            for item, data in zip(items, serializer.validated_data, strict=True)
+        ]
         with transaction.atomic():
-            updated = [self._update(s.instance, dict(s.validated_data)) for s in serializers_]
+            if self.bulk_update_service is not None:
+                updated = type(self).bulk_update_service(items=pairs)
+            else:
+                updated = []
+                for index, (instance, data) in enumerate(pairs):
+                    try:
+                        updated.append(self._update(instance, data))
+                    except DjangoValidationError as error:
+                        fields = _django_validation_extra(error)["fields"]
+                        raise ApplicationError(
+                            "Validation error", extra={"items": {str(index): fields}}
+                        ) from None
         return Response(self.get_serializer(updated, many=True).data)
 
     def bulk_partial_update(self, request, *args, **kwargs):
