@@ -467,3 +467,47 @@ def test_port_filters(api_client):
     assert names("console-server-ports", "cabled=false&line=3&line=4") == ["cs1:port3", "cs1:port4"]
     assert len(_ok(api_client.get(f"{API}/cables/?site={site.slug}"))["results"]) == 3
     assert _ok(api_client.get(f"{API}/cables/?site=elsewhere"))["count"] == 0
+
+
+def test_interface_bulk_rename_checks_names_and_logs_each(api_client):
+    device = f.DeviceFactory()
+    ports = [f.InterfaceFactory(device=device, name=f"eth{n}") for n in range(14)]
+    f.InterfaceFactory(device=device, name="taken")
+    url = f"{API}/interfaces/"
+
+    clash = api_client.patch(
+        url, [{"id": ports[0].pk, "name": "x"}, {"id": ports[1].pk, "name": "taken"}]
+    )
+    assert clash.status_code == 400
+    assert list(clash.json()["extra"]["items"]) == ["1"]
+    twice = api_client.patch(
+        url, [{"id": ports[0].pk, "name": "y"}, {"id": ports[1].pk, "name": "y"}]
+    )
+    assert twice.status_code == 400
+    assert list(twice.json()["extra"]["items"]) == ["1"]
+    assert sorted(Interface.objects.values_list("name", flat=True))[:2] == ["eth0", "eth1"]
+
+    body = _ok(
+        api_client.patch(url, [{"id": p.pk, "name": f"ge-0/0/{n}"} for n, p in enumerate(ports)])
+    )
+    assert [row["name"] for row in body] == [f"ge-0/0/{n}" for n in range(14)]
+    assert Interface.objects.filter(name__startswith="ge-0/0/").count() == 14
+    changes = ObjectChange.objects.filter(action="update", changed_object_id=ports[3].pk)
+    assert changes.count() == 1
+    change = changes.get()
+    assert (change.prechange_data["name"], change.postchange_data["name"]) == ("eth3", "ge-0/0/3")
+    assert change.user_name == "engineer"
+
+
+def test_interface_bulk_update_costs_the_same_queries_for_10_and_200(api_client):
+    device = f.DeviceFactory()
+    ports = [f.InterfaceFactory(device=device, name=f"p{n}") for n in range(200)]
+
+    def patch(batch, mtu):
+        with count_statements() as counter:
+            _ok(api_client.patch(f"{API}/interfaces/", [{"id": p.pk, "mtu": mtu} for p in batch]))
+        return counter.count
+
+    patch(ports[:1], 1400)  # warm-up
+    assert patch(ports[:10], 1500) == patch(ports, 9000)
+    assert Interface.objects.filter(mtu=9000).count() == 200

@@ -792,6 +792,7 @@ class DeviceViewSet(TurnupModelViewSet):
 
 class PortViewSet(TurnupModelViewSet):
     update_service = staticmethod(services.port_update)
+    bulk_update_service = staticmethod(services.port_bulk_update)
     delete_service = staticmethod(services.port_delete)
 
 
