@@ -20,6 +20,7 @@ from django.db.models import Count
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from turnup.core.api import (
@@ -407,6 +408,14 @@ def _limit(request) -> int:
 
 # -- viewsets -----------------------------------------------------------------------------------
 class AllocatingViewSet(TurnupModelViewSet):
+    """A viewset with allocation actions: they read the pool with a light query and answer
+    with the created rows as built (their related objects are already attached)."""
+
+    def get_light_object(self, queryset):
+        obj = get_object_or_404(queryset, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, obj)
+        return obj
+
     def _created(self, rows, serializer_class, many: bool) -> Response:
         data = serializer_class(rows, many=True, context=self.get_serializer_context()).data
         return Response(data if many else data[0], status=status.HTTP_201_CREATED)
@@ -430,7 +439,7 @@ class PrefixViewSet(AllocatingViewSet):
     bulk_create_service = staticmethod(services.prefix_bulk_create)
 
     def _pool(self) -> Prefix:
-        return self.get_object()
+        return self.get_light_object(Prefix.objects.select_related("vrf", "site"))
 
     @extend_schema(
         request=PrefixAllocationSerializer(many=True),
@@ -458,7 +467,6 @@ class PrefixViewSet(AllocatingViewSet):
             )
         items, _, many = _allocation_request(request.data, PrefixAllocationSerializer)
         created = services.prefix_allocate_next(pool=pool, items=items)
-        created = list(self.get_queryset().filter(pk__in=[p.pk for p in created]))
         return self._created(created, PrefixSerializer, many)
 
     @extend_schema(
@@ -499,8 +507,10 @@ class PrefixViewSet(AllocatingViewSet):
                 "Validation error", extra={"fields": {"mask_length": ["a whole number"]}}
             )
         created = services.ip_allocate_next(prefix=prefix, mask_length=mask_length, items=items)
-        rows = IPAddressViewSet.queryset.filter(pk__in=[a.pk for a in created])
-        return self._created(list(rows), IPAddressSerializer, many)
+        if any(address.assigned_interface_id for address in created):
+            # the interfaces came without their devices: one query for all of them
+            created = list(IPAddressViewSet.queryset.filter(pk__in=[a.pk for a in created]))
+        return self._created(created, IPAddressSerializer, many)
 
 
 class IPAddressViewSet(TurnupModelViewSet):
@@ -531,7 +541,7 @@ class ASNRangeViewSet(AllocatingViewSet):
     def available_asns(self, request, pk=None):
         """GET: the next free ASNs of this range. POST ``{}``, a list, or ``{"count": N}``:
         allocate them; 409 when too few are free."""
-        asn_range = self.get_object()
+        asn_range = self.get_light_object(ASNRange.objects.all())
         if request.method == "GET":
             return Response(
                 [
@@ -543,8 +553,7 @@ class ASNRangeViewSet(AllocatingViewSet):
             )
         items, _, many = _allocation_request(request.data, ASNAllocationSerializer)
         created = services.asn_allocate_next(asn_range=asn_range, items=items)
-        rows = ASNViewSet.queryset.filter(pk__in=[a.pk for a in created])
-        return self._created(list(rows), ASNSerializer, many)
+        return self._created(created, ASNSerializer, many)
 
 
 class ASNViewSet(TurnupModelViewSet):
@@ -572,7 +581,7 @@ class VLANGroupViewSet(AllocatingViewSet):
     def available_vlans(self, request, pk=None):
         """GET: the next free VLAN IDs of this group. POST ``{"name": …}``, a list, or
         ``{"count": N}`` (names default to ``VLAN0042``): allocate them; 409 when full."""
-        group = self.get_object()
+        group = self.get_light_object(VLANGroup.objects.select_related("site"))
         if request.method == "GET":
             brief = BriefVLANGroupSerializer(group, context=self.get_serializer_context()).data
             return Response(
@@ -585,8 +594,7 @@ class VLANGroupViewSet(AllocatingViewSet):
             )
         items, _, many = _allocation_request(request.data, VLANAllocationSerializer)
         created = services.vlan_allocate_next(group=group, items=items)
-        rows = VLANViewSet.queryset.filter(pk__in=[v.pk for v in created])
-        return self._created(list(rows), VLANSerializer, many)
+        return self._created(created, VLANSerializer, many)
 
 
 class VLANViewSet(TurnupModelViewSet):

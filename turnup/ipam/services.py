@@ -510,37 +510,40 @@ def ip_allocate_next(
     Each gets ``prefix``'s mask length (or ``mask_length``, e.g. 32 for loopbacks taken from
     a /24) and its VRF; ``attrs`` (or one entry of ``items`` per address) set status, role,
     dns_name, description, assigned_interface, is_primary_mgmt. Which addresses are usable:
-    ``Prefix.usable_range``. All or nothing; ``ConflictError`` when too few are free.
+    ``Prefix.usable_range``. The prefix is taken as passed (not read again). All or nothing;
+    ``ConflictError`` when too few are free.
     """
     requests = _requests(count, items, attrs)
 
     def attempt() -> list[IPAddress]:
-        fresh, outermost_id = _prefix_and_outermost(prefix)
-        _advisory_locks((AllocationLock.IP_ADDRESS, outermost_id, False))
-        return _ip_allocate(fresh, mask_length, requests)
+        _lock_outermost_prefix(prefix)
+        return _ip_allocate(prefix, mask_length, requests)
 
     return _with_retries(attempt, what=f"Prefix {prefix}")
 
 
-def _prefix_and_outermost(prefix: Prefix) -> tuple[Prefix, int]:
-    """``prefix`` re-read, and the id of the biggest prefix of its VRF that contains it (or
-    its own), in one query. Address allocations lock that outermost prefix, so allocating
-    from a subnet and from its parent at the same time take turns instead of racing for the
-    same addresses."""
-    chain = list(
+def _lock_outermost_prefix(prefix: Prefix) -> None:
+    """Lock ``(IP_ADDRESS, id of the biggest prefix of the VRF containing prefix)`` — found
+    and locked in the same statement. Allocating from a subnet and from its parent at the
+    same time then take turns instead of racing for the same addresses."""
+    if connection.vendor != "postgresql":
+        return
+    outermost = (
         Prefix.objects.filter(
             selectors._table(prefix.vrf_id),
             family=prefix.family,
             start__lte=prefix.start,
             end__gte=prefix.end,
         )
-        .select_related("vrf")
         .order_by("prefix_length")
+        .values("pk")[:1]
     )
-    fresh = next((row for row in chain if row.pk == prefix.pk), None)
-    if fresh is None:
-        raise NotFoundError(f"Prefix {prefix} no longer exists.")
-    return fresh, chain[0].pk
+    sql, params = outermost.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT pg_advisory_xact_lock(%s, CAST(COALESCE(({sql}), %s) %% %s AS integer))",
+            [int(AllocationLock.IP_ADDRESS), *params, prefix.pk, ADVISORY_KEY_MODULO],
+        )
 
 
 def _ip_allocate(
@@ -567,8 +570,12 @@ def _ip_allocate(
         [{"status": IPAddressStatus.ACTIVE, **request} for request in requests],
         forbidden={"vrf", "vrf_id", "device", "device_id", "family", "host", "mask_length"},
     )
+    vrf_loaded = Prefix._meta.get_field("vrf").is_cached(prefix)
     for instance in instances:
-        instance.vrf = prefix.vrf
+        if vrf_loaded:
+            instance.vrf = prefix.vrf
+        else:
+            instance.vrf_id = prefix.vrf_id
     _validate_local(instances)
     if any(instance.is_primary_mgmt for instance in instances):
         _check_addresses_free([i for i in instances if i.is_primary_mgmt])
