@@ -345,3 +345,29 @@ def test_reboot_after_commit_fault_and_silent_fault(term):
     t.router.faults.silent = True
     assert t.type("root\r") == ""
     assert t.router.state() == "login"
+
+
+def test_junoscript_from_the_cli_returns_to_the_cli(term):
+    t = term()
+    t.cli()
+    out = t.type("junoscript netconf need-trailer\r")
+    assert "<!-- user root, class super-user -->" in out and "]]>]]>" in out
+    assert t.router.state() == "xml"
+    t.feed(t.router, "<rpc><close-session/></rpc>")
+    assert t.new().endswith("-->\nroot> ")
+
+
+def test_power_cycle_with_a_pending_commit_confirmed_rolls_back_at_boot(term):
+    t = term()
+    t.configure()
+    t.type(BOOTSTRAP.replace("\n", "\r"))
+    t.type("commit\r")
+    t.type("set snmp location lab\r")
+    t.type("commit confirmed 5\r")
+    t.router.power_on()  # the lab's /reload
+    t.settle(0.01)
+    assert t.router.committed.find("snmp") is None
+    assert t.router.history[0].comment == "rollback"
+    assert t.new().endswith("r1 (ttyu0)\n\nlogin: ")
+    t.settle(0.4)  # the cancelled timer does not roll back a second time
+    assert t.router.history[0].comment == "rollback" and len(t.router.history) == 4

@@ -135,6 +135,7 @@ class JunosRouter(SimRouter):
         self.sessions: set[Any] = set()
         self.console_session: TerminalSession | None = None
         self.booted = False
+        self.rollback_at_boot = False
         self.boot_time = _now()
         self._session_ids = 1000 + secrets.randbelow(30000)
 
@@ -278,7 +279,10 @@ class JunosRouter(SimRouter):
 
     # -- SimRouter -------------------------------------------------------------------------
     def power_on(self) -> None:
-        self.booted = False
+        """Boot (also a power cycle from the lab's ``/reload``: sessions and locks are lost,
+        the candidate falls back to the committed config, a pending ``commit confirmed`` rolls
+        back at boot)."""
+        self._shutdown()
         self.write(
             f"\r\nJunos OS {self.version} booting ...\r\n"
             "Loading /boot/loader\r\nConsoles: serial port\r\n"
@@ -288,11 +292,29 @@ class JunosRouter(SimRouter):
         else:
             self._booted()
 
+    def _shutdown(self) -> None:
+        was_up = self.booted
+        self.booted = False
+        for session in list(self.sessions):
+            if session is not self.console_session:
+                session.hangup()
+        self.sessions.clear()
+        self.console_session = None
+        self.lock_owner = None
+        self.candidate = self.committed.copy()
+        if self.confirm_handle is not None:
+            self.confirm_handle.cancel()
+            self.confirm_handle = None
+            self.rollback_at_boot = True
+        if was_up:
+            self.notify_management_change()
+
     def _booted(self) -> None:
         self.booted = True
         self.boot_time = _now()
         self.write("Starting local daemons:.\r\nmgd: commit complete\r\n")
-        if self.confirm_deadline is not None:
+        if self.rollback_at_boot:
+            self.rollback_at_boot = False
             self._confirm_expired()
         self.console_session = TerminalSession(self, self.write, console=True)
         self.console_session.start_login()
@@ -304,15 +326,7 @@ class JunosRouter(SimRouter):
             f"\r\n*** FINAL System shutdown message from root@{host} ***\r\n\r\n"
             "System going down IMMEDIATELY\r\n\r\n"
         )
-        for session in list(self.sessions):
-            if session is not self.console_session:
-                session.hangup()
-        self.sessions.clear()
-        self.lock_owner = None
-        self.candidate = self.committed.copy()
-        self.console_session = None
-        self.booted = False
-        self.notify_management_change()
+        self._shutdown()
         self.clock.call_later(1.0, self.power_on)
 
     def feed(self, data: bytes) -> tuple[int, float]:
