@@ -4,11 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 
 import pytest
 
 from turnup.lab.lab import Lab
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class RunningLab:
@@ -43,6 +50,7 @@ class RunningLab:
 
     def close(self) -> None:
         self.run(self.lab.stop())
+        self.run(asyncio.sleep(0.1))
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()

@@ -121,6 +121,7 @@ class ConsoleServer:
         self.telnet_ports: dict[int, int] = {}
         self._servers: list = []
         self._ssh = None
+        self.connections: set = set()  # open telnet writers and SSH connections
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -151,6 +152,9 @@ class ConsoleServer:
             self._ssh.close()
         for line in self.lines.values():
             line.hangup()
+        for conn in list(self.connections):
+            conn.close()
+        await asyncio.sleep(0)
         for server in self._servers:
             await server.wait_closed()
         if self._ssh is not None:
@@ -173,6 +177,7 @@ class ConsoleServer:
     # -- reverse telnet ----------------------------------------------------------------------
     async def _telnet(self, line: Line, reader, writer) -> None:
         peer = writer.get_extra_info("peername")
+        self.connections.add(writer)
         writer.write(bytes((IAC, WILL, ECHO, IAC, WILL, SGA, IAC, DO, SGA)))
         decoder = TelnetDecoder(writer.write)
         client = _TelnetClient(writer)
@@ -198,6 +203,7 @@ class ConsoleServer:
         except (ConnectionError, OSError, asyncio.CancelledError, TimeoutError):
             pass  # the client went away, or the lab is stopping
         finally:
+            self.connections.discard(writer)
             if not writer.is_closing():
                 writer.close()
 
@@ -234,7 +240,14 @@ class _SshServer(asyncssh.SSHServer):
     def __init__(self, cs: ConsoleServer):
         self.cs = cs
         self.line: Line | None = None
-        self.bad_line = False
+        self.conn = None
+
+    def connection_made(self, conn) -> None:
+        self.conn = conn
+        self.cs.connections.add(conn)
+
+    def connection_lost(self, exc) -> None:
+        self.cs.connections.discard(self.conn)
 
     def begin_auth(self, username: str) -> bool:
         return True

@@ -904,6 +904,8 @@ class IosSession:
             router.rsa_modulus = 0
             self.prompt()
             return cost
+        if not negated:
+            canonical = _hash_secrets(canonical, router)
         parent = self.path[-1] if self.path else router.running
         if new_mode is not None:
             node = parent.find(canonical)
@@ -1040,6 +1042,30 @@ class IosSession:
             return generate(bits)
 
         return self.ask("How many bits in the modulus [1024]: ", answer)
+
+
+def _hash_secrets(text: str, router: IosXeRouter) -> str:
+    """IOS never shows a clear-text secret: ``secret [0] X`` becomes ``secret 9 $9$…``, and
+    ``password [0] X`` becomes ``password 7 …`` under service password-encryption."""
+    words = text.split()
+    if words[0] not in ("username", "enable"):
+        return text
+    for kind in ("secret", "password"):
+        if kind in words:
+            index = words.index(kind)
+            tail = words[index + 1 :]
+            if len(tail) == 2 and tail[0] == "0":
+                tail = tail[1:]
+            if len(tail) != 1:
+                return text
+            if kind == "secret":
+                encoded = ["9", ciscohash.type9_hash(tail[0])]
+            elif router.running.find("service password-encryption") is not None:
+                encoded = ["7", ciscohash.type7_encode(tail[0])]
+            else:
+                encoded = ["0", tail[0]] if words[0] == "enable" else tail
+            return " ".join(words[: index + 1] + encoded)
+    return text
 
 
 def _apply_pipe(text: str, pipe: list[str]) -> str:

@@ -160,9 +160,18 @@ class _MgmtSession(asyncssh.SSHServerSession):
 
 
 class _MgmtServer(asyncssh.SSHServer):
-    def __init__(self, router: SimRouter):
+    def __init__(self, router: SimRouter, connections: set):
         self.router = router
         self.username = ""
+        self.connections = connections
+        self.conn = None
+
+    def connection_made(self, conn) -> None:
+        self.conn = conn
+        self.connections.add(conn)
+
+    def connection_lost(self, exc) -> None:
+        self.connections.discard(self.conn)
 
     def begin_auth(self, username: str) -> bool:
         return True
@@ -191,6 +200,7 @@ class ManagementPlane:
         self.errors: dict[str, str] = {}
         self._key = None
         self._pending: dict[str, asyncio.Task] = {}
+        self.connections: set = set()
 
     def watch(self, router: SimRouter) -> None:
         router.on_management_change = self.changed
@@ -223,7 +233,7 @@ class ManagementPlane:
                 self._key = asyncssh.generate_private_key("ssh-ed25519")
             try:
                 current[sock] = await asyncssh.create_server(
-                    lambda router=router: _MgmtServer(router),
+                    lambda router=router: _MgmtServer(router, self.connections),
                     sock[0],
                     sock[1],
                     server_host_keys=[self._key],
@@ -244,3 +254,6 @@ class ManagementPlane:
             for server in current.values():
                 server.close()
         self.listeners.clear()
+        for conn in list(self.connections):
+            conn.close()
+        await asyncio.sleep(0)
