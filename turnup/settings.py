@@ -154,7 +154,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "turnup.core.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "turnup.core.schema.TurnupAutoSchema",
     "EXCEPTION_HANDLER": "turnup.core.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -70,3 +70,20 @@ def test_anonymous_gets_the_same_shape(client):
     response = client.get("/api/schema/?format=json")
     assert response.status_code in (401, 403)
     assert set(json.loads(response.content)) == {"message", "extra"}
+
+
+@pytest.mark.django_db
+def test_openapi_schema_builds_with_unique_operation_ids(api_client):
+    response = api_client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    operation_ids = [
+        operation["operationId"]
+        for methods in schema["paths"].values()
+        for operation in methods.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    ]
+    assert len(operation_ids) > 50
+    duplicates = {op for op in operation_ids if operation_ids.count(op) > 1}
+    assert duplicates == set()
+    assert "dcim_devices_bulk_update" in operation_ids

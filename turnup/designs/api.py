@@ -9,6 +9,8 @@ from __future__ import annotations
 import yaml
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, renderers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,6 +42,7 @@ class PlainTextParser(parsers.BaseParser):
 class SiteDesignView(APIView):
     renderer_classes = [YAMLRenderer, renderers.JSONRenderer]
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="A site's design document")
     def get(self, request, slug: str):
         site = get_object_or_404(Site, slug=slug)
         response = Response(site_document_export(site=site))
@@ -52,6 +55,11 @@ class SiteDesignImportView(APIView):
     parser_classes = [PlainTextParser]
     renderer_classes = [renderers.JSONRenderer]
 
+    @extend_schema(
+        request={"application/yaml": OpenApiTypes.STR},
+        responses={201: OpenApiTypes.OBJECT},
+        summary="Create a site from a design document",
+    )
     def post(self, request):
         token = bind_actor(request.user)
         try:
