@@ -150,3 +150,30 @@ def test_all_or_nothing_batches_under_contention():
     assert len(results) == 12  # three batches of four fit; the others got nothing
     assert len(errors) == 2 and all(isinstance(e, ConflictError) for e in errors)
     assert IPAddress.objects.count() == 12
+
+
+def test_parallel_manual_prefix_creates_keep_the_hierarchy_right():
+    """Prefixes created by hand at once, nested in every order, end with the same parents
+    and depths as a fresh walk of the table gives (the per-VRF hierarchy lock)."""
+    texts = [f"10.9.{i}.0/24" for i in range(6)] + ["10.9.0.0/16", "10.9.0.0/20", "10.0.0.0/8"]
+    texts += [f"10.9.{i}.{j * 64}/26" for i in range(2) for j in range(4)]
+
+    def work(index: int) -> list[str]:
+        mine = texts[index::THREADS]
+        return [str(services.prefix_create(prefix=text)) for text in mine]
+
+    results, errors = run_parallel(work)
+    assert errors == []
+    assert sorted(results) == sorted(texts)
+    rows = {p.prefix: p for p in Prefix.objects.all()}
+    for prefix in rows.values():
+        containing = [
+            other
+            for other in rows.values()
+            if other.start <= prefix.start
+            and prefix.end <= other.end
+            and other.prefix_length < prefix.prefix_length
+        ]
+        expected = max(containing, key=lambda p: p.prefix_length, default=None)
+        assert prefix.parent_id == (expected.pk if expected else None), prefix.prefix
+        assert prefix.depth == len(containing), prefix.prefix
