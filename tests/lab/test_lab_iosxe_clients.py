@@ -15,11 +15,6 @@ from ntc_templates.parse import parse_output
 
 from tests.lab.conftest import free_port, lab_config
 
-# Client libraries (netmiko, paramiko) leave sockets for the garbage collector to close.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-]
 
 # "no logging console" first: otherwise %LINK-3-UPDOWN lands in the middle of an echo and
 # netmiko's echo check fails, as it does on a real console (netmiko issue #3696).
