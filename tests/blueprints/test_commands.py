@@ -77,3 +77,15 @@ def test_demo_is_idempotent():
     assert "left as is" in out
     assert Device.objects.filter(site__name="DEMO-01").count() == 5
     assert "0 error(s)" in run("site", "check", "DEMO-01")
+
+
+def test_site_create_from_a_file(tmp_path):
+    from tests.blueprints.test_schema import LIBRARY
+
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        (LIBRARY / "branch-dual.yaml").read_text().replace("name: branch-dual", "name: mine")
+    )
+    out = run("site", "create", "--file", str(path), "--set", "name=MAN-09")
+    assert "MAN-09 from mine v1" in out
+    assert Device.objects.filter(site__name="MAN-09").count() == 3

@@ -1,4 +1,5 @@
-"""``turnup site create --blueprint pop-core --set name=LON-01 … [--dry-run] [--apply]`` and
+"""``turnup site create --blueprint pop-core --set name=LON-01 … [--dry-run] [--apply]`` (or
+``--file my-blueprint.yaml``) and
 ``turnup site check LON-01``.
 
 ``create`` builds a new site at once; for a site that exists it prints the plan (create /
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -20,7 +22,7 @@ from rich.table import Table
 from turnup.blueprints.design import BlueprintInvalid
 from turnup.blueprints.planner import Plan
 from turnup.blueprints.selectors import blueprint_get
-from turnup.blueprints.services import blueprint_instantiate, blueprint_plan
+from turnup.blueprints.services import blueprint_create, blueprint_instantiate, blueprint_plan
 from turnup.checks.selectors import site_findings
 from turnup.core.errors import ApplicationError
 from turnup.dcim.models import Site
@@ -79,7 +81,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="create or update a site from a blueprint")
-        create.add_argument("--blueprint", "-b", required=True)
+        source = create.add_mutually_exclusive_group(required=True)
+        source.add_argument("--blueprint", "-b", help="a stored or shipped blueprint's name")
+        source.add_argument(
+            "--file", "-f", help="a blueprint YAML file (stored first, like an upload)"
+        )
         create.add_argument(
             "--set", "-s", action="append", nargs="+", dest="sets", metavar="NAME=VALUE"
         )
@@ -112,8 +118,12 @@ class Command(BaseCommand):
                 transient=True,
                 disable=quiet,
             ) as progress:
-                task = progress.add_task(f"loading blueprint {options['blueprint']}", total=3)
-                blueprint = blueprint_get(name=options["blueprint"])
+                what = options["blueprint"] or options["file"]
+                task = progress.add_task(f"loading blueprint {what}", total=3)
+                if options["file"]:
+                    blueprint = blueprint_create(source=Path(options["file"]).read_text())
+                else:
+                    blueprint = blueprint_get(name=options["blueprint"])
                 progress.update(task, advance=1, description=f"planning {params['name']}")
                 plan = blueprint_plan(blueprint=blueprint, params=params)
                 new_site = not Site.objects.filter(name=plan.site).exists()
