@@ -247,3 +247,23 @@ def test_console_server_without_host_is_reached_at_its_primary_management_addres
         prefix=mgmt, assigned_interface=InterfaceFactory(device=server), is_primary_mgmt=True
     )
     assert device_console_path(device=router).host == "10.99.0.1"
+
+
+def test_deleting_an_interface_or_device_unassigns_its_addresses():
+    device = DeviceFactory()
+    mgmt, other = InterfaceFactory(device=device), InterfaceFactory(device=device)
+    primary = services.ip_address_create(
+        address="10.9.0.1/24", assigned_interface=mgmt, is_primary_mgmt=True
+    )
+    second = services.ip_address_create(address="10.9.0.2/24", assigned_interface=other)
+    mgmt.delete()
+    primary.refresh_from_db()
+    assert (primary.assigned_interface_id, primary.device_id, primary.is_primary_mgmt) == (
+        None,
+        None,
+        False,
+    )
+    services.ip_address_update(instance=primary, description="kept in the plan")
+    device.delete()
+    second.refresh_from_db()
+    assert (second.assigned_interface_id, second.device_id) == (None, None)

@@ -58,6 +58,15 @@ def validate_interface(value: str) -> None:
     parse_interface(value)
 
 
+def unassign_addresses(collector, field, sub_objs, using) -> None:
+    """``on_delete`` of ``IPAddress.assigned_interface``: the addresses of a deleted interface
+    stay in the plan, unassigned — no device, no longer a primary management address."""
+    model = field.model
+    collector.add_field_update(field, None, sub_objs)
+    collector.add_field_update(model._meta.get_field("device"), None, sub_objs)
+    collector.add_field_update(model._meta.get_field("is_primary_mgmt"), False, sub_objs)
+
+
 def _vrf_q(vrf_id: int | None) -> Q:
     return Q(vrf__isnull=True) if vrf_id is None else Q(vrf_id=vrf_id)
 
@@ -266,7 +275,7 @@ class IPAddress(BaseModel):
     role = models.CharField(max_length=20, choices=choices.IPAddressRole.choices, blank=True)
     assigned_interface = models.ForeignKey(
         "dcim.Interface",
-        on_delete=models.SET_NULL,
+        on_delete=unassign_addresses,
         null=True,
         blank=True,
         related_name="ip_addresses",
