@@ -224,3 +224,43 @@ def test_management_ssh_answers_after_bootstrap_only(running_lab, fast_netmiko_l
             username="admin",
             password="wrong",
         )
+
+
+def test_scrapli_telnet_through_a_console_server_with_a_banner(running_lab):
+    from scrapli import AuthOptions, Cli, LookupKeyValue, TransportTelnetOptions
+
+    config = lab_config(
+        [ios(), {**ios("r2"), "startup_config": "hostname S1\nenable secret 0 Enable12345\n"}],
+        baud=115200,
+    )
+    # scrapli's telnet open() waits for a first non-IAC byte: a banner on connect gives it one
+    config["console_servers"][0]["banner"] = "\r\ncs1: connected\r\n"
+    lab = running_lab(config)
+    deadline = time.time() + 10
+    while lab.call(lab.router("r2").state) != "press-return" and time.time() < deadline:
+        time.sleep(0.05)
+    cli = Cli(
+        "127.0.0.1",
+        port=lab.telnet_port("r2"),
+        definition_file_or_name="cisco_iosxe",
+        auth_options=AuthOptions(
+            username="",
+            password="",
+            bypass_in_session_auth=True,
+            lookups=[LookupKeyValue("enable", "Enable12345")],
+        ),
+        transport_options=TransportTelnetOptions(),
+    )
+    cli.open()
+    try:
+        assert cli.get_prompt().result == "S1#"
+        cli.send_inputs(
+            ["interface Loopback7", "ip address 192.0.2.7 255.255.255.255"],
+            requested_mode="configuration",
+        )
+        shown = cli.send_input(
+            "show running-config | section Loopback7", requested_mode="privileged_exec"
+        ).result
+        assert " ip address 192.0.2.7 255.255.255.255" in shown
+    finally:
+        cli.close()
