@@ -161,6 +161,9 @@ class Line:
 
     # -- the router side (device.Console) ---------------------------------------------------
     def write(self, data: bytes) -> None:
+        if self.client is None and not len(self._tx):
+            self.bytes_out += len(data)  # nobody listening: the bytes go nowhere
+            return
         self._tx.push(data)
 
     def hangup(self) -> None:
