@@ -252,3 +252,14 @@ def test_lists_cost_the_same_queries_for_10_and_200_rows(api_client, endpoint, m
 
 def test_anonymous_gets_nothing(client):
     assert client.get(f"{API}/prefixes/").status_code in (401, 403)
+
+
+def test_bulk_patch_moves_prefixes_and_counts_children(api_client):
+    a = services.prefix_create(prefix="10.0.0.0/24")
+    b = services.prefix_create(prefix="10.0.1.0/24")
+    top = ok(api_client.post(f"{API}/prefixes/", {"prefix": "10.0.0.0/16"}, format="json"), 201)
+    assert top["children"] == 2  # slid in above the two
+    body = [{"id": a.pk, "description": "x"}, {"id": b.pk, "prefix": "10.1.1.0/24"}]
+    rows = ok(api_client.patch(f"{API}/prefixes/", body, format="json"))
+    assert [(r["prefix"], r["_depth"]) for r in rows] == [("10.0.0.0/24", 1), ("10.1.1.0/24", 0)]
+    assert ok(api_client.get(f"{API}/prefixes/{top['id']}/"))["children"] == 1

@@ -114,7 +114,7 @@ class PrefixSerializer(IpamSerializer):
     site = optional(BriefSiteSerializer, Site)
     parent = NestedPrimaryKeyRelatedField(serializer=BriefPrefixSerializer, read_only=True)
     _depth = serializers.IntegerField(source="depth", read_only=True)
-    children = serializers.IntegerField(source="children_count", read_only=True, default=0)
+    children = serializers.SerializerMethodField()
 
     class Meta:
         model = Prefix
@@ -140,6 +140,11 @@ class PrefixSerializer(IpamSerializer):
         brief_fields = ("id", "url", "display", "family", "prefix", "_depth")
         # Duplicates are refused by Prefix.clean() with a message naming the VRF.
         validators: list = []
+
+    def get_children(self, obj) -> int:
+        """Direct child prefixes (annotated on lists; counted for a row just written)."""
+        count = getattr(obj, "children_count", None)
+        return obj.children.count() if count is None else count
 
 
 class IPAddressSerializer(IpamSerializer):
