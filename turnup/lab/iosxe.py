@@ -259,6 +259,85 @@ RANKS = [
 ]
 
 
+def crlf(text: str) -> str:
+    """Console text: every newline becomes CR LF."""
+    return text.replace("\n", CR)
+
+
+BOOT_ROM = """
+Initializing Hardware ...
+
+System Bootstrap, Version 17.3(5r), RELEASE SOFTWARE
+Copyright (c) 1994-2026  by cisco Systems, Inc.
+
+Current image running: Boot ROM0
+Last reset cause: {reason}
+{model} platform with 8388608 Kbytes of main memory
+
+boot: attempting to boot from [bootflash:c8000be-universalk9.{version}.SPA.bin]
+boot: reading file c8000be-universalk9.{version}.SPA.bin
+############################################################
+
+"""
+BOOT_IOS = """
+              Restricted Rights Legend
+
+Cisco IOS Software [Cupertino], c8000be Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), \
+Version {version}, RELEASE SOFTWARE (fc3)
+Technical Support: http://www.cisco.com/techsupport
+Copyright (c) 1986-2026 by Cisco Systems, Inc.
+
+cisco {model} (1RU) processor with 3788415K/6147K bytes of memory.
+Processor board ID {serial}
+{count} Gigabit Ethernet interfaces
+32768K bytes of non-volatile configuration memory.
+
+"""
+DIALOG = """
+         --- System Configuration Dialog ---
+
+Would you like to enter the initial configuration dialog? [yes/no]: """
+SECRET_INTRO = """
+The enable secret is a password used to protect access to
+privileged EXEC and configuration modes. This password, after
+entered, becomes encrypted in the configuration.
+-------------------------------------------------
+secret should be of minimum 10 characters and maximum 32 characters
+with at least 1 upper case, 1 lower case, 1 digit and
+should not contain [cisco]
+-------------------------------------------------
+Enter enable secret: """
+SCRIPT = """
+
+The following configuration command script was created:
+
+enable secret 9 {hash}
+!
+end
+
+
+[0] Go to the IOS command prompt without saving this config.
+[1] Return back to the setup without saving this config.
+[2] Save this configuration to nvram and exit.
+
+Enter your selection [2]: """
+SAVED_FROM_SETUP = """Building configuration...
+[OK]
+Use the enabled mode 'configure' command to modify this configuration.
+"""
+MODULUS_QUESTION = """The name for the keys will be: {name}
+Choose the size of the key modulus in the range of 512 to 4096 for your
+  General Purpose Keys. Choosing a key modulus greater than 512 may take
+  a few minutes.
+
+"""
+REPLACE_QUESTION = """This will apply all necessary additions and deletions
+to replace the current running configuration with the
+contents of the specified configuration file, which is
+assumed to be a complete configuration, not a partial
+configuration. Enter Y if you are sure you want to proceed. ? [no]: """
+
+
 @dataclass
 class Node:
     text: str
@@ -673,14 +752,7 @@ class IosSession:
             self.prompt()
             return router.cost(COST_LINE)
 
-        return self.ask(
-            "This will apply all necessary additions and deletions" + CR + "to replace the "
-            "current running configuration with the" + CR + "contents of the specified "
-            "configuration file, which is" + CR + "assumed to be a complete configuration, "
-            "not a partial" + CR + "configuration. Enter Y if you are sure you want to "
-            "proceed. ? [no]: ",
-            confirm,
-        )
+        return self.ask(crlf(REPLACE_QUESTION), confirm)
 
     def cmd_write(self, args, line) -> float:
         word = "memory"
@@ -1025,17 +1097,7 @@ class IosSession:
 
         if match:
             return generate(int(match.group(1)))
-        self.write(
-            f"The name for the keys will be: {router.hostname}.{domain}"
-            + CR
-            + "Choose the size of the key modulus in the range of 512 to 4096 for your"
-            + CR
-            + "  General Purpose Keys. Choosing a key modulus greater than 512 may take"
-            + CR
-            + "  a few minutes."
-            + CR
-            + CR
-        )
+        self.write(crlf(MODULUS_QUESTION.format(name=f"{router.hostname}.{domain}")))
 
         def answer(text: str) -> float:
             bits = int(text) if text.strip().isdigit() else 1024
@@ -1345,68 +1407,23 @@ class IosXeRouter(SimRouter):
         self.rsa_modulus = self.rsa_saved
         self.link_state = {}
         self.notify_management_change()
-        self.write(
-            CR
-            + "Initializing Hardware ..."
-            + CR
-            + CR
-            + "System Bootstrap, Version 17.3(5r), RELEASE SOFTWARE"
-            + CR
-            + "Copyright (c) 1994-2026  by cisco Systems, Inc."
-            + CR
-            + CR
-            + "Current image running: Boot ROM0"
-            + CR
-            + f"Last reset cause: {reason}"
-            + CR
-            + f"{self.model} platform with 8388608 Kbytes of main memory"
-            + CR
-            + CR
-            + f"boot: attempting to boot from [bootflash:c8000be-universalk9.{VERSION}.SPA.bin]"
-            + CR
-            + "boot: reading file c8000be-universalk9."
-            + VERSION
-            + ".SPA.bin"
-            + CR
-            + "#" * 60
-            + CR
-            + CR
-        )
+        self.write(crlf(BOOT_ROM.format(reason=reason, model=self.model, version=VERSION)))
         self.later(self.boot_seconds, self._booted)
 
     def _booted(self) -> None:
         self.boot_time = self.clock.now()
         self.write(
-            CR
-            + "              Restricted Rights Legend"
-            + CR
-            + CR
-            + f"Cisco IOS Software [Cupertino], c8000be Software (X86_64_LINUX_IOSD-UNIVERSALK9-M),"
-            f" Version {VERSION}, RELEASE SOFTWARE (fc3)"
-            + CR
-            + "Technical Support: http://www.cisco.com/techsupport"
-            + CR
-            + "Copyright (c) 1986-2026 by Cisco Systems, Inc."
-            + CR
-            + CR
-            + f"cisco {self.model} (1RU) processor with 3788415K/6147K bytes of memory."
-            + CR
-            + f"Processor board ID {self.serial}"
-            + CR
-            + f"{len(self.interface_names)} Gigabit Ethernet interfaces"
-            + CR
-            + "32768K bytes of non-volatile configuration memory."
-            + CR
-            + CR
+            crlf(
+                BOOT_IOS.format(
+                    version=VERSION,
+                    model=self.model,
+                    serial=self.serial,
+                    count=len(self.interface_names),
+                )
+            )
         )
         if self.startup is None and self.opt_dialog:
-            self.write(
-                CR
-                + "         --- System Configuration Dialog ---"
-                + CR
-                + CR
-                + "Would you like to enter the initial configuration dialog? [yes/no]: "
-            )
+            self.write(crlf(DIALOG))
             self.phase = "dialog"
         else:
             self._press_return()
@@ -1500,26 +1517,7 @@ class IosXeRouter(SimRouter):
                 self.write(CR + "% Secrets do not match" + CR + CR + "Enter enable secret: ")
                 self.phase = "secret"
                 return
-            self.write(
-                CR * 2
-                + "The following configuration command script was created:"
-                + CR * 2
-                + "enable secret 9 "
-                + ciscohash.type9_hash(answer, "abcdefghijklmn")
-                + CR
-                + "!"
-                + CR
-                + "end"
-                + CR * 2
-                + CR
-                + "[0] Go to the IOS command prompt without saving this config."
-                + CR
-                + "[1] Return back to the setup without saving this config."
-                + CR
-                + "[2] Save this configuration to nvram and exit."
-                + CR * 2
-                + "Enter your selection [2]: "
-            )
+            self.write(crlf(SCRIPT.format(hash=ciscohash.type9_hash(answer))))
             self.phase = "select"
         elif phase == "select":
             choice = answer or "2"
@@ -1534,14 +1532,7 @@ class IosXeRouter(SimRouter):
             elif choice == "2":
                 self.set_enable_secret(self._secret)
                 self.startup = self.render_config()
-                self.write(
-                    "Building configuration..."
-                    + CR
-                    + "[OK]"
-                    + CR
-                    + "Use the enabled mode 'configure' command to modify this configuration."
-                    + CR
-                )
+                self.write(crlf(SAVED_FROM_SETUP))
                 self._press_return()
             else:
                 self.write("Enter your selection [2]: ")
@@ -1563,26 +1554,7 @@ class IosXeRouter(SimRouter):
     def _after_autoinstall(self) -> None:
         if self.opt_secret and self.enable_secret() is None:
             self.phase = "secret"
-            self.write(
-                CR
-                + "The enable secret is a password used to protect access to"
-                + CR
-                + "privileged EXEC and configuration modes. This password, after"
-                + CR
-                + "entered, becomes encrypted in the configuration."
-                + CR
-                + "-------------------------------------------------"
-                + CR
-                + "secret should be of minimum 10 characters and maximum 32 characters"
-                + CR
-                + "with at least 1 upper case, 1 lower case, 1 digit and"
-                + CR
-                + "should not contain [cisco]"
-                + CR
-                + "-------------------------------------------------"
-                + CR
-                + "Enter enable secret: "
-            )
+            self.write(crlf(SECRET_INTRO))
         else:
             self._press_return()
 
