@@ -234,6 +234,8 @@ def test_brief_mode(api_client):
         ("vlans", lambda i: f.VLANFactory()),
         ("asns", lambda i: f.ASNFactory(site=f.SiteFactory())),
         ("vlan-groups", lambda i: f.VLANGroupFactory(site=f.SiteFactory())),
+        ("vrfs", lambda i: f.VRFFactory()),
+        ("asn-ranges", lambda i: f.ASNRangeFactory()),
     ],
 )
 def test_lists_cost_the_same_queries_for_10_and_200_rows(api_client, endpoint, make):
