@@ -36,8 +36,9 @@ def site_lab_config(*, site, time_scale: float = 1.0) -> dict[str, Any]:
         for d in dcim.device_list().filter(site=site).select_related("platform", "device_type")
     }
     interfaces: dict[int, list[str]] = {}
-    for interface in dcim.interface_list().filter(device__site=site).only("device_id", "name"):
-        interfaces.setdefault(interface.device_id, []).append(interface.name)
+    rows = dcim.interface_list().filter(device__site=site).values_list("device_id", "name")
+    for device_id, name in rows:
+        interfaces.setdefault(device_id, []).append(name)
     credentials = dcim.site_device_credentials(site=site)
     servers: dict[int, dict[str, Any]] = {}
     routers = []

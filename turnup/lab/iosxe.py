@@ -1256,9 +1256,8 @@ class IosXeRouter(SimRouter):
         options = spec.options
         self.model = spec.model or DEFAULT_MODEL
         self.serial = spec.serial or f"FDO{zlib.crc32(spec.name.encode()) % 10**8:08d}"
-        physical = [
-            n for n in spec.interfaces if re.match(r"[A-Za-z-]+", n).group(0) not in LOGICAL_TYPES
-        ]
+        names = [normalize_interface(n) or n for n in spec.interfaces]
+        physical = [n for n in names if re.match(r"[A-Za-z-]*", n).group(0) not in LOGICAL_TYPES]
         self.interface_names = physical or list(DEFAULT_INTERFACES)
         self.boot_seconds = float(options.get("boot_seconds", COST_RELOAD_BOOT))
         self.opt_dialog = bool(options.get("initial_dialog", True))
@@ -1431,6 +1430,7 @@ class IosXeRouter(SimRouter):
     def _press_return(self) -> None:
         self.write(CR + CR + "Press RETURN to get started!" + CR + CR + CR)
         self.phase = "press-return"
+        self.notify_management_change()
         if self.startup is None and self.opt_pnp:
             self.later(2.0, self.log, "%PNP-6-PNP_DISCOVERY_STARTED: PnP Discovery started")
             self.later(
