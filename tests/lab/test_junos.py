@@ -371,3 +371,22 @@ def test_power_cycle_with_a_pending_commit_confirmed_rolls_back_at_boot(term):
     assert t.new().endswith("r1 (ttyu0)\n\nlogin: ")
     t.settle(0.4)  # the cancelled timer does not roll back a second time
     assert t.router.history[0].comment == "rollback" and len(t.router.history) == 4
+
+
+def test_cli_pages_long_output_until_screen_length_is_zero(term):
+    t = term()
+    t.configure()
+    t.type(BOOTSTRAP.replace("\n", "\r"))
+    t.type("commit and-quit\r")
+    out = t.type("show configuration\r")
+    assert out.count("\n") == 24 and re.search(r"---\(more \d+%\)---$", out)
+    out = t.type(" ")
+    assert "---(more" in out or out.endswith("root@r1> ")
+    while "---(more" in out:
+        out = t.type(" ")
+    assert out.endswith("root@r1> ")
+    assert t.type("show configuration\r").endswith("%)---")
+    assert t.type("q").endswith("\rroot@r1> ")
+    assert t.type("show configuration | no-more\r").endswith("}\nroot@r1> ")
+    assert t.type("set cli screen-length 0\r").endswith("Screen length set to 0\nroot@r1> ")
+    assert "---(more" not in t.type("show configuration\r")

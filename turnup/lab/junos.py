@@ -493,7 +493,9 @@ class TerminalSession:
         self.edit_kinds: list[str] = []
         self.from_shell = False
         self.exclusive = False
-        self.screen_length = 0 if not console else 0
+        self.screen_length = int(router.spec.options.get("screen_length", 24))
+        self.more: list[str] | None = None  # output waiting behind ---(more)---
+        self.more_total = 0
         self.pending: Callable[[str], float] | None = None  # a question waiting for an answer
         self.load_action = ""
         self.load_lines: list[str] = []
@@ -574,6 +576,9 @@ class TerminalSession:
                 self.last_cr = False
                 continue
             self.last_cr = byte == 0x0D
+            if self.more is not None:
+                self.more_key(byte)
+                continue
             if byte in (0x0D, 0x0A):
                 line, self.line = self.line, ""
                 busy = self.enter(line)
@@ -584,6 +589,43 @@ class TerminalSession:
                 continue
             self.key(byte)
         return len(data), 0.0
+
+    # -- paging ----------------------------------------------------------------------------
+    def page(self, text: str, filters: list[str]) -> None:
+        """Command output then the prompt, paged past ``screen-length`` lines as Junos does
+        (``| no-more`` and ``set cli screen-length 0`` turn it off)."""
+        no_more = any(f.split()[0].startswith("n") for f in filters if f.split())
+        lines = text.splitlines()
+        if self.screen_length <= 1 or no_more or len(lines) < self.screen_length:
+            self.out(text)
+            self.show_prompt()
+            return
+        self.more, self.more_total = lines, len(lines)
+        self._more_page(self.screen_length - 1)
+
+    def _more_page(self, count: int) -> None:
+        assert self.more is not None
+        chunk, self.more = self.more[:count], self.more[count:]
+        if chunk:
+            self.out("\n".join(chunk) + "\n")
+        if self.more:
+            shown = 100 * (self.more_total - len(self.more)) // self.more_total
+            self.out(f"---(more {shown}%)---")
+        else:
+            self.more = None
+            self.show_prompt()
+
+    def more_key(self, byte: int) -> None:
+        self.out("\r" + " " * 20 + "\r")
+        if byte in (ord("q"), ord("Q"), 0x03):
+            self.more = None
+            self.show_prompt()
+        elif byte in (0x0D, 0x0A):
+            self._more_page(1)
+        elif byte in (ord(" "), ord("f")):
+            self._more_page(self.screen_length - 1)
+        else:
+            self._more_page(0)
 
     def echoing(self) -> bool:
         return self.mode not in ("password", "secret")
@@ -758,8 +800,7 @@ class TerminalSession:
             self.caret(line, err)
             self.show_prompt()
             return COST_COMMAND
-        self.out(apply_filters(text, filters, self.router))
-        self.show_prompt()
+        self.page(apply_filters(text, filters, self.router), filters)
         return COST_COMMAND + len(text) * 1e-6
 
     def _reboot_answer(self, answer: str) -> float:
@@ -1000,8 +1041,7 @@ class TerminalSession:
             new = router.candidate.get(*self.edit_steps) or jc.Node()
             diff = jc.render_diff(old, new, list(self.edit_steps))
             rest = [f for f in filters if not f.split() or f.split()[0] != "compare"]
-            self.out(apply_filters("\n".join(diff) + ("\n" if diff else ""), rest, router))
-            self.show_prompt()
+            self.page(apply_filters("\n".join(diff) + ("\n" if diff else ""), rest, router), rest)
             return COST_COMMAND
         base = router.candidate.get(*self.edit_steps)
         prefix = list(self.edit_steps)
@@ -1021,8 +1061,8 @@ class TerminalSession:
             self.show_prompt()
             return COST_COMMAND
         text = render_config(node, filters, set_prefix=prefix, top=not prefix)
-        self.out(apply_filters(text, [f for f in filters if not f.startswith("display")], router))
-        self.show_prompt()
+        rest = [f for f in filters if not f.startswith("display")]
+        self.page(apply_filters(text, rest, router), rest)
         return COST_COMMAND + len(text) * 1e-6
 
     def cfg_commit(self, args: list[str], filters: list[str], line: str) -> float:
@@ -1147,8 +1187,9 @@ class TerminalSession:
             self.caret(line, CommandError(err.message, err.index + 1))
             self.show_prompt()
             return COST_COMMAND
-        self.out(apply_filters(text, split_pipes(command)[1], self.router))
-        self.show_prompt()
+        self.page(
+            apply_filters(text, split_pipes(command)[1], self.router), split_pipes(command)[1]
+        )
         return COST_COMMAND
 
     def cfg_status(self, args: list[str], filters: list[str], line: str) -> float:
