@@ -352,3 +352,51 @@ def test_lab_file_errors_name_the_entry(config, message):
 def test_faults_update_rejects_unknown_names():
     with pytest.raises(ValueError):
         Faults().update({"explode": True})
+
+
+def test_telnet_login_and_wrong_password_fault():
+    async def scenario():
+        lab = Lab(
+            {
+                "control": "127.0.0.1:0",
+                "time_scale": 0.001,
+                "console_servers": [
+                    {
+                        "name": "cs1",
+                        "telnet_base": 0,
+                        "baud": 0,
+                        "telnet_login": True,
+                        "username": "ops",
+                        "password": "pw",
+                        "lines": {1: "r1"},
+                    }
+                ],
+                "routers": [{"name": "r1", "platform": "cisco_iosxe"}],
+            }
+        )
+        await lab.start()
+        port = lab.servers["cs1"].telnet_ports[1]
+
+        async def login(password: str) -> bytes:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            await asyncio.wait_for(reader.readuntil(b"Username: "), 5)
+            writer.write(b"ops\r\n")
+            await asyncio.wait_for(reader.readuntil(b"Password: "), 5)
+            writer.write(password.encode() + b"\r\n")
+            await asyncio.sleep(0.05)
+            writer.write(b"\r")
+            try:
+                data = await asyncio.wait_for(reader.read(4096), 5)
+            finally:
+                writer.close()
+                await writer.wait_closed()
+            return data
+
+        try:
+            assert b"[yes/no]" in await login("pw")
+            lab.set_faults({"wrong_password": True}, router="r1")
+            assert b"Authentication failed" in await login("pw")
+        finally:
+            await lab.stop()
+
+    asyncio.run(scenario())
