@@ -98,3 +98,21 @@ def test_anonymous_cannot_read_or_write(client):
     assert client.get(URL).status_code in (401, 403)
     assert client.post(URL, {"name": "x"}).status_code in (401, 403)
     assert not Group.objects.exists()
+
+
+def test_big_batches_are_logged_completely(api_client):
+    """Batches past the COPY threshold (PostgreSQL) are logged like small ones."""
+    from turnup.core.changelog import COPY_THRESHOLD
+
+    size = COPY_THRESHOLD + 5
+    response = api_client.post(
+        URL, [{"name": f"big{i}"} for i in range(size)], format="json", HTTP_X_REQUEST_ID="big"
+    )
+    assert response.status_code == 201
+    changes = ObjectChange.objects.filter(request_id="big")
+    assert changes.count() == size
+    assert set(changes.values_list("user_name", flat=True)) == {"engineer"}
+    row = changes.get(object_repr="big7")
+    assert row.postchange_data["name"] == "big7"
+    assert row.prechange_data is None
+    assert row.changed_object_id == Group.objects.get(name="big7").pk
