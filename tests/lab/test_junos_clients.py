@@ -120,6 +120,8 @@ interfaces {{ fxp0 {{ unit 0 {{ family inet {{ address 10.9.0.5/24; }} }} }} }}
         Device(host="127.0.0.1", port=port, user="admin", passwd="wrong").open()
     dev = Device(host="127.0.0.1", port=port, user="admin", passwd=PASSWORD)
     dev.open()
+    dev.facts_refresh(exception_on_failure=True)  # every fact RPC PyEZ sends is answered
+    assert (dev.facts["personality"], dev.facts["current_re"]) == ("MX", ["master", "re0"])
     assert (dev.facts["hostname"], dev.facts["model"], dev.facts["version"]) == (
         "j1",
         "VMX",
@@ -143,6 +145,10 @@ interfaces {{ fxp0 {{ unit 0 {{ family inet {{ address 10.9.0.5/24; }} }} }} }}
     cu.unlock()
     terse = dev.cli("show interfaces terse", warning=False)
     assert "ge-0/0/0.0              up    up   inet     10.0.0.1/31" in terse
+    terse = dev.rpc.get_interface_information(terse=True, interface_name="ge-0/0/0")
+    assert terse.findtext(".//logical-interface/address-family/interface-address/ifa-local") == (
+        "10.0.0.1/31"
+    )
     got = dev.rpc.get_config(filter_xml="<system><host-name/></system>")
     assert got.findtext(".//host-name") == "j1"
     dev.close()

@@ -438,11 +438,83 @@ class RpcEngine:
         return RpcResult(rpc_error("Chassis cluster is not enabled."))
 
     def rpc_file_show(self, op: ET.Element) -> RpcResult:
-        name = _text(next((c for c in op if _local(c.tag) == "filename"), None))
-        return RpcResult(rpc_error(f"could not resolve file: {name}"))
+        name = _text(next((c for c in op if _local(c.tag) == "filename"), None)).strip()
+        content = FILES.get(name)
+        if content is None:
+            return RpcResult(rpc_error(f"could not resolve file: {name}"))
+        return RpcResult(
+            f'<file-content filename="{escape(name)}">\n{escape(content)}</file-content>'
+        )
+
+    def rpc_file_list(self, op: ET.Element) -> RpcResult:
+        home = "/root/" if self.user == "root" else f"/var/home/{self.user}/"
+        return RpcResult(
+            f'<directory-list root-path="{home}">\n<directory>\n'
+            f"<directory-name>{home}</directory-name>\n</directory>\n</directory-list>"
+        )
 
     def rpc_get_interface_information(self, op: ET.Element) -> RpcResult:
-        return RpcResult("<interface-information/>")
+        from turnup.lab.junos import _admin, _families, _units
+
+        instance = _text(next((c for c in op if _local(c.tag) == "routing-instance"), None))
+        if instance.strip() == "__juniper_private1__":  # the internal RE addresses (facts)
+            return RpcResult(
+                _interface_xml([("em1", True, [("0", True, [("inet", ["128.0.0.1/2"])])])])
+            )
+        wanted = _text(next((c for c in op if _local(c.tag) == "interface-name"), None)).strip()
+        router = self.router
+        entries = []
+        for name in router.interface_names():
+            if wanted and name != wanted.split(".")[0]:
+                continue
+            up = _admin(router, name)
+            units = [
+                (unit_name, up and _admin(router, name, unit), _families(unit))
+                for unit_name, unit in _units(router, name)
+            ]
+            entries.append((name, up, units))
+        return RpcResult(_interface_xml(entries))
+
+
+FILES = {
+    "/etc/hosts.junos": (
+        "#\n# IPv4 addresses of the internal routing instance\n#\n"
+        "128.0.0.1\tmaster\n128.0.0.1\tre0\n128.0.0.4\tre1\n"
+    ),
+    "/etc/resolv.conf": "",
+    "/var/etc/resolv.conf": "",
+}
+
+
+def _interface_xml(entries) -> str:
+    out = ["<interface-information>"]
+    for name, up, units in entries:
+        state = "up" if up else "down"
+        out.append(
+            f"<physical-interface>\n<name>{escape(name)}</name>\n"
+            f"<admin-status>{state}</admin-status>\n<oper-status>{state}</oper-status>"
+        )
+        for unit_name, unit_up, families in units:
+            unit_state = "up" if unit_up else "down"
+            out.append(
+                f"<logical-interface>\n<name>{escape(name)}.{escape(unit_name)}</name>\n"
+                f"<admin-status>{unit_state}</admin-status>\n"
+                f"<oper-status>{unit_state}</oper-status>"
+            )
+            for family, addresses in families:
+                out.append(
+                    f"<address-family>\n<address-family-name>{escape(family)}</address-family-name>"
+                )
+                for address in addresses:
+                    out.append(
+                        f"<interface-address>\n<ifa-local>{escape(address)}</ifa-local>\n"
+                        "</interface-address>"
+                    )
+                out.append("</address-family>")
+            out.append("</logical-interface>")
+        out.append("</physical-interface>")
+    out.append("</interface-information>")
+    return "\n".join(out)
 
 
 def _text(el: ET.Element | None) -> str:
