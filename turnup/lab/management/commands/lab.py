@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import urllib.error
 import urllib.request
 
@@ -101,17 +102,21 @@ class Command(BaseCommand):
             raise CommandError(f"lab file: {error}") from None
 
         async def run():
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, stop.set)
             await lab.start()
             self._print_started(lab)
             try:
-                await asyncio.Event().wait()
+                await stop.wait()
             finally:
                 await lab.stop()
+                self.stdout.write("lab stopped")
 
         try:
             asyncio.run(run())
         except KeyboardInterrupt:
-            self.stdout.write("lab stopped")
+            pass
         except OSError as error:
             raise CommandError(f"cannot listen: {error}") from None
 
