@@ -400,3 +400,27 @@ def test_telnet_login_and_wrong_password_fault():
             await lab.stop()
 
     asyncio.run(scenario())
+
+
+def test_output_while_nobody_is_connected_waits_in_the_port_buffer():
+    async def scenario():
+        clock = Clock(time_scale=0.001)
+        spec = RouterSpec(name="r1", platform="cisco_iosxe", options={"pnp_messages": False})
+        router = build_router(spec, clock)
+        line = Line(1, router, clock=clock, baud=0, hold_bytes=4096)
+        router.power_on()
+        await until(lambda: router.state() == "dialog")
+        late = Client()
+        assert line.connect(late)
+        await until(lambda: late.text.endswith("[yes/no]: "))  # the tail of the boot, unasked
+        assert "Initializing Hardware" in late.text
+        line.disconnect(late)
+
+        small = Line(2, None, clock=clock, baud=0, hold_bytes=10)
+        small.write(b"0123456789abcdef")
+        kept = Client()
+        small.connect(kept)
+        await until(lambda: len(kept.data) == 10)
+        assert kept.data == b"0123456789"
+
+    asyncio.run(scenario())

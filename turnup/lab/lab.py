@@ -26,7 +26,7 @@ from turnup.lab.device import (
     SimRouter,
     build_router,
 )
-from turnup.lab.line import Line
+from turnup.lab.line import DEFAULT_HOLD_BYTES, Line
 from turnup.lab.mgmt import AddressMap, ManagementPlane
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,12 @@ class Lab:
                 if spec.telnet_port:
                     line_ports[spec.number] = spec.telnet_port
                 lines[spec.number] = Line(
-                    spec.number, router, clock=self.clock, baud=spec.baud, faults=spec.faults
+                    spec.number,
+                    router,
+                    clock=self.clock,
+                    baud=spec.baud,
+                    faults=spec.faults,
+                    hold_bytes=int(data.get("hold_output_bytes", DEFAULT_HOLD_BYTES)),
                 )
             ssh_port = data.get("ssh_port")  # absent: no SSH; 0: an ephemeral port
             self.servers[str(data["name"])] = ConsoleServer(

@@ -22,6 +22,10 @@ TICK_SECONDS = 0.01
 # The router's tty output buffer: while more than this waits for the wire, the router blocks
 # on output and reads no input (so input it cannot echo piles up in its input buffer).
 TX_BUFFER_BYTES = 64
+# Router output that arrives while no client is connected stays in the console server's port
+# buffer up to this many bytes (later bytes are lost) and is delivered on the next connect:
+# the tail of the boot messages, a late %SYS-5-CONFIG_I from the previous session.
+DEFAULT_HOLD_BYTES = 4096
 
 
 class Client(Protocol):
@@ -102,6 +106,7 @@ class Line:
         clock: Clock,
         baud: int = 9600,
         faults: Faults | None = None,
+        hold_bytes: int = DEFAULT_HOLD_BYTES,
     ):
         self.number = number
         self.router = router
@@ -110,6 +115,8 @@ class Line:
         self.faults = faults if faults is not None else Faults()
         self.client: Client | None = None
         self.client_label = ""
+        self.hold_bytes = hold_bytes
+        self._held = bytearray()
         self.bytes_in = 0  # bytes that reached the router's UART (all sessions)
         self.bytes_out = 0  # bytes the router sent toward the client (all sessions)
         self.drops = 0  # input bytes lost to overruns
@@ -136,6 +143,10 @@ class Line:
         self.client_label = label
         self.sessions += 1
         self._session_bytes = 0
+        if self._held:
+            # what the router said while nobody was connected, as far as the port kept it
+            held, self._held = bytes(self._held), bytearray()
+            self._tx.push(held)
         return True
 
     def disconnect(self, client: Client) -> None:
@@ -162,9 +173,15 @@ class Line:
     # -- the router side (device.Console) ---------------------------------------------------
     def write(self, data: bytes) -> None:
         if self.client is None and not len(self._tx):
-            self.bytes_out += len(data)  # nobody listening: the bytes go nowhere
+            self.bytes_out += len(data)  # nobody connected: into the port's buffer, or lost
+            self._hold(data)
             return
         self._tx.push(data)
+
+    def _hold(self, data: bytes) -> None:
+        room = self.hold_bytes - len(self._held)
+        if room > 0:
+            self._held += data[:room]
 
     def hangup(self) -> None:
         client = self.client
@@ -178,6 +195,8 @@ class Line:
             self._count(len(data))
             if self.client is not None:
                 self.client.send(data)
+        else:
+            self._hold(data)
 
     def _arrive(self, data: bytes) -> None:
         """Bytes reached the router's UART: into its input buffer, overflow dropped."""
