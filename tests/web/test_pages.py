@@ -225,3 +225,33 @@ def test_overview_lists_preflight_errors_and_offers_the_svg(client_in, db):
     assert "all findings" in page and "credential profile" in page
     svg = client_in.get(f"/sites/{site.slug}/topology.svg")
     assert svg["Content-Type"] == "image/svg+xml" and svg.content.startswith(b"<svg")
+
+
+def test_turnup_start_board_state_and_cancel(client_in, pop_site):
+    from turnup.dcim.services import site_transition
+    from turnup.provisioning.models import Run
+
+    runs_url = f"/sites/{pop_site.slug}/runs/"
+    page = client_in.get(runs_url).content.decode()
+    assert 'id="start-blocked"' in page and "approve it first" in page  # still planned
+    for status in ("designed", "approved"):
+        site_transition(site=pop_site, to_status=status)
+    page = client_in.get(runs_url).content.decode()
+    assert 'id="start-blocked"' not in page
+    response = client_in.post(f"{runs_url}start/")
+    run = Run.objects.get(site=pop_site)
+    assert response.status_code == 302 and response["Location"] == f"{runs_url}{run.pk}/"
+    board = client_in.get(response["Location"]).content.decode()
+    assert board.count('class="dev ') == 4 and "lon-01-cr1" in board
+    state = client_in.get(f"{runs_url}{run.pk}/state.json").json()
+    assert state["run"]["id"] == run.pk and len(state["devices"]) == 4
+    assert {d["status"] for d in state["devices"]} == {"pending"}
+    assert [s["name"] for s in state["devices"][0]["steps"]][0] == "bootstrap"
+    # a second start is refused with the reason in the page, not an error page
+    again = client_in.post(f"{runs_url}start/", follow=True)
+    assert again.status_code == 200 and b"already being turned up" in again.content
+    cancelled = client_in.post(f"{runs_url}{run.pk}/cancel/", follow=True)
+    assert cancelled.status_code == 200
+    run.refresh_from_db()
+    assert run.cancel_requested
+    assert client_in.get("/runs/").status_code == 200

@@ -29,6 +29,8 @@ from turnup.dcim.models import (
 from turnup.dcim.selectors import ConsolePath, site_console_paths
 from turnup.ipam import selectors as ipam_selectors
 from turnup.ipam.models import IPAddress, Prefix
+from turnup.provisioning.models import Run, Step, StepName
+from turnup.web.board import RunData, StepData
 from turnup.web.elevation import RackData, RackDevice
 from turnup.web.topology import TopoLink, TopoNode, natural_key
 
@@ -526,3 +528,81 @@ def prefix_detail(*, prefix: Prefix) -> dict[str, Any]:
         "child_space": child_space,
         "child_percent": 100.0 * child_space / size if size else 0.0,
     }
+
+
+# -- turn-ups ------------------------------------------------------------------------------
+
+STEP_STATUS_FOR_BOARD = {"done": "succeeded"}
+
+
+def site_runs(*, site: Site) -> list[Run]:
+    """The site's runs, newest first, with their step counts (one query)."""
+    return list(
+        Run.objects.filter(site=site)
+        .select_related("requested_by")
+        .annotate(
+            n_steps=Count("steps"),
+            n_done=Count("steps", filter=Q(steps__status="done")),
+            n_failed=Count("steps", filter=Q(steps__status="failed")),
+            n_devices=Count("steps__device", distinct=True),
+        )
+        .order_by("-created", "-id")
+    )
+
+
+def run_rows(*, status: str = "") -> list[Run]:
+    """Every run with its site and step counts (one query)."""
+    runs = (
+        Run.objects.select_related("site", "requested_by")
+        .annotate(
+            n_steps=Count("steps"),
+            n_done=Count("steps", filter=Q(steps__status="done")),
+            n_failed=Count("steps", filter=Q(steps__status="failed")),
+            n_devices=Count("steps__device", distinct=True),
+        )
+        .order_by("-created", "-id")
+    )
+    if status:
+        runs = runs.filter(status=status)
+    return list(runs[:200])
+
+
+def run_board(*, run: Run) -> RunData:
+    """A run and its steps as the board's plain data (three queries: steps, console paths,
+    and the run's user)."""
+    steps = list(
+        Step.objects.filter(run=run)
+        .select_related("device")
+        .order_by("stage", "device__name", "order")
+    )
+    paths = site_console_paths(site=run.site)
+    label = dict(StepName.choices)
+    return RunData(
+        id=run.pk,
+        status=run.status,
+        started=run.started or run.created,
+        finished=run.finished,
+        by=run.requested_by.username if run.requested_by else "",
+        error="",
+        steps=tuple(
+            StepData(
+                device_id=step.device_id,
+                device=step.device.name,
+                name=step.name,
+                status=STEP_STATUS_FOR_BOARD.get(step.status, step.status),
+                order=step.order,
+                attempts=step.attempts,
+                started=step.started,
+                finished=step.finished,
+                bytes_sent=step.bytes_pushed,
+                bytes_total=step.bytes_total,
+                baud=paths[step.device_id].baud
+                if step.device_id in paths and step.name == "bootstrap"
+                else 0,
+                log=step.log,
+                error=step.message or step.reason,
+                label=label.get(step.name, ""),
+            )
+            for step in steps
+        ),
+    )

@@ -58,3 +58,10 @@ urlpatterns += [
 urlpatterns += [
     path("ipam/prefixes/<int:pk>/", views.prefix_detail, name="prefix-detail"),
 ]
+urlpatterns += [
+    path("sites/<slug:slug>/runs/start/", views.run_start_view, name="run-start"),
+    path("sites/<slug:slug>/runs/<int:pk>/", views.run_board_view, name="run-board"),
+    path("sites/<slug:slug>/runs/<int:pk>/state.json", views.run_state, name="run-state"),
+    path("sites/<slug:slug>/runs/<int:pk>/cancel/", views.run_cancel_view, name="run-cancel"),
+    path("sites/<slug:slug>/runs/<int:pk>/retry/", views.run_retry_view, name="run-retry"),
+]

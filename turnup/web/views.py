@@ -11,9 +11,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from turnup.blueprints import selectors as bp_selectors
@@ -32,7 +33,10 @@ from turnup.dcim.models import Interface, Site
 from turnup.dcim.services import port_update, site_transition, site_update
 from turnup.ipam.models import VRF, Prefix
 from turnup.ipam.services import ip_allocate_next, prefix_allocate_next
+from turnup.provisioning.models import Run, RunStatus
+from turnup.provisioning.services import run_cancel, run_retry_failed, run_start
 from turnup.web import exports, selectors
+from turnup.web.board import board_state
 from turnup.web.diff import diff_stats, side_by_side
 from turnup.web.elevation import rack_svg
 from turnup.web.forms import (
@@ -626,7 +630,112 @@ def site_configs_zip(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def site_runs(request: HttpRequest, slug: str) -> HttpResponse:
     site = get_object_or_404(Site, slug=slug)
-    return site_page(request, site, "runs", "web/site_runs.html")
+    report = check_selectors.site_check_report(site=site)
+    runs = selectors.site_runs(site=site)
+    active = next((r for r in runs if not r.is_finished), None)
+    blocked = ""
+    if not report["passed"]:
+        blocked = f"{report['counts']['error']} preflight error(s): fix them on the Checks tab."
+    elif active is not None:
+        blocked = f"Run #{active.pk} is still {active.status}."
+    elif site.status not in (SiteStatus.APPROVED, SiteStatus.FAILED):
+        blocked = f"The site is {site.get_status_display().lower()}: approve it first."
+    return site_page(
+        request,
+        site,
+        "runs",
+        "web/site_runs.html",
+        runs=runs,
+        active=active,
+        blocked=blocked,
+        report=report,
+    )
+
+
+@login_required
+@require_POST
+def run_start_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """Start a turn-up (the provisioning service refuses when the checks fail)."""
+    site = get_object_or_404(Site, slug=slug)
+    try:
+        run = run_start(
+            site=site,
+            overwrite=request.POST.get("overwrite") == "on",
+            requested_by=request.user,
+        )
+    except (ApplicationError, ValidationError) as error:
+        for line in _error_text(error):
+            messages.error(request, line)
+        for problem in (getattr(error, "extra", None) or {}).get("problems", [])[1:6]:
+            messages.error(request, problem)
+        return redirect("site-runs", slug=site.slug)
+    return redirect("run-board", slug=site.slug, pk=run.pk)
+
+
+def _run_of(slug: str, pk: int) -> Run:
+    return get_object_or_404(
+        Run.objects.select_related("site", "requested_by"), pk=pk, site__slug=slug
+    )
+
+
+@login_required
+def run_board_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    run = _run_of(slug, pk)
+    site = run.site
+    state = board_state(selectors.run_board(run=run), now=timezone.now())
+    return render(
+        request,
+        "web/run_board.html",
+        {
+            "section": "sites",
+            "site": site,
+            "state": state,
+            "breadcrumbs": site_crumbs(
+                site,
+                ("Turn-ups", reverse("site-runs", args=[site.slug])),
+                (f"#{run.pk}", None),
+            ),
+        },
+    )
+
+
+@login_required
+def run_state(request: HttpRequest, slug: str, pk: int) -> JsonResponse:
+    """The board's state as JSON; the page polls it every second."""
+    run = _run_of(slug, pk)
+    response = JsonResponse(board_state(selectors.run_board(run=run), now=timezone.now()))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def run_cancel_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    run = _run_of(slug, pk)
+    try:
+        run_cancel(run=run)
+    except (ApplicationError, ValidationError) as error:
+        for line in _error_text(error):
+            messages.error(request, line)
+    else:
+        messages.success(
+            request, f"Run #{run.pk}: cancel requested; steps in progress finish first."
+        )
+    return redirect("run-board", slug=slug, pk=run.pk)
+
+
+@login_required
+@require_POST
+def run_retry_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    run = _run_of(slug, pk)
+    try:
+        run_retry_failed(run=run)
+    except (ApplicationError, ValidationError) as error:
+        for line in _error_text(error):
+            messages.error(request, line)
+    else:
+        messages.success(request, f"Run #{run.pk}: retrying the failed routers.")
+    return redirect("run-board", slug=slug, pk=run.pk)
 
 
 @login_required
@@ -699,6 +808,15 @@ def prefix_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def run_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
     return render(
-        request, "web/run_list.html", {"section": "runs", "breadcrumbs": [("Turn-ups", None)]}
+        request,
+        "web/run_list.html",
+        {
+            "section": "runs",
+            "breadcrumbs": [("Turn-ups", None)],
+            "runs": selectors.run_rows(status=status),
+            "statuses": RunStatus.choices,
+            "status": status,
+        },
     )
