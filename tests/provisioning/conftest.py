@@ -1,0 +1,188 @@
+"""Fixtures of the turn-up graph tests: an IOS-XE site built through the real services
+(a blueprint), a lab wired as its design says, and a Celery worker under the test's control.
+
+The site's management and console-server addresses live in 127.X.0.0/16 (X drawn per test),
+so the lab binds them on loopback as the design says (no mapping) and parallel test runs do
+not collide.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.lab.conftest import RunningLab
+
+BLUEPRINT = """
+name: graph-test-BAUD-OCTET
+version: 1
+description: IOS-XE routers behind one console server (turn-up graph tests)
+parameters:
+  name: {type: string, required: true}
+  n: {type: integer, default: 2}
+pools:
+  graph-loopbacks: {prefix: 10.193.0.0/16}
+  graph-p2p: {prefix: 10.194.0.0/16}
+  graph-mgmt-OCTET: {prefix: 127.OCTET.0.0/16, vrf: mgmt}
+asn_ranges:
+  graph-asn: {start: 4200300000, end: 4200399999}
+addressing:
+  loopback: {pool: graph-loopbacks}
+  p2p: {pool: graph-p2p, prefix_length: 31}
+  management: {pool: graph-mgmt-OCTET, prefix_length: 24, gateway: first}
+  asn: {range: graph-asn}
+slots:
+  - name: core
+    count: 1
+    name_pattern: "{site_lower}-cr{n}"
+    role: core
+    device_type: cisco-c8300-1n1s-4t2x
+    platform: cisco_iosxe
+    loopback_interface: Loopback0
+    mgmt_interface: GigabitEthernet0
+    asn: site
+  - name: edge
+    count: "{n}"
+    name_pattern: "{site_lower}-er{n}"
+    role: edge
+    device_type: cisco-c8300-1n1s-4t2x
+    platform: cisco_iosxe
+    loopback_interface: Loopback0
+    mgmt_interface: GigabitEthernet0
+    asn: site
+  - name: console
+    name_pattern: "{site_lower}-cs1"
+    role: console-server
+    device_type: opengear-cm7116-2
+    platform: console_server
+    mgmt_interface: eth0
+console:
+  server: console
+  first_line: 1
+  tcp_port_base: 2000
+  baud: BAUD
+  method: telnet
+routing:
+  ospf: {process: 1, area: 0.0.0.0, network_type: p2p, cost: 10, slots: [core, edge]}
+variables:
+  domain_name: "{site_lower}.example.net"
+  ntp_servers: [192.0.2.123]
+  syslog_server: 192.0.2.50
+"""
+
+CREDENTIALS = dict(
+    name="graph-default",
+    is_default=True,
+    console_username="admin",
+    console_password="cs-secret-1",
+    local_username="turnup",
+    local_password="local-secret-1",
+    junos_root_password="root-secret-1",
+    enable_secret="enable-secret-1",
+    snmp_username="nms",
+    snmp_auth_protocol="sha-256",
+    snmp_auth_key="auth-key-123",
+    snmp_priv_protocol="aes-128",
+    snmp_priv_key="priv-key-123",
+)
+
+
+def approved_site(name: str = "GRT-01", *, edges: int = 2, baud: int = 115200):
+    """An approved site: one core and ``edges`` edge IOS-XE routers and a console server."""
+    from turnup.blueprints.models import Blueprint
+    from turnup.blueprints.services import blueprint_create, blueprint_instantiate
+    from turnup.dcim.models import CredentialProfile, Site
+    from turnup.dcim.services import credential_profile_create, site_transition
+
+    if not CredentialProfile.objects.filter(is_default=True).exists():
+        credential_profile_create(**CREDENTIALS)
+    octet = str(random.randint(100, 250))  # parallel test runs must not share addresses
+    blueprint = Blueprint.objects.filter(name__startswith=f"graph-test-{baud}-").first()
+    if blueprint is None:
+        blueprint = blueprint_create(
+            source=BLUEPRINT.replace("BAUD", str(baud)).replace("OCTET", octet)
+        )
+    blueprint_instantiate(blueprint=blueprint, params={"name": name, "n": edges})
+    site = Site.objects.get(name=name)
+    for status in ("designed", "approved"):
+        site_transition(site=site, to_status=status)
+    return site
+
+
+def router_state(lab: RunningLab, name: str) -> dict:
+    """What the lab router shows: hostname, running and saved config, console bytes in."""
+    router = lab.router(name)
+    running = lab.call(router.show_running)
+    line = lab.line(name)
+    return {
+        "hostname": router.hostname,
+        "running": running,
+        "saved": router.startup or "",
+        "bytes_in": lab.call(line.status)["bytes_in"],
+    }
+
+
+def site_lab(site, *, time_scale: float = 0.02, options: dict | None = None) -> RunningLab:
+    """A lab wired as ``site``'s design says (routers factory-fresh)."""
+    from turnup.lab.design import site_lab_config
+
+    config = site_lab_config(site=site, time_scale=time_scale)
+    config["control"] = "127.0.0.1:0"
+    for router in config["routers"]:
+        router["options"] = {"pnp_messages": False, "boot_seconds": 1, **(options or {})}
+    return RunningLab(config)
+
+
+@pytest.fixture
+def lab_of():
+    labs: list[RunningLab] = []
+
+    def start(site, **kwargs) -> RunningLab:
+        lab = site_lab(site, **kwargs)
+        labs.append(lab)
+        return lab
+
+    yield start
+    for lab in labs:
+        lab.close()
+
+
+@pytest.fixture
+def storage(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+
+
+@pytest.fixture
+def worker(transactional_db, storage):
+    """A Celery worker in this process (threads pool) on an in-memory broker and result
+    backend: the real graph, chords included, run by a worker the test controls."""
+    from celery.contrib.testing.worker import start_worker
+    from django.db import connection
+
+    from tests.conftest import require_service
+    from turnup.celery import app
+
+    if connection.vendor == "sqlite":
+        # in-memory SQLite shared between threads locks whole tables ("database table is
+        # locked"); the file-based SQLite of `make run` is covered by tests/provisioning's
+        # subprocess test
+        require_service("POSTGRESQL")
+
+    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(
+        broker_url="memory://", result_backend="cache+memory://", task_always_eager=False
+    )
+    try:
+        with start_worker(
+            app, pool="threads", concurrency=8, perform_ping_check=False, shutdown_timeout=30
+        ) as controller:
+            yield controller
+    finally:
+        app.conf.update(saved)

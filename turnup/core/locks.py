@@ -1,0 +1,56 @@
+"""Leases kept in database rows: a lock that works on SQLite and PostgreSQL alike, survives
+no crash (it expires) and needs no server.
+
+A lease model has a unique ``key`` and an ``expires_at`` column. ``lease_acquire`` takes the
+key if nobody holds it or its holder's lease ran out; the unique constraint decides between
+two callers racing for the same key. Apps keep their own lease models (core imports no app).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+
+
+def lease_acquire(
+    model: type[models.Model], *, key: str, now: datetime, expires_at: datetime, **fields: Any
+) -> models.Model | None:
+    """Take the lease ``key`` until ``expires_at`` and return its row, or return None when
+    someone else holds a live lease on it. ``fields`` are stored on the row (the holder). A
+    row whose holder fields equal ``fields`` is renewed (the same holder taking it again)."""
+    with transaction.atomic():
+        model.objects.filter(key=key, expires_at__lte=now).delete()
+        current = model.objects.select_for_update().filter(key=key).first()
+        if current is not None:
+            if all(getattr(current, name) == value for name, value in _ids(fields).items()):
+                current.expires_at = expires_at
+                current.save(update_fields=["expires_at"])
+                return current
+            return None
+        try:
+            with transaction.atomic():
+                return model.objects.create(key=key, expires_at=expires_at, **fields)
+        except IntegrityError:
+            return None
+
+
+def lease_renew(model: type[models.Model], *, pk: Any, expires_at: datetime) -> bool:
+    """Push a held lease's expiry out; False if it is gone (expired and taken over)."""
+    return bool(model.objects.filter(pk=pk).update(expires_at=expires_at))
+
+
+def lease_release(model: type[models.Model], *, pk: Any) -> None:
+    model.objects.filter(pk=pk).delete()
+
+
+def _ids(fields: dict[str, Any]) -> dict[str, Any]:
+    """Compare foreign keys by id: ``step=<Step 5>`` → ``step_id=5``."""
+    out = {}
+    for name, value in fields.items():
+        if isinstance(value, models.Model):
+            out[f"{name}_id"] = value.pk
+        else:
+            out[name] = value
+    return out

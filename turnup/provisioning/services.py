@@ -1,0 +1,912 @@
+"""Writes of provisioning: start, cancel, retry and settle a site turn-up, and run one step.
+
+A Run has one Step per router and step name (``models.STEP_ORDER``); ``workflows.py`` builds
+the Celery graph, whose tasks call ``device_turnup_step`` and ``run_settle`` here.
+
+Every step is idempotent and safe with ``acks_late`` and redelivery:
+
+* it re-reads its Step row under a row lock; a finished step returns at once;
+* a running step whose heartbeat is fresh belongs to another execution: the duplicate waits
+  for it; a stale heartbeat (its worker died) is taken over, attempt + 1;
+* what it pushes is what the router lacks (the drivers compare running and rendered config),
+  and a bootstrap that is taken over first looks over the management network, so a router
+  whose console push completed before the crash is not touched on the console again.
+
+A step never raises for a router's failure: it records ``failed`` with a stable ``reason``
+and returns, so one bad router never breaks the chord and the others carry on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import math
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from turnup.core.changelog import changelog_record, changelog_snapshot
+from turnup.core.errors import ApplicationError, ConflictError
+from turnup.core.locks import lease_acquire, lease_release
+from turnup.dcim import selectors as dcim_selectors
+from turnup.dcim.choices import SiteStatus
+from turnup.dcim.models import Device, Site
+from turnup.dcim.services import site_transition
+from turnup.provisioning.drivers.base import (
+    ConsoleTarget,
+    Credentials,
+    DriverError,
+    ManagementTarget,
+    line_rate,
+    scrub,
+)
+from turnup.provisioning.models import (
+    STEP_FINISHED,
+    STEP_ORDER,
+    ConsoleLineLock,
+    Run,
+    RunStatus,
+    Step,
+    StepName,
+    StepStatus,
+)
+
+log = logging.getLogger(__name__)
+
+# -- time budgets (CONSOLE-FACTS.md §4): every step limit is derived from these -------------
+# Logging in on a console: netmiko's Cisco telnet login 8.7 s, 43 s behind an autoinstall
+# prompt; PyEZ's console login 15-16 s. Wake + login + prompt preparation get this much.
+CONSOLE_LOGIN_SECONDS = 60.0
+# The console writer reaches ~0.9 of the line rate; a resumed push first reads the running
+# config back (~1.1 s per KB at 9600): budget each byte twice at the raw rate.
+CONSOLE_BYTE_FACTOR = 2.0
+# A commit on the console (Junos `commit confirmed` > 30 s on big boxes; IOS `reload in`).
+CONSOLE_COMMIT_SECONDS = 60.0
+# Management: SSH handshake + login (28 ms on loopback; 7-10 RTTs on a WAN) with margin.
+MGMT_LOGIN_SECONDS = 30.0
+# Pushing over SSH/NETCONF: netmiko's send_config_set waits for every echo; assume a slow
+# management path of 2 KB/s (the lab and a LAN do much better).
+MGMT_BYTES_PER_SECOND = 2000.0
+# `write memory` (netmiko raised Cisco save_config to 100 s) / a Junos confirming commit.
+MGMT_COMMIT_SECONDS = 100.0
+# A step's heartbeat: written every HEARTBEAT_SECONDS; older than STALE_SECONDS means the
+# worker running it is gone and the step may be taken over.
+HEARTBEAT_SECONDS = 2.0
+STALE_SECONDS = 15.0
+# Retryable driver failures (busy line, dropped line, no answer, unreachable) are tried
+# again inside the step, at most this many attempts in all, RETRY_PAUSE seconds apart.
+MAX_ATTEMPTS = 3
+RETRY_PAUSE_SECONDS = 2.0
+# At most this many sessions at once on one console server (its CPU and uplink are shared).
+CONSOLE_SERVER_SESSIONS = 32
+POLL_SECONDS = 0.5
+
+# Stage of each device role: lower stages are turned up first. Other roles go last.
+ROLE_STAGES = {"core": 0, "spine": 0, "aggregation": 1, "distribution": 1}
+LAST_STAGE = 2
+NOT_TURNED_UP_PLATFORMS = {"console_server"}
+
+# Platform slug → driver class, by name (imported when first needed).
+DRIVERS = {
+    "cisco_iosxe": "turnup.provisioning.drivers.iosxe.IosXeDriver",
+    "juniper_junos": "turnup.provisioning.drivers.junos.JunosDriver",
+}
+
+
+# == starting, cancelling, retrying ==========================================================
+
+
+def run_devices(*, site: Site) -> list[Device]:
+    """The devices a turn-up of ``site`` configures: every device with a console path that
+    is not a console server, ordered by name."""
+    paths = dcim_selectors.site_console_paths(site=site)
+    devices = (
+        Device.objects.filter(site=site, pk__in=list(paths))
+        .select_related("platform", "role")
+        .order_by("name")
+    )
+    return [d for d in devices if not (d.platform and d.platform.slug in NOT_TURNED_UP_PLATFORMS)]
+
+
+def device_stage(device: Device) -> int:
+    return ROLE_STAGES.get(device.role.slug if device.role_id else "", LAST_STAGE)
+
+
+def run_start(*, site: Site, overwrite: bool = False, requested_by=None) -> Run:
+    """Start turning ``site`` up: the preflight checks must pass (dcim's transition guard
+    raises ConflictError with the findings), the site goes to turning-up, a Run with one
+    Step per router and step is created, and the graph is enqueued after the commit."""
+    from turnup.provisioning.workflows import site_turnup_graph_enqueue
+
+    with transaction.atomic():
+        site = Site.objects.select_for_update().get(pk=site.pk)
+        active = Run.objects.filter(site=site, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+        if active.exists():
+            raise ConflictError(
+                f"Site {site} is already being turned up (run {active.first().pk})",
+                extra={"run_id": active.first().pk},
+            )
+        devices = run_devices(site=site)
+        if not devices:
+            raise ApplicationError(
+                f"Site {site} has no router with a console path to turn up",
+                extra={"site_id": site.pk},
+            )
+        site_transition(site=site, to_status=SiteStatus.TURNING_UP)
+        run = Run(site=site, overwrite=overwrite, requested_by=requested_by)
+        run.full_clean()
+        run.save()
+        stages = _compact_stages(devices)
+        steps = [
+            Step(run=run, device=device, stage=stages[device.pk], order=order, name=name)
+            for device in devices
+            for order, name in enumerate(STEP_ORDER)
+        ]
+        Step.objects.bulk_create(steps)
+        changelog_record(action="create", instances=[run])
+        transaction.on_commit(lambda: site_turnup_graph_enqueue(run_id=run.pk))
+    return run
+
+
+def _compact_stages(devices: list[Device]) -> dict[int, int]:
+    """Stage index per device id, numbered 0, 1, … over the stages actually present."""
+    raw = {d.pk: device_stage(d) for d in devices}
+    order = {stage: index for index, stage in enumerate(sorted(set(raw.values())))}
+    return {pk: order[stage] for pk, stage in raw.items()}
+
+
+def run_cancel(*, run: Run) -> Run:
+    """Ask ``run`` to stop at a safe point: steps not started yet are skipped; a step in
+    progress finishes what it is doing (a console push is never cut in the middle)."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if run.is_finished:
+            raise ConflictError(f"Run {run.pk} is already {run.status}", extra={"run_id": run.pk})
+        before = changelog_snapshot([run])
+        run.cancel_requested = True
+        run.save(update_fields=["cancel_requested", "updated"])
+        changelog_record(action="update", instances=[run], before=before)
+        pending = list(Step.objects.filter(run=run, status=StepStatus.PENDING))
+        Step.objects.filter(pk__in=[s.pk for s in pending]).update(
+            status=StepStatus.SKIPPED, reason="cancelled", message="the run was cancelled"
+        )
+        still_running = Step.objects.filter(run=run, status=StepStatus.RUNNING).exists()
+    if not still_running:
+        run_settle(run_id=run.pk)
+        run.refresh_from_db()
+    return run
+
+
+def run_retry_failed(*, run: Run) -> Run:
+    """Turn the failed routers of a finished ``run`` up again: their failed and skipped
+    steps go back to pending (attempts are kept), the done ones stay done, and the same
+    graph is enqueued again — the done routers' steps return at once."""
+    from turnup.provisioning.workflows import site_turnup_graph_enqueue
+
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if not run.is_finished:
+            raise ConflictError(f"Run {run.pk} is still {run.status}", extra={"run_id": run.pk})
+        failed_devices = set(
+            Step.objects.filter(
+                run=run, status__in=[StepStatus.FAILED, StepStatus.SKIPPED]
+            ).values_list("device_id", flat=True)
+        )
+        if not failed_devices:
+            raise ConflictError(f"Run {run.pk} has no failed router", extra={"run_id": run.pk})
+        site = Site.objects.get(pk=run.site_id)
+        if site.status != SiteStatus.TURNING_UP:
+            site_transition(site=site, to_status=SiteStatus.TURNING_UP)
+        before = changelog_snapshot([run])
+        Step.objects.filter(run=run, device_id__in=failed_devices).exclude(
+            status=StepStatus.DONE
+        ).update(
+            status=StepStatus.PENDING,
+            reason="",
+            message="",
+            finished=None,
+            heartbeat=None,
+            owner="",
+        )
+        run.status = RunStatus.QUEUED
+        run.cancel_requested = False
+        run.finished = None
+        run.save(update_fields=["status", "cancel_requested", "finished", "updated"])
+        changelog_record(action="update", instances=[run], before=before)
+        transaction.on_commit(lambda: site_turnup_graph_enqueue(run_id=run.pk))
+    return run
+
+
+def run_recover() -> list[int]:
+    """Enqueue again the graph of every queued or running run that shows no life for
+    STALE_SECONDS: no step heartbeat, no step finished, no enqueue. Its worker died and the
+    broker may have lost its messages (the embedded SQLite broker forgets delivered messages
+    on a crash; Redis gives them back only after its visibility timeout). Steps are
+    idempotent, so a graph that was in fact alive only costs duplicate no-op tasks. Runs in
+    every worker, every STALE_SECONDS (``tasks._reaper``)."""
+    from django.db.models import Max
+
+    from turnup.provisioning.workflows import site_turnup_graph_enqueue
+
+    stale = timezone.now() - timedelta(seconds=STALE_SECONDS)
+    recovered = []
+    runs = Run.objects.filter(
+        status__in=[RunStatus.QUEUED, RunStatus.RUNNING], updated__lt=stale
+    ).annotate(beat=Max("steps__heartbeat"), last=Max("steps__finished"))
+    for run in runs:
+        if (run.beat and run.beat > stale) or (run.last and run.last > stale):
+            continue
+        site_turnup_graph_enqueue(run_id=run.pk)
+        recovered.append(run.pk)
+    return recovered
+
+
+def run_stage_done(*, run_id: int, stage: int) -> dict[str, Any]:
+    """A stage's chord callback: note it on the run (the next stage starts after it)."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        stages = run.summary.setdefault("stages_done", [])
+        if stage not in stages:
+            stages.append(stage)
+            run.save(update_fields=["summary", "updated"])
+    return {"run": run_id, "stage": stage}
+
+
+def run_graph_enqueued(*, run_id: int) -> None:
+    """Count one more enqueued graph on the run (start, retry, recovery)."""
+    Run.objects.filter(pk=run_id).update(graphs=F("graphs") + 1, updated=timezone.now())
+
+
+# == settling ================================================================================
+
+
+def run_settle(*, run_id: int) -> dict[str, Any]:
+    """The chord callback: the site goes live when every router is done, else failed, with
+    which routers failed and why. Idempotent: a settled run is returned as it is."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if run.is_finished:
+            return run.summary
+        steps = list(
+            Step.objects.filter(run=run).select_related("device").order_by("device__name", "order")
+        )
+        if any(s.status == StepStatus.RUNNING for s in steps):
+            # a duplicate graph's callback arrived while the real one still works
+            return run.summary
+        # steps a lost graph never reached: a cancelled run skips them; otherwise they count
+        # as not run (the router is not turned up)
+        devices: dict[str, dict[str, Any]] = {}
+        for step in steps:
+            entry = devices.setdefault(
+                step.device.name,
+                {"device_id": step.device_id, "status": "done", "stage": step.stage},
+            )
+            if entry["status"] != "done":
+                continue
+            if step.status != StepStatus.DONE:
+                entry.update(
+                    status="failed" if step.status != StepStatus.SKIPPED else "skipped",
+                    step=step.name,
+                    reason=step.reason or ("not_run" if step.status == StepStatus.PENDING else ""),
+                    message=step.message,
+                )
+        failed = sorted(name for name, e in devices.items() if e["status"] != "done")
+        now = timezone.now()
+        if run.cancel_requested:
+            run.status = RunStatus.CANCELLED
+        elif failed:
+            run.status = RunStatus.FAILED
+        else:
+            run.status = RunStatus.SUCCEEDED
+        run.finished = now
+        run.started = run.started or now
+        run.summary = {
+            "devices": devices,
+            "failed": failed,
+            "done": sorted(name for name, e in devices.items() if e["status"] == "done"),
+            "seconds": round((now - run.started).total_seconds(), 3),
+            "bytes_pushed": sum(s.bytes_pushed for s in steps),
+        }
+        run.save(update_fields=["status", "finished", "started", "summary", "updated"])
+        site = Site.objects.get(pk=run.site_id)
+        if site.status == SiteStatus.TURNING_UP:
+            site_transition(
+                site=site,
+                to_status=SiteStatus.LIVE
+                if run.status == RunStatus.SUCCEEDED
+                else SiteStatus.FAILED,
+            )
+    log.info("run %s settled: %s (failed: %s)", run.pk, run.status, ", ".join(failed) or "none")
+    return run.summary
+
+
+# == drivers =================================================================================
+
+
+@dataclass(frozen=True)
+class DeviceTargets:
+    """What a driver needs for one router, read from the design."""
+
+    platform: str
+    hostname: str
+    console: ConsoleTarget
+    management: ManagementTarget
+    credentials: Credentials
+    interfaces_up: tuple[str, ...]
+
+
+def device_targets(*, device: Device) -> DeviceTargets:
+    """The console path, management address and credentials of ``device`` from the design.
+    Raises ApplicationError naming what the design lacks."""
+    from turnup.ipam.selectors import ip_address_primary_mgmt_by_device
+
+    path = dcim_selectors.device_console_path(device=device)
+    if path is None or not path.host:
+        raise ApplicationError(f"{device.name} has no console path with an address")
+    creds = dcim_selectors.device_credentials(device=device)
+    if creds is None:
+        raise ApplicationError(f"{device.name} has no credential profile")
+    mgmt = ip_address_primary_mgmt_by_device(device_ids=[device.pk]).get(device.pk)
+    if mgmt is None:
+        raise ApplicationError(f"{device.name} has no primary management address")
+    method = "ssh" if path.method == "ssh" else "telnet"
+    console = ConsoleTarget(
+        host=path.host,
+        port=path.port,
+        method=method,
+        username=path.ssh_username(creds.console_username) if method == "ssh" else "",
+        password=creds.console_password if method == "ssh" else "",
+        baud=path.baud or 9600,
+        line=path.line,
+        server=path.console_server,
+    )
+    interfaces_up = [mgmt.assigned_interface.name] if mgmt.assigned_interface_id else []
+    return DeviceTargets(
+        platform=device.platform.slug if device.platform_id else "",
+        hostname=device.name,
+        console=console,
+        management=ManagementTarget(host=str(mgmt.address).split("/")[0]),
+        credentials=Credentials(
+            username=creds.local_username,
+            password=creds.local_password,
+            enable_secret=creds.enable_secret,
+            root_password=creds.junos_root_password,
+        ),
+        interfaces_up=tuple(interfaces_up),
+    )
+
+
+def driver_for(
+    *,
+    platform: str,
+    console: ConsoleTarget,
+    mgmt: ManagementTarget,
+    credentials: Credentials,
+    hostname: str = "",
+    overwrite: bool = False,
+):
+    """A driver for ``platform`` (``DRIVERS`` maps slugs to classes by name). Raises
+    ApplicationError for a platform without a driver."""
+    path = DRIVERS.get(platform)
+    if path is None:
+        raise ApplicationError(f"no turn-up driver for platform {platform or '(none)'!r}")
+    module_name, _, class_name = path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError):
+        raise ApplicationError(
+            f"the {platform} driver ({path}) is not available in this build"
+        ) from None
+    wanted = inspect.signature(cls).parameters
+    options: dict[str, Any] = {"console": console, "credentials": credentials}
+    options["management" if "management" in wanted else "mgmt"] = mgmt
+    if "hostname" in wanted:
+        options["hostname"] = hostname
+    if "overwrite" in wanted:
+        options["overwrite"] = overwrite
+    return cls(**options)
+
+
+# == time limits =============================================================================
+
+
+def step_time_limit(*, name: str, bytes_total: int, baud: int) -> float:
+    """Seconds a step may take, from what it moves and the allowances above."""
+    if name == StepName.BOOTSTRAP:
+        return (
+            CONSOLE_LOGIN_SECONDS
+            + CONSOLE_BYTE_FACTOR * bytes_total / line_rate(baud or 9600)
+            + CONSOLE_COMMIT_SECONDS
+        )
+    if name == StepName.FULL_CONFIG:
+        return MGMT_LOGIN_SECONDS + 2 * bytes_total / MGMT_BYTES_PER_SECOND
+    if name == StepName.CONFIRM:
+        return MGMT_LOGIN_SECONDS + MGMT_COMMIT_SECONDS
+    # verify, archive: read the running config back (about the full config's size)
+    return MGMT_LOGIN_SECONDS + 2 * max(bytes_total, 20_000) / MGMT_BYTES_PER_SECOND
+
+
+def confirm_minutes(*, full_bytes: int) -> int:
+    """How long the console commit's safety net waits for the management phase: the time
+    limits of everything after the bootstrap, rounded up, plus two minutes."""
+    rest = sum(
+        step_time_limit(name=name, bytes_total=full_bytes, baud=9600)
+        for name in (StepName.FULL_CONFIG, StepName.VERIFY, StepName.CONFIRM)
+    )
+    return max(5, math.ceil(rest / 60) + 2)
+
+
+# == one step ================================================================================
+
+
+class StepTimeout(DriverError):
+    reason = "timeout"
+
+
+class Cancelled(Exception):
+    """The run was cancelled before the step touched the router."""
+
+
+@dataclass
+class Outcome:
+    bytes_pushed: int = 0
+    bytes_total: int = 0
+    message: str = ""
+    log: str = ""
+    phases: dict[str, float] | None = None
+    result: dict[str, Any] | None = None
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def _claim(step_id: int) -> tuple[str, Step | None]:
+    """Decide what this delivery of the step does: ``finished`` / ``skip`` / ``wait`` /
+    ``run`` (the step is now ours, marked running)."""
+    now = timezone.now()
+    with transaction.atomic():
+        step = Step.objects.select_for_update().select_related("run").get(pk=step_id)
+        if step.status in STEP_FINISHED:
+            return "finished", step
+        run = step.run
+        if run.cancel_requested or run.status == RunStatus.CANCELLED:
+            _finish(step, StepStatus.SKIPPED, reason="cancelled", message="the run was cancelled")
+            return "skip", step
+        earlier = Step.objects.filter(run=run, device_id=step.device_id, order__lt=step.order)
+        if earlier.exclude(status=StepStatus.DONE).filter(status__in=STEP_FINISHED).exists():
+            _finish(step, StepStatus.SKIPPED, reason="earlier_step_failed", message="")
+            return "skip", step
+        if earlier.exclude(status=StepStatus.DONE).exists():
+            return "wait", step  # a duplicate delivery ran ahead of its chain
+        fresh = now - timedelta(seconds=STALE_SECONDS)
+        if step.status == StepStatus.RUNNING and step.heartbeat and step.heartbeat > fresh:
+            return "wait", step
+        taken_over = step.status == StepStatus.RUNNING
+        step.status = StepStatus.RUNNING
+        step.attempts += 1
+        step.started = step.started or now
+        step.heartbeat = now
+        step.owner = _owner()
+        if taken_over:
+            step.message = "taken over from a worker that stopped"
+        step.save()
+        if run.status == RunStatus.QUEUED:
+            run.status = RunStatus.RUNNING
+            run.started = run.started or now
+            run.save(update_fields=["status", "started", "updated"])
+    return "run", step
+
+
+def _finish(step: Step, status: str, **fields: Any) -> None:
+    now = timezone.now()
+    step.status = status
+    step.finished = now
+    if step.started:
+        step.seconds = round((now - step.started).total_seconds(), 3)
+    step.heartbeat = None
+    for name, value in fields.items():
+        setattr(step, name, value)
+    step.save()
+
+
+def device_turnup_step(*, step_id: int) -> dict[str, Any]:
+    """Run one step of one router (the task body). Returns ``{"step", "status"}``."""
+    deadline = time.monotonic() + 3600
+    while True:
+        verdict, step = _claim(step_id)
+        if verdict != "wait":
+            break
+        if time.monotonic() > deadline:
+            return {"step": step_id, "status": "waiting"}
+        time.sleep(POLL_SECONDS)
+    if verdict != "run":
+        return {"step": step_id, "status": step.status}
+    base_bytes = step.bytes_pushed
+    outcome = Outcome()
+    status, reason, message = StepStatus.DONE, "", ""
+    heartbeat = _Heartbeat(step.pk)
+    heartbeat.start()
+    try:
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                outcome = STEP_BODIES[step.name](step)
+                status, reason, message = StepStatus.DONE, "", outcome.message
+                break
+            except DriverError as error:
+                status, reason, message = StepStatus.FAILED, error.reason, error.message
+                outcome.log = error.output or outcome.log
+                if not error.retryable or attempt == MAX_ATTEMPTS - 1:
+                    break
+                if Run.objects.filter(pk=step.run_id, cancel_requested=True).exists():
+                    break
+                Step.objects.filter(pk=step.pk).update(attempts=step.attempts + attempt + 1)
+                time.sleep(RETRY_PAUSE_SECONDS)
+            except ApplicationError as error:
+                status, reason, message = StepStatus.FAILED, "design", error.message
+                break
+    except Exception as error:  # noqa: BLE001 - any bug is recorded on the step, not lost
+        log.exception("step %s crashed", step.pk)
+        status, reason, message = StepStatus.FAILED, "internal_error", f"{type(error).__name__}"
+        message += f": {error}"
+    finally:
+        heartbeat.stop()
+    step.refresh_from_db()
+    _finish(
+        step,
+        status,
+        reason=reason,
+        message=message[:2000],
+        log=outcome.log,
+        bytes_pushed=base_bytes + outcome.bytes_pushed,
+        bytes_total=outcome.bytes_total or step.bytes_total,
+        phases=outcome.phases or step.phases,
+        result=outcome.result or step.result,
+    )
+    return {"step": step.pk, "status": status, "reason": reason}
+
+
+class _Heartbeat:
+    """Writes the step's heartbeat (and renews its console-line lock) while it runs."""
+
+    def __init__(self, step_id: int):
+        self.step_id = step_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name=f"heartbeat-{step_id}")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(5)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stopped.wait(HEARTBEAT_SECONDS):
+                now = timezone.now()
+                Step.objects.filter(pk=self.step_id, status=StepStatus.RUNNING).update(
+                    heartbeat=now
+                )
+                ConsoleLineLock.objects.filter(step_id=self.step_id).update(
+                    expires_at=now + timedelta(seconds=STALE_SECONDS)
+                )
+        finally:
+            connection.close()
+
+
+class _Watchdog:
+    """Enforces a step's time limit whatever the worker pool (the threads pool ignores
+    Celery's time limits): when the limit passes, the driver's session is closed, which
+    makes the blocked driver call fail; the step then records ``timeout``."""
+
+    def __init__(self, seconds: float, close: Callable[[], None]):
+        self.fired = False
+        self.timer = threading.Timer(seconds, self._fire, args=(close,))
+        self.timer.daemon = True
+
+    def _fire(self, close: Callable[[], None]) -> None:
+        self.fired = True
+        try:
+            close()
+        except Exception:  # noqa: BLE001
+            pass
+
+    def __enter__(self) -> _Watchdog:
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.timer.cancel()
+
+
+def _progress(step_id: int, **fields: Any) -> None:
+    Step.objects.filter(pk=step_id).update(**fields)
+
+
+def _limited(step: Step, limit: float, close: Callable[[], None], body: Callable[[], Outcome]):
+    _progress(step.pk, time_limit=round(limit, 1))
+    with _Watchdog(limit, close) as watchdog:
+        try:
+            return body()
+        except DriverError as error:
+            if watchdog.fired:
+                raise StepTimeout(
+                    f"{step.name} took longer than its {limit:.0f} s limit", output=error.output
+                ) from None
+            raise
+        except Exception as error:
+            if watchdog.fired:
+                raise StepTimeout(f"{step.name} took longer than its {limit:.0f} s limit") from (
+                    error
+                )
+            raise
+
+
+def _context(step: Step):
+    from turnup.configs.services import device_config_for_push
+
+    device = Device.objects.select_related("platform", "site", "role").get(pk=step.device_id)
+    targets = device_targets(device=device)
+    driver = driver_for(
+        platform=targets.platform,
+        console=targets.console,
+        mgmt=targets.management,
+        credentials=targets.credentials,
+        hostname=targets.hostname,
+        overwrite=step.run.overwrite,
+    )
+    return device, targets, driver, device_config_for_push
+
+
+def _driver_log(driver, targets: DeviceTargets, extra: str = "") -> str:
+    text = driver.output() if hasattr(driver, "output") else ""
+    secrets = [*targets.credentials.secrets(), targets.console.password]
+    return scrub("\n".join(filter(None, [text, extra])), secrets)
+
+
+def _step_bootstrap(step: Step) -> Outcome:
+    device, targets, driver, config_for_push = _context(step)
+    config = config_for_push(device=device, kind="bootstrap")
+    full = config_for_push(device=device, kind="full")
+    phases: dict[str, float] = {}
+    _progress(step.pk, bytes_total=config.size)
+    limit = step_time_limit(
+        name=StepName.BOOTSTRAP, bytes_total=config.size, baud=targets.console.baud
+    )
+    if step.attempts > 1:
+        # taken over or retried: the earlier attempt may have finished the console part
+        started = time.monotonic()
+        done = _bootstrap_over_management(driver, config.text)
+        phases["reach_mgmt"] = round(time.monotonic() - started, 3)
+        if done is not None:
+            return Outcome(
+                bytes_pushed=done.bytes,
+                bytes_total=config.size,
+                message="bootstrap already on the router (checked over management)",
+                log=_driver_log(driver, targets),
+                phases=phases,
+                result={"changed": done.changed, "via": "management"},
+            )
+    started = time.monotonic()
+    lock = _line_claim(step, targets.console, limit)
+    phases["claim_line"] = round(time.monotonic() - started, 3)
+
+    def body() -> Outcome:
+        mark = time.monotonic()
+        state = driver.console_open()
+        phases["wake_login"] = round(time.monotonic() - mark, 3)
+        mark = time.monotonic()
+        if "resume" in inspect.signature(driver.console_push).parameters:
+            resume = bool(state.hostname and state.hostname == targets.hostname)
+            pushed = driver.console_push(config.text, resume=resume)
+        else:
+            pushed = driver.console_push(config.text)
+        phases["bootstrap"] = round(time.monotonic() - mark, 3)
+        _progress(step.pk, bytes_pushed=step.bytes_pushed + pushed.bytes)
+        mark = time.monotonic()
+        said = driver.console_commit(confirm_minutes=confirm_minutes(full_bytes=full.size))
+        phases["commit_confirmed"] = round(time.monotonic() - mark, 3)
+        return Outcome(
+            bytes_pushed=pushed.bytes,
+            bytes_total=config.size,
+            message=said,
+            log=_driver_log(driver, targets),
+            phases=phases,
+            result={
+                "changed": pushed.changed,
+                "repairs": pushed.repairs,
+                "push_seconds": round(pushed.seconds, 3),
+                "line_rate_fraction": round(
+                    pushed.bytes / pushed.seconds / targets.console.bytes_per_second, 3
+                )
+                if pushed.seconds and pushed.bytes
+                else None,
+                "factory": state.factory,
+                "notes": list(state.notes),
+                "config_version_id": config.version_id,
+            },
+        )
+
+    try:
+        return _limited(step, limit, driver.console_close, body)
+    finally:
+        driver.console_close()
+        lease_release(ConsoleLineLock, pk=lock.pk)
+
+
+def _bootstrap_over_management(driver, text: str):
+    """If the router answers over management already, push what the bootstrap lacks there
+    (nothing, when the console push had finished) and return the PushResult; else None."""
+    try:
+        driver.mgmt_open()
+    except DriverError:
+        return None
+    try:
+        return driver.mgmt_push(text)
+    except DriverError:
+        return None
+    finally:
+        driver.mgmt_close()
+
+
+def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLineLock:
+    """Take the console line (one session per line), waiting while the console server has
+    CONSOLE_SERVER_SESSIONS sessions open. A line held by another run is busy."""
+    from turnup.provisioning.drivers.base import LineBusy
+
+    server = console.server or console.host
+    give_up = time.monotonic() + limit
+    while True:
+        now = timezone.now()
+        live = ConsoleLineLock.objects.filter(server=server, expires_at__gt=now)
+        if live.exclude(step=step).count() < CONSOLE_SERVER_SESSIONS:
+            lock = lease_acquire(
+                ConsoleLineLock,
+                key=console.key,
+                now=now,
+                expires_at=now + timedelta(seconds=STALE_SECONDS),
+                server=server,
+                run=step.run,
+                step=step,
+                taken=now,
+            )
+            if lock is not None:
+                return lock
+            holder = ConsoleLineLock.objects.filter(key=console.key).first()
+            raise LineBusy(
+                f"console line {console.key} is held by "
+                f"{'run ' + str(holder.run_id) if holder else 'another session'}"
+            )
+        if time.monotonic() > give_up:
+            raise LineBusy(f"console server {server} stayed at its session limit")
+        time.sleep(POLL_SECONDS)
+
+
+def _step_full_config(step: Step) -> Outcome:
+    device, targets, driver, config_for_push = _context(step)
+    config = config_for_push(device=device, kind="full")
+    _progress(step.pk, bytes_total=config.size)
+    limit = step_time_limit(name=StepName.FULL_CONFIG, bytes_total=config.size, baud=0)
+
+    def body() -> Outcome:
+        driver.mgmt_open()
+        pushed = driver.mgmt_push(config.text)
+        return Outcome(
+            bytes_pushed=pushed.bytes,
+            bytes_total=config.size,
+            message="pushed" if pushed.changed else "already configured",
+            log=_driver_log(driver, targets, pushed.output),
+            phases={"full_config": round(pushed.seconds, 3)},
+            result={
+                "changed": pushed.changed,
+                "lines": len(pushed.diff.splitlines()),
+                "config_version_id": config.version_id,
+            },
+        )
+
+    try:
+        return _limited(step, limit, driver.mgmt_close, body)
+    finally:
+        driver.mgmt_close()
+
+
+def _step_verify(step: Step) -> Outcome:
+    from turnup.provisioning.drivers.base import DriverError as _DriverError
+
+    class VerifyFailed(_DriverError):
+        reason = "verify_failed"
+
+    device, targets, driver, _ = _context(step)
+    limit = step_time_limit(name=StepName.VERIFY, bytes_total=0, baud=0)
+
+    def body() -> Outcome:
+        driver.mgmt_open()
+        verdict = driver.mgmt_verify(
+            hostname=targets.hostname, interfaces_up=list(targets.interfaces_up)
+        )
+        if not verdict.ok:
+            raise VerifyFailed("; ".join(verdict.problems), output=_driver_log(driver, targets))
+        return Outcome(
+            message="verified: " + ", ".join(sorted(verdict.checks)),
+            log=_driver_log(driver, targets),
+            result={"checks": verdict.checks},
+        )
+
+    try:
+        return _limited(step, limit, driver.mgmt_close, body)
+    finally:
+        driver.mgmt_close()
+
+
+def _step_confirm(step: Step) -> Outcome:
+    device, targets, driver, _ = _context(step)
+    limit = step_time_limit(name=StepName.CONFIRM, bytes_total=0, baud=0)
+
+    def body() -> Outcome:
+        mark = time.monotonic()
+        driver.mgmt_open()
+        said = driver.mgmt_confirm()
+        return Outcome(
+            message=said,
+            log=_driver_log(driver, targets),
+            phases={"confirm": round(time.monotonic() - mark, 3)},
+        )
+
+    try:
+        return _limited(step, limit, driver.mgmt_close, body)
+    finally:
+        driver.mgmt_close()
+
+
+def _step_archive(step: Step) -> Outcome:
+    from turnup.configs.services import running_config_archive
+
+    device, targets, driver, _ = _context(step)
+    limit = step_time_limit(name=StepName.ARCHIVE, bytes_total=0, baud=0)
+
+    def body() -> Outcome:
+        driver.mgmt_open()
+        text = driver.mgmt_running_config()
+        archive = running_config_archive(device=device, text=text)
+        differs = bool(archive.diff)
+        return Outcome(
+            message=(
+                f"archived; differs from the rendered config ({len(archive.diff.splitlines())} "
+                "diff lines)"
+                if differs
+                else "archived; same as rendered"
+            ),
+            result={
+                "version_id": archive.version.pk,
+                "rendered_version_id": archive.rendered_version_id,
+                "differs": differs,
+                "diff": scrub(archive.diff, targets.credentials.secrets(), limit=8000),
+            },
+        )
+
+    try:
+        return _limited(step, limit, driver.mgmt_close, body)
+    finally:
+        driver.mgmt_close()
+
+
+STEP_BODIES: dict[str, Callable[[Step], Outcome]] = {
+    StepName.BOOTSTRAP: _step_bootstrap,
+    StepName.FULL_CONFIG: _step_full_config,
+    StepName.VERIFY: _step_verify,
+    StepName.CONFIRM: _step_confirm,
+    StepName.ARCHIVE: _step_archive,
+}

@@ -1,0 +1,60 @@
+"""Thin Celery tasks of the turn-up graph (built in ``workflows.py``): ids in, services do
+the work. A worker also recovers runs whose worker died (see ``services.run_recover``)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from celery import shared_task
+from celery.signals import worker_ready, worker_shutdown
+
+from turnup.provisioning import services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="provisioning.step", acks_late=True, reject_on_worker_lost=True)
+def turnup_step(*, step_id: int) -> dict:
+    return services.device_turnup_step(step_id=step_id)
+
+
+@shared_task(name="provisioning.stage_done", acks_late=True)
+def run_stage_done(*, run_id: int, stage: int) -> dict:
+    return services.run_stage_done(run_id=run_id, stage=stage)
+
+
+@shared_task(name="provisioning.settle", acks_late=True)
+def run_settle(*, run_id: int) -> dict:
+    return services.run_settle(run_id=run_id)
+
+
+# -- recovery: a thread in every worker resends the graphs of runs that show no life --------
+_reaper_stop = threading.Event()
+
+
+def _reaper() -> None:
+    from django.db import connection
+
+    while True:
+        try:
+            recovered = services.run_recover()
+            if recovered:
+                log.warning("recovered turn-up runs %s (their worker stopped)", recovered)
+        except Exception:  # noqa: BLE001 - the database may be away for a moment
+            log.exception("run recovery failed")
+        finally:
+            connection.close()
+        if _reaper_stop.wait(services.STALE_SECONDS):
+            return
+
+
+@worker_ready.connect
+def _start_reaper(**kwargs) -> None:
+    _reaper_stop.clear()
+    threading.Thread(target=_reaper, name="turnup-run-reaper", daemon=True).start()
+
+
+@worker_shutdown.connect
+def _stop_reaper(**kwargs) -> None:
+    _reaper_stop.set()
