@@ -424,3 +424,36 @@ def test_output_while_nobody_is_connected_waits_in_the_port_buffer():
         assert kept.data == b"0123456789"
 
     asyncio.run(scenario())
+
+
+def test_running_config_follows_ios_rules():
+    async def scenario():
+        router, line, client = await ready_router()
+        for text in [
+            "configure terminal",
+            "router ospf 1",
+            "passive-interface default",
+            "no passive-interface GigabitEthernet0/0/1",
+            "router bgp 65000",  # an exact global keyword leaves config-router (no "router-id")
+            "neighbor 10.1.1.0 remote-as 65001",
+            "interface GigabitEthernet0/0/1",
+            "ip address 10.1.1.1 255.255.255.254",
+            "description core",
+            "ip address 10.1.1.3 255.255.255.254",  # replaces the first
+            "interface Loopback9",
+            "description temporary",
+            "no interface Loopback9",
+            "snmp-server user U G v3 auth sha AuthPass12 priv aes 128 PrivPass12",
+            "end",
+        ]:
+            await command(line, client, text, "#")
+        shown = router.render_config()
+        assert " no passive-interface GigabitEthernet0/0/1" in shown
+        assert "router-id" not in shown and "router bgp 65000\n neighbor" in shown
+        assert "interface GigabitEthernet0/0/1\n description core\n ip address 10.1.1.3" in shown
+        assert "10.1.1.1" not in shown
+        assert "Loopback9" not in shown
+        assert "snmp-server user" not in shown  # IOS never shows SNMPv3 users
+        assert "snmp-server user U" in router.render_config(hidden=True)
+
+    asyncio.run(scenario())

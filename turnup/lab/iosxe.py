@@ -152,6 +152,7 @@ SHOWN_NEGATED = (
     "auto-summary",
     "synchronization",
     "negotiation auto",
+    "passive-interface",
 )
 # first words that replace an earlier line with the same leading words (count = key length)
 SINGLETONS = {
@@ -168,6 +169,7 @@ SINGLETONS = {
     "login": 1,
     "privilege": 1,
     "vrf forwarding": 2,
+    "ip address": 2,
     "ip vrf": 3,
     "enable secret": 2,
     "enable password": 2,
@@ -216,6 +218,12 @@ RANKS = [
     ("platform", 2),
     ("hostname", 3),
     ("boot", 4),
+    ("boot-start-marker", 4),
+    ("boot-end-marker", 4),
+    ("memory", 14),
+    ("logging host", 38),
+    ("logging trap", 38),
+    ("logging source-interface", 38),
     ("vrf", 5),
     ("ip vrf", 5),
     ("logging", 6),
@@ -349,13 +357,49 @@ class Node:
                 return child
         return None
 
-    def lines(self, depth: int = 0) -> list[str]:
+    def lines(self, depth: int = 0, hidden: bool = False) -> list[str]:
         out = [" " * depth + self.text] if self.text else []
-        for child in self.children:
-            out += child.lines(depth + (1 if self.text else 0))
+        children = self.children
+        if self.text:
+            children = sorted(children, key=lambda n: _child_rank(n.text))
+        for child in children:
+            if hidden or not _hidden(child.text):
+                out += child.lines(depth + (1 if self.text else 0), hidden)
         if self.text.startswith("address-family"):
             out.append(" " * depth + "exit-address-family")
         return out
+
+
+# order of sub-mode lines in show running-config (IOS's, not the order they were typed)
+CHILD_RANKS = [
+    ("description", 0),
+    ("router-id", 0),
+    ("bgp router-id", 0),
+    ("rd", 1),
+    ("vrf forwarding", 1),
+    ("ip vrf forwarding", 1),
+    ("route-target", 2),
+    ("ip address", 3),
+    ("no ip address", 3),
+    ("address-family", 6),
+    ("shutdown", 8),
+    ("negotiation", 9),
+    ("no negotiation", 9),
+]
+# stored, acted on, saved, but never shown by show running-config (IOS keeps them private)
+HIDDEN = ("snmp-server user ",)
+
+
+def _hidden(text: str) -> bool:
+    return text.startswith(HIDDEN)
+
+
+def _child_rank(text: str) -> int:
+    best, best_len = 5, -1
+    for prefix, rank in CHILD_RANKS:
+        if (text == prefix or text.startswith(prefix + " ")) and len(prefix) > best_len:
+            best, best_len = rank, len(prefix)
+    return best
 
 
 def _rank(text: str) -> int:
@@ -783,7 +827,7 @@ class IosSession:
         router = self.router
         self.write("Building configuration..." + CR)
         delay = router.cost(COST_WRITE)
-        router.startup = router.render_config()
+        router.startup = router.render_config(hidden=True)
         router.rsa_saved = router.rsa_modulus
         router.later(delay, self._saved)
         return delay
@@ -825,14 +869,14 @@ class IosSession:
         def save(answer: str) -> float:
             answer = answer.strip().lower()
             if answer in ("y", "yes"):
-                router.startup = router.render_config()
+                router.startup = router.render_config(hidden=True)
                 self.write("Building configuration..." + CR + "[OK]" + CR)
             elif answer not in ("n", "no"):
                 self.write("% Please answer 'yes' or 'no'." + CR)
                 return self.ask("System configuration has been modified. Save? [yes/no]: ", save)
             return self.ask("Proceed with reload? [confirm]", proceed)
 
-        if router.startup != router.render_config():
+        if router.startup != router.render_config(hidden=True):
             return self.ask("System configuration has been modified. Save? [yes/no]: ", save)
         return self.ask("Proceed with reload? [confirm]", proceed)
 
@@ -951,7 +995,15 @@ class IosSession:
             except IosError as error:
                 error.column += words[1][1]
                 raise
-        # a line unknown in a sub-mode but known globally leaves the sub-mode (IOS does this)
+        # a line unknown in a sub-mode but known globally leaves the sub-mode (IOS does this);
+        # an exact global keyword ("router", "interface") wins over a sub-mode abbreviation
+        if mode != "config":
+            word = words[1][0] if lowered in ("no", "default") and len(words) > 1 else first
+            word = word.lower()
+            if word in GLOBAL and word not in MODES[mode] and word not in COMMON:
+                self.modes = ["config"]
+                self.path = []
+                mode = "config"
         if mode != "config":
             try:
                 self._resolve(words, mode)
@@ -1188,15 +1240,19 @@ def apply_statement(parent: Node, text: str, negated: bool) -> None:
         parent.children = [
             c
             for c in parent.children
-            if c.children
-            or not (c.text.split()[: len(prefix)] == prefix or c.text.split()[:key_len] == key)
-            or c.text.startswith("no ")
+            if c.text != text
+            and (
+                c.children
+                or not (c.text.split()[: len(prefix)] == prefix or c.text.split()[:key_len] == key)
+                or c.text.startswith("no ")
+            )
         ]
         if words[0] == "shutdown":
             return
         for shown in SHOWN_NEGATED:
             if text == shown or text.startswith(shown + " "):
-                line = "no " + " ".join(words[: len(shown.split())])
+                shown_words = len(shown.split()) if shown == "ip address" else len(words)
+                line = "no " + " ".join(words[:shown_words])
                 parent.children = [c for c in parent.children if c.text != line]
                 parent.children.append(Node(line))
                 break
@@ -1323,9 +1379,12 @@ class IosXeRouter(SimRouter):
         self.ensure_interfaces()
         return root
 
-    def render_config(self) -> str:
+    def render_config(self, *, hidden: bool = False) -> str:
+        """The running config as show running-config prints it; ``hidden=True`` also gives the
+        lines IOS keeps out of it (SNMPv3 users), for NVRAM."""
         out = []
-        children = sorted(self.running.children, key=lambda n: _rank(n.text))
+        children = [c for c in self.running.children if hidden or not _hidden(c.text)]
+        children = sorted(children, key=lambda n: _rank(n.text))
         interfaces = iter(self.interfaces())
         previous_rank = None
         for child in children:
@@ -1335,7 +1394,7 @@ class IosXeRouter(SimRouter):
             if previous_rank is not None and (rank != previous_rank or child.children):
                 out.append("!")
             previous_rank = rank
-            out += child.lines()
+            out += child.lines(hidden=hidden)
         out.append("!")
         out.append("end")
         return "\n".join(out) + "\n"
@@ -1531,7 +1590,7 @@ class IosXeRouter(SimRouter):
                 self.phase = "dialog"
             elif choice == "2":
                 self.set_enable_secret(self._secret)
-                self.startup = self.render_config()
+                self.startup = self.render_config(hidden=True)
                 self.write(crlf(SAVED_FROM_SETUP))
                 self._press_return()
             else:
