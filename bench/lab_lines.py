@@ -83,6 +83,9 @@ def main() -> None:
     parser.add_argument("--baud", type=int, default=9600)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument(
+        "--factory", action="store_true", help="idle routers factory-fresh (bigger config)"
+    )
     args = parser.parse_args()
 
     rss_before = rss_mb()
@@ -102,7 +105,7 @@ def main() -> None:
             {
                 "name": f"r{i + 1}",
                 "platform": "cisco_iosxe",
-                "startup_config": STARTUP,
+                "startup_config": None if args.factory and i >= args.busy else STARTUP,
                 "options": {"pnp_messages": False},
             }
             for i in range(args.routers)
@@ -125,6 +128,7 @@ def main() -> None:
     rss_lab = rss_mb()
     ports = [lab.servers["cs1"].telnet_ports[i + 1] for i in range(args.busy)]
 
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     queue = multiprocessing.get_context("spawn").Queue()
     process = multiprocessing.get_context("spawn").Process(
         target=client_process, args=(ports, args.warmup, args.seconds, queue)
@@ -132,6 +136,11 @@ def main() -> None:
     process.start()
     rates = queue.get(timeout=args.warmup + args.seconds + 60)
     process.join(10)
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    busy_wall = args.warmup + args.seconds
+    cpu_busy = (cpu_after.ru_utime - cpu_before.ru_utime) + (
+        cpu_after.ru_stime - cpu_before.ru_stime
+    )
     rss_busy = rss_mb()
     asyncio.run_coroutine_threadsafe(lab.stop(), loop).result(30)
     loop.call_soon_threadsafe(loop.stop)
@@ -155,6 +164,7 @@ def main() -> None:
                     "min": round(min(rates), 1),
                     "max": round(max(rates), 1),
                 },
+                "lab_cpu_fraction_while_busy": round(cpu_busy / busy_wall, 3),
                 "mean_rate_vs_configured": round(statistics.mean(rates) / line_rate, 4),
                 "min_rate_vs_configured": round(min(rates) / line_rate, 4),
             },
