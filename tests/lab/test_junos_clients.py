@@ -23,10 +23,10 @@ PASSWORD = "Hello world!"  # what ROOT_HASH hashes
 
 
 def junos(name="j1", **extra):
-    # The box finishes booting 0.5 s after the lab starts (50 router seconds at
-    # time_scale 0.01), while the client is already connected: PyEZ then sees "login:" at
-    # once instead of waiting 10 s + 5 s on a silent line (CONSOLE-FACTS 2.2).
-    options = {"boot_seconds": 50, **extra.pop("options", {})}
+    # The console server keeps what the router printed while nobody was connected and sends
+    # it on connect, so PyEZ sees "login:" at once instead of waiting 10 s + 5 s on a silent
+    # line (CONSOLE-FACTS 2.2).
+    options = extra.pop("options", {})
     return {"name": name, "platform": "juniper_junos", "options": options, **extra}
 
 
@@ -107,7 +107,7 @@ interfaces {{ fxp0 {{ unit 0 {{ family inet {{ address 10.9.0.5/24; }} }} }} }}
 """
     lab = running_lab(
         lab_config(
-            [junos(startup_config=boot, options={"boot_seconds": 0})],
+            [junos(startup_config=boot)],
             mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"},
         )
     )
@@ -162,7 +162,7 @@ def test_no_netconf_without_the_service(running_lab):
     boot = BOOTSTRAP.replace("set system services netconf ssh\n", "")
     lab = running_lab(
         lab_config(
-            [junos(startup_config=boot, options={"boot_seconds": 0})],
+            [junos(startup_config=boot)],
             mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"},
         )
     )
@@ -225,7 +225,7 @@ def test_ssh_cli_on_the_management_address_shares_the_configuration(running_lab)
     port = free_port()
     lab = running_lab(
         lab_config(
-            [junos(startup_config=BOOTSTRAP, options={"boot_seconds": 0})],
+            [junos(startup_config=BOOTSTRAP)],
             mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"},
         )
     )
