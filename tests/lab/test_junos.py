@@ -390,3 +390,71 @@ def test_cli_pages_long_output_until_screen_length_is_zero(term):
     assert t.type("show configuration | no-more\r").endswith("}\nroot@r1> ")
     assert t.type("set cli screen-length 0\r").endswith("Screen length set to 0\nroot@r1> ")
     assert "---(more" not in t.type("show configuration\r")
+
+
+def test_xml_load_merge_delete_and_replace(term):
+    t = term()
+    t.type("root\r")
+    t.type("xml-mode netconf need-trailer\r")
+    rpc(
+        t,
+        "<load-configuration><configuration><system><host-name>r1</host-name>"
+        "<services><ssh/><telnet/></services></system><interfaces><interface>"
+        "<name>ge-0/0/0</name><unit><name>0</name><family><inet><address>"
+        "<name>10.0.0.1/31</name></address></inet></family></unit></interface></interfaces>"
+        "</configuration></load-configuration>",
+    )
+    candidate = t.router.candidate
+    assert candidate.find("system services telnet") is not None
+    assert candidate.get(("interfaces",), ("ge-0/0/0",), ("unit", "0"), ("family", "inet"))
+    rpc(
+        t,
+        '<load-configuration><configuration><system><services><telnet delete="delete"/>'
+        '</services><syslog replace="replace"><file><name>messages</name><any>info</any>'
+        "</file></syslog></system></configuration></load-configuration>",
+    )
+    candidate = t.router.candidate
+    assert candidate.find("system services telnet") is None
+    assert candidate.find("system services ssh") is not None
+    syslog = jc.render_set(candidate.find("system syslog"), "set system syslog", top=False)
+    assert syslog == ["set system syslog file messages any info"]
+
+
+class Channel:
+    def __init__(self):
+        self.data = bytearray()
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def hangup(self) -> None:
+        self.closed = True
+
+
+def test_netconf_session_framing_and_message_ids(term):
+    t = term()
+    channel = Channel()
+    session = t.router.open_netconf(channel, "admin")
+    greeting = channel.data.decode()
+    assert greeting.startswith('<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">')
+    assert "urn:ietf:params:netconf:base:1.1" not in greeting and greeting.endswith("]]>]]>\n")
+    channel.data.clear()
+    client_hello = (
+        '<?xml version="1.0" encoding="UTF-8"?><hello xmlns="urn:ietf:params:xml:ns:netconf:base:'
+        '1.0"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability>'
+        "</capabilities></hello>]]>]]>"
+    )
+    request = (
+        '<?xml version="1.0" encoding="UTF-8"?><nc:rpc xmlns:nc="urn:ietf:params:xml:ns:netconf'
+        ':base:1.0" message-id="urn:uuid:42"><get-software-information/></nc:rpc>]]>]]>'
+    )
+    t.feed(session, client_hello + request[:50])  # a request split across reads
+    assert channel.data == b""
+    t.feed(session, request[50:] + '<rpc message-id="7"><close-session/></rpc>]]>]]>')
+    replies = channel.data.decode().split("]]>]]>")
+    first, second = ET.fromstring(replies[0].strip()), ET.fromstring(replies[1].strip())
+    assert first.get("message-id") == "urn:uuid:42"
+    assert first.find(f"{NC}software-information/{NC}product-model").text == "vmx"
+    assert second.get("message-id") == "7" and second.find(f"{NC}ok") is not None
+    assert channel.closed and session not in t.router.sessions
