@@ -117,6 +117,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "sites": sites.order_by("-updated")[:12],
             "by_status": [(v, label, by_status[v]) for v, label in SiteStatus.choices],
             "total": sum(by_status.values()),
+            "runs": selectors.run_rows()[:8],
         },
     )
 
