@@ -72,6 +72,7 @@ def test_address_map_forms():
     assert mapping.resolve("10.2.0.9") == [("127.2.0.9", 2222)]
     assert mapping.resolve("127.0.0.44") == [("127.0.0.44", 2222)]
     assert mapping.resolve("192.0.2.1") == []
+    assert AddressMap({"10.0.0.0/8": "127.0.0.1:60000"}).resolve("10.0.255.1") == []
 
 
 def test_loopback_management_address_answers_and_unmapped_one_does_not(running_lab):
@@ -80,7 +81,8 @@ def test_loopback_management_address_answers_and_unmapped_one_does_not(running_l
         {
             "name": "r1",
             "platform": "cisco_iosxe",
-            "startup_config": STARTUP_WITH_SSH.format(name="R1", address="127.0.0.77"),
+            "startup_config": STARTUP_WITH_SSH.format(name="R1", address="127.0.0.77")
+            + "interface Loopback0\n ip address 127.0.0.78 255.255.255.255\n",
             "options": {"pnp_messages": False, "boot_seconds": 1},
         },
         {
@@ -94,7 +96,8 @@ def test_loopback_management_address_answers_and_unmapped_one_does_not(running_l
     deadline = time.time() + 10
     while not lab.call(lab.lab.mgmt.endpoints, lab.router("r1")) and time.time() < deadline:
         time.sleep(0.05)
-    assert lab.call(lab.lab.mgmt.endpoints, lab.router("r1")) == [f"127.0.0.77:{port}"]
+    endpoints = lab.call(lab.lab.mgmt.endpoints, lab.router("r1"))
+    assert endpoints == [f"127.0.0.77:{port}", f"127.0.0.78:{port}"]
     assert lab.call(lab.lab.mgmt.endpoints, lab.router("r2")) == []
     client = paramiko.SSHClient()
     client.set_missing_host_key_policy(paramiko.AutoAddPolicy())

@@ -455,5 +455,8 @@ def test_running_config_follows_ios_rules():
         assert "Loopback9" not in shown
         assert "snmp-server user" not in shown  # IOS never shows SNMPv3 users
         assert "snmp-server user U" in router.render_config(hidden=True)
+        one = await show(line, client, "show running-config interface Gi0/0/1")
+        assert "interface GigabitEthernet0/0/1\n description core\n ip address 10.1.1.3" in one
+        assert "Loopback" not in one and one.endswith("end")
 
     asyncio.run(scenario())

@@ -921,7 +921,16 @@ class IosSession:
         allowed = SHOW_WORDS if self.privilege >= 15 else SHOW_WORDS - {"running-config"}
         word = _match_keyword(args[0][0], allowed, args[0][1])
         rest = [a[0].lower() for a in args[1:]]
-        if word == "running-config":
+        if word == "running-config" and len(args) > 2 and "interface".startswith(rest[0]):
+            name = normalize_interface("".join(a[0] for a in args[2:]))
+            node = router.running.find(f"interface {name}") if name else None
+            if node is None:
+                raise IosError(args[2][1])
+            body = "\n".join(node.lines()) + "\nend\n"
+            text = (
+                f"Building configuration...\n\nCurrent configuration : {len(body)} bytes\n!\n{body}"
+            )
+        elif word == "running-config":
             text = router.show_running()
         elif word == "startup-config":
             if router.startup is None:

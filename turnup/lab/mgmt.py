@@ -51,7 +51,8 @@ class AddressMap:
                     target = ipaddress.ip_network(value, strict=False)
                     return [(str(target.network_address + offset), self.ssh_port)]
                 host, _, base = value.rpartition(":")
-                return [(host, int(base) + offset)]
+                port = int(base) + offset
+                return [(host, port)] if port <= 65535 else []
         if ip in ipaddress.ip_network("127.0.0.0/8"):
             return [(address, self.ssh_port)]
         return []
@@ -217,6 +218,10 @@ class ManagementPlane:
         if management is None or not (management.ssh or management.netconf):
             return set()
         sockets = set(self.map.resolve(management.address))
+        # a router answers on every address it has (IOS: any interface not shut down), so the
+        # engine reaches it on the design's management address whichever interface holds it
+        for address in getattr(router, "addresses", lambda: [])():
+            sockets |= set(self.map.resolve(address))
         if management.netconf and self.map.ssh_port == 22:
             sockets |= {(host, 830) for host, port in sockets if port == 22}
         return sockets
