@@ -199,17 +199,13 @@ class JunosRouter(SimRouter):
         except ConfigLocked as err:
             return CommitOutcome(False, [], str(err))
         problems = jc.check(self.candidate)
-        if problems or check_only:
-            if not problems and self.confirm_handle is not None and check_only:
-                pass  # "commit check" does not confirm a pending commit
+        if problems or check_only:  # "commit check" does not confirm a pending commit
             return CommitOutcome(not problems, problems)
-        self._cancel_confirm()
-        if self.candidate != self.committed or confirm_minutes or comment or True:
-            record = CommitRecord(
-                self.candidate.copy(), _now(), user, via, comment, confirm_minutes
-            )
-            self.history.insert(0, record)
-            del self.history[50:]
+        self._cancel_confirm()  # any commit confirms a pending "commit confirmed"
+        # Junos records every commit, even one without changes (that is how one confirms).
+        record = CommitRecord(self.candidate.copy(), _now(), user, via, comment, confirm_minutes)
+        self.history.insert(0, record)
+        del self.history[50:]
         if confirm_minutes:
             self.confirm_minutes = confirm_minutes
             self.confirm_deadline = self.clock.now() + self.clock.scaled(confirm_minutes * 60)
@@ -668,10 +664,7 @@ class TerminalSession:
                 self.out(char)
 
     def enter(self, line: str) -> float:
-        if self.echoing():
-            self.out("\n")
-        else:
-            self.out("\n")
+        self.out("\n")  # the echo of RETURN (also after a password, which is not echoed)
         if self.pending is not None:
             answer, self.pending = self.pending, None
             return answer(line)
@@ -895,7 +888,7 @@ class TerminalSession:
             return self.ask_password(args, line)
         try:
             router.check_lock(self)
-            for expanded in jc._expand_brackets(args):
+            for expanded in jc.expand_brackets(args):
                 jc.apply_statement(
                     router.candidate, "set", expanded, self.edit_steps, self.edit_kinds
                 )
@@ -910,7 +903,9 @@ class TerminalSession:
         words = args[:-1] + ["encrypted-password", "$6$x$y"]
         try:
             jc.parse_words(
-                words, jc._ctx_of(self.edit_steps, self.edit_kinds), jc._pk(self.edit_kinds)
+                words,
+                jc.contexts(self.edit_steps, self.edit_kinds),
+                jc.parent_kind_of(self.edit_kinds),
             )
         except jc.ConfigSyntaxError as err:
             self._statement_error(line, err)
@@ -946,10 +941,6 @@ class TerminalSession:
     def cfg_delete(self, args: list[str], filters: list[str], line: str) -> float:
         router = self.router
         if not args:
-            if not self.edit_steps:
-                return self.ask(
-                    "Delete everything under this level? [yes,no] (no) ", self._delete_all
-                )
             return self.ask("Delete everything under this level? [yes,no] (no) ", self._delete_all)
         try:
             router.check_lock(self)
@@ -976,7 +967,9 @@ class TerminalSession:
     def cfg_edit(self, args: list[str], filters: list[str], line: str) -> float:
         try:
             (statement,) = jc.parse_words(
-                args, jc._ctx_of(self.edit_steps, self.edit_kinds), jc._pk(self.edit_kinds)
+                args,
+                jc.contexts(self.edit_steps, self.edit_kinds),
+                jc.parent_kind_of(self.edit_kinds),
             )[-1:]
             if not statement.steps:
                 raise jc.ConfigSyntaxError("missing argument.", 0, "")
@@ -1050,8 +1043,8 @@ class TerminalSession:
             if args and base is not None:
                 statements = jc.parse_words(
                     args,
-                    jc._ctx_of(self.edit_steps, self.edit_kinds),
-                    jc._pk(self.edit_kinds),
+                    jc.contexts(self.edit_steps, self.edit_kinds),
+                    jc.parent_kind_of(self.edit_kinds),
                     delete=True,
                 )
                 node = base.get(*statements[-1].steps)

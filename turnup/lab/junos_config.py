@@ -316,7 +316,7 @@ class Statement:
     wildcard_value: bool = False  # "delete system host-name": any value
 
 
-def _ctx_of(path: Iterable[Step], kinds: Iterable[str]) -> list[str]:
+def contexts(path: Iterable[Step], kinds: Iterable[str]) -> list[str]:
     ctx = []
     for step, kind in zip(path, kinds, strict=False):
         if kind == E:
@@ -519,7 +519,7 @@ class LoadError:
     statement: str = ""
 
 
-def _expand_brackets(words: list[str]) -> list[list[str]]:
+def expand_brackets(words: list[str]) -> list[list[str]]:
     if "[" not in words:
         return [words]
     start = words.index("[")
@@ -545,7 +545,7 @@ def parse_set_lines(
         if verb not in ("set", "delete", "deactivate", "activate"):
             errors.append(LoadError(number, 0, verb, f"syntax error: {verb}", stripped))
             continue
-        for expanded in _expand_brackets(words[1:]):
+        for expanded in expand_brackets(words[1:]):
             try:
                 apply_statement(root, verb, expanded, base_steps, base_kinds)
             except ConfigSyntaxError as err:
@@ -560,7 +560,7 @@ def apply_statement(
     """``set``/``delete`` ``words`` below the edit path; False when a delete found nothing."""
     parent_kind = base_kinds[-1] if base_kinds else C
     statements = parse_words(
-        words, _ctx_of(base_steps, base_kinds), parent_kind, delete=verb == "delete"
+        words, contexts(base_steps, base_kinds), parent_kind, delete=verb == "delete"
     )
     found = True
     for statement in statements:
@@ -613,13 +613,13 @@ def parse_curly(text: str) -> tuple[Node, list[LoadError], list[list[Step]]]:
         elif ws and ws[0].startswith(("replace:", "inactive:", "protect:")):
             replace = ws[0].startswith("replace:")
             ws[0] = ws[0].split(":", 1)[1]
-        ctx = _ctx_of(path_steps, path_kinds)
+        ctx = contexts(path_steps, path_kinds)
         try:
             if not ws or (tok.text == "{" and "[" in ws):
                 raise ConfigSyntaxError("syntax error", 0, tok.text)
             statements = []
-            for one in _expand_brackets(ws):
-                statements += parse_words(one, ctx, _pk(path_kinds))
+            for one in expand_brackets(ws):
+                statements += parse_words(one, ctx, parent_kind_of(path_kinds))
         except ConfigSyntaxError as err:
             bad = words[min(err.index, len(words) - 1)] if words else tok
             errors.append(LoadError(bad.line, bad.col, err.word or bad.text, err.message))
@@ -654,7 +654,7 @@ def parse_curly(text: str) -> tuple[Node, list[LoadError], list[list[Step]]]:
     return root, errors, replaced
 
 
-def _pk(kinds: list[str]) -> str:
+def parent_kind_of(kinds: list[str]) -> str:
     return kinds[-1] if kinds else C
 
 
@@ -831,7 +831,7 @@ def _op_of(el: ET.Element) -> str | None:
 def _read(
     el: ET.Element, root: Node, steps: list[Step], kinds: list[str], ops: list[XmlOp]
 ) -> None:
-    ctx = _ctx_of(steps, kinds)
+    ctx = contexts(steps, kinds)
     for child in el:
         if not isinstance(child.tag, str):
             continue
