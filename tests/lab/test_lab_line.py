@@ -275,7 +275,7 @@ def test_faults_silent_slow_drop_after_and_reboot_after_save():
         await until(lambda: router.phase == "press-return")
         router.faults.reboot_after_save = False
 
-        line.faults.drop_after_bytes = len(line.faults.__dict__) and 10
+        line.faults.drop_after_bytes = 10
         line.disconnect(client)
         second = Client()
         assert line.connect(second)
@@ -349,9 +349,15 @@ def test_lab_file_errors_name_the_entry(config, message):
         Lab(config)
 
 
-def test_faults_update_rejects_unknown_names():
+@pytest.mark.parametrize(
+    "values",
+    [{"explode": True}, {"slow_factor": "abc"}, {"silent": "yes"}, {"drop_after_bytes": -1}],
+)
+def test_faults_update_rejects_unknown_names_and_bad_values(values):
+    faults = Faults()
     with pytest.raises(ValueError):
-        Faults().update({"explode": True})
+        faults.update({"busy": True, **values})
+    assert faults.busy is False  # nothing applied
 
 
 def test_telnet_login_and_wrong_password_fault():

@@ -133,13 +133,34 @@ class Faults:
     )
 
     def update(self, values: dict[str, Any]) -> None:
+        """Set faults from plain values (lab file, control API); raises ValueError on an
+        unknown name or a value of the wrong kind, before changing anything."""
+        parsed = {}
         for key, value in values.items():
             if key not in self.FIELDS:
                 raise ValueError(f"unknown fault {key!r} (known: {', '.join(self.FIELDS)})")
+            parsed[key] = _fault_value(key, value)
+        for key, value in parsed.items():
             setattr(self, key, value)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.FIELDS}
+
+
+def _fault_value(key: str, value: Any) -> Any:
+    if key == "drop_after_bytes":
+        if value is None or value is False:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{key}: a number of bytes or null, not {value!r}")
+        return value
+    if key == "slow_factor":
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError(f"{key}: a positive number, not {value!r}")
+        return float(value)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key}: true or false, not {value!r}")
+    return value
 
 
 @dataclass

@@ -228,6 +228,7 @@ class Lab:
             if server is None or int(line) not in server.lines:
                 raise KeyError(f"no line {console_server}/{line}")
             target = line_faults = server.lines[int(line)].faults
+        Faults().update(values)  # validate everything before changing anything
         router_keys = {"silent", "slow_factor", "reboot_after_save"}
         for key, value in values.items():
             if key in router_keys or line_faults is None:

@@ -12,10 +12,13 @@ client that blasts at a busy router still overruns it).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from turnup.lab.device import Clock, Faults, SimRouter
+
+log = logging.getLogger(__name__)
 
 # Timers fire at most this often per direction; bytes due in between go out together.
 TICK_SECONDS = 0.01
@@ -227,7 +230,11 @@ class Line:
                 # (echo, prompt) and reads no input until the line drains it
                 self._wake = self.clock.loop.call_at(now + backlog * self._tx.byte_time, self._run)
                 return
-            consumed, busy = router.feed(bytes(self._buffer))
+            try:
+                consumed, busy = router.feed(bytes(self._buffer))
+            except Exception:  # a simulator bug must not wedge the line: log it, drop the input
+                log.exception("lab: %s failed on its console input", router.name)
+                consumed, busy = len(self._buffer), 0.0
             del self._buffer[: max(consumed, 1)]
             if busy > 0:
                 self._busy_until = now + self.clock.scaled(busy)

@@ -88,7 +88,11 @@ class _Pump:
             if now < self.busy_until:
                 self.wake = self.loop.call_at(self.busy_until, self.run)
                 return
-            consumed, busy = self.session.feed(bytes(self.buffer))
+            try:
+                consumed, busy = self.session.feed(bytes(self.buffer))
+            except Exception:  # a simulator bug must not wedge the session
+                log.exception("lab: management session failed on its input")
+                consumed, busy = len(self.buffer), 0.0
             del self.buffer[: max(consumed, 1)]
             if busy > 0:
                 self.busy_until = now + self.clock.scaled(busy)
