@@ -143,3 +143,50 @@ def test_status_and_fault_commands_talk_to_a_running_lab(running_lab):
     out = io.StringIO()
     call_command("lab", "status", "--control", control, "--json", stdout=out)
     assert '"busy": true' in out.getvalue()
+
+
+def test_lab_start_command_runs_a_lab_file_until_sigterm(tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    import yaml
+
+    from tests.helpers import ROOT, turnup_env
+
+    lab_file = tmp_path / "lab.yaml"
+    lab_file.write_text(yaml.safe_dump(lab_config([{"name": "r1", "platform": "cisco_iosxe"}])))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "turnup.cli", "lab", "start", "--file", str(lab_file)],
+        env=turnup_env(tmp_path),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("lab test: control http://"), first
+        url = first.split()[-1]
+        assert "line   1 r1" in process.stdout.readline() + process.stdout.readline()
+        with urllib.request.urlopen(url, timeout=10) as response:
+            status = json.loads(response.read())
+        assert status["console_servers"][0]["lines"][0]["router"] == "r1"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "lab stopped" in out
+
+
+@pytest.mark.django_db
+def test_lab_config_command_prints_a_sites_lab_file():
+    import yaml
+
+    site, _, _ = dcim_console_site(routers=1)
+    out = io.StringIO()
+    call_command("lab", "config", "--site", site.name, stdout=out)
+    config = yaml.safe_load(out.getvalue())
+    assert config["console_servers"][0]["lines"][1]["router"] == "rtr1"
