@@ -263,6 +263,11 @@ class SimRouter(abc.ABC):
         """A NETCONF-over-SSH session (the ``netconf`` subsystem). Junos only."""
         raise NotImplementedError(f"{self.platform} has no NETCONF")
 
+    def addresses(self) -> list[str]:
+        """Other addresses the router also answers management on (IOS: every interface that
+        is not shut down); the lab listens on those its address map resolves."""
+        return []
+
     def notify_management_change(self) -> None:
         if self.on_management_change is not None:
             self.on_management_change(self)

@@ -224,7 +224,7 @@ class ManagementPlane:
         sockets = set(self.map.resolve(management.address))
         # a router answers on every address it has (IOS: any interface not shut down), so the
         # engine reaches it on the design's management address whichever interface holds it
-        for address in getattr(router, "addresses", lambda: [])():
+        for address in router.addresses():
             sockets |= set(self.map.resolve(address))
         if management.netconf and self.map.ssh_port == 22:
             sockets |= {(host, 830) for host, port in sockets if port == 22}
