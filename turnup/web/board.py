@@ -52,6 +52,7 @@ class StepData:
     log: str = ""
     error: str = ""
     label: str = ""
+    phases: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,52 @@ def _device_status(steps: list[StepData]) -> str:
     return "pending"
 
 
+RUN_LABELS = {
+    "queued": "Queued",
+    "running": "Running",
+    "succeeded": "Succeeded",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+PHASE_LABELS = {
+    "claim_line": "claim",
+    "wake_login": "wake+login",
+    "bootstrap": "push",
+    "commit_confirmed": "commit",
+}
+
+
+def _bytes_text(steps: list[StepData]) -> str:
+    """While a push runs: ``300 / 1200 B · ~1s left at 9600 baud``. After: what went over
+    the console and over the management network."""
+    running = next((s for s in steps if s.status == "running" and s.bytes_total), None)
+    if running is not None:
+        text = f"{running.bytes_sent} / {running.bytes_total} B"
+        rate = running.baud / 10 if running.baud else 0
+        left = running.bytes_total - running.bytes_sent
+        if rate and left > 0:
+            text += f" · ~{_fmt(left / rate) if left / rate >= 1 else '<1s'} left"
+        return text + (f" at {running.baud} baud" if running.baud else "")
+    parts = []
+    for step in steps:
+        if not step.bytes_sent:
+            continue
+        if step.baud:
+            parts.append(f"console {step.bytes_sent} B at {step.baud} baud")
+        else:
+            parts.append(f"management {step.bytes_sent} B")
+    return " · ".join(parts)
+
+
+def _phases_text(step: StepData | None) -> str:
+    if step is None or not step.phases:
+        return ""
+    return " · ".join(
+        f"{PHASE_LABELS.get(name, name.replace('_', ' '))} {seconds:.1f}s"
+        for name, seconds in step.phases
+    )
+
+
 STATUS_LABELS = {
     "pending": "Waiting",
     "queued": "Queued",
@@ -125,7 +172,7 @@ def board_state(run: RunData, *, now: datetime) -> dict:
         pushing = next((s for s in steps if s.status == "running" and s.bytes_total), None) or next(
             (s for s in reversed(steps) if s.bytes_total), None
         )
-        done = sum(1 for s in steps if s.status in ("succeeded", "skipped"))
+        done = sum(1 for s in steps if s.status == "succeeded")
         if status == "succeeded":
             percent = 100.0
         elif pushing is not None and pushing.status == "running":
@@ -163,6 +210,11 @@ def board_state(run: RunData, *, now: datetime) -> dict:
                 "bytes_total": pushing.bytes_total if pushing else 0,
                 "baud": pushing.baud if pushing else 0,
                 "line_rate": (pushing.baud / 10) if pushing and pushing.baud else 0,
+                "bytes_text": _bytes_text(steps),
+                "phases_text": _phases_text(
+                    next((s for s in steps if s.phases and s.baud), None)
+                    or next((s for s in steps if s.phases), None)
+                ),
                 "elapsed": elapsed,
                 "elapsed_text": _fmt(elapsed),
                 "log_tail": log.splitlines()[-LOG_LINES:],
@@ -178,7 +230,7 @@ def board_state(run: RunData, *, now: datetime) -> dict:
         "run": {
             "id": run.id,
             "status": run.status,
-            "status_label": STATUS_LABELS.get(run.status, run.status),
+            "status_label": RUN_LABELS.get(run.status, run.status),
             "terminal": run.status in RUN_TERMINAL,
             "started_text": run.started.strftime("%Y-%m-%d %H:%M:%S") if run.started else "",
             "elapsed": elapsed,

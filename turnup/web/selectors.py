@@ -602,6 +602,11 @@ def run_board(*, run: Run) -> RunData:
                 log=step.log,
                 error=step.message or step.reason,
                 label=label.get(step.name, ""),
+                phases=tuple(
+                    (str(name), float(seconds))
+                    for name, seconds in (step.phases or {}).items()
+                    if isinstance(seconds, int | float)
+                ),
             )
             for step in steps
         ),

@@ -14,11 +14,6 @@
     return m ? `${m}m ${String(s % 60).padStart(2, "0")}s` : `${s}s`;
   }
 
-  function fmtBytes(n) {
-    if (n === null || n === undefined) return "0";
-    return n >= 10240 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
-  }
-
   function setText(root, selector, text) {
     const el = root.querySelector(selector);
     if (el && el.textContent !== text) el.textContent = text;
@@ -40,13 +35,9 @@
     setText(el, ".elapsed", dev.elapsed_text || fmtSeconds(dev.elapsed));
     setText(el, ".step", dev.step_label || "");
     el.querySelector(".progress > span").style.width = `${Number(dev.percent || 0).toFixed(1)}%`;
-    let bytes = dev.bytes_total ? `${fmtBytes(dev.bytes_sent)} / ${fmtBytes(dev.bytes_total)} pushed` : "";
-    if (dev.bytes_total && dev.line_rate) {
-      const left = (dev.bytes_total - dev.bytes_sent) / dev.line_rate;
-      if (left > 0 && dev.status === "running") bytes += ` · ~${fmtSeconds(left)} left at ${dev.baud} baud`;
-      else bytes += ` · ${dev.baud} baud`;
-    }
+    const bytes = dev.bytes_text || "";
     setText(el, ".bytes", bytes);
+    setText(el, ".phases", dev.phases_text || "");
     const steps = el.querySelector(".steps");
     if (steps.children.length !== (dev.steps || []).length) {
       steps.innerHTML = "";
