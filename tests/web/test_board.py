@@ -54,7 +54,7 @@ def test_board_shows_progress_of_the_console_push_and_results():
     assert (r1["status"], r1["percent"], r1["status_label"]) == ("succeeded", 100.0, "Live")
     assert r2["status"] == "running" and r2["step"] == "bootstrap"
     assert r2["percent"] == 25.0 and r2["line_rate"] == 960
-    assert r2["bytes_text"] == "300 / 1200 B · ~1s left at 9600 baud"
+    assert r2["bytes_text"] == "750 / 3000 B · ~2s left at 9600 baud"
     assert r2["log_tail"][-1] == "r2(config)# interface mgmt"
     assert r2["elapsed_text"] == "1m 35s"
     assert r3["status"] == "failed"
