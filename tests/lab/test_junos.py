@@ -458,3 +458,11 @@ def test_netconf_session_framing_and_message_ids(term):
     assert first.find(f"{NC}software-information/{NC}product-model").text == "vmx"
     assert second.get("message-id") == "7" and second.find(f"{NC}ok") is not None
     assert channel.closed and session not in t.router.sessions
+
+
+def test_quoted_values_keep_their_escapes_as_typed():
+    root = jc.Node()
+    line = 'set system login message "Authorised \\"staff\\" only\\nbye"'
+    assert jc.parse_set_lines(line, root) == []
+    assert jc.render_set(root) == [line]
+    assert jc.parse_curly("\n".join(jc.render_curly(root)))[0] == root

@@ -458,7 +458,7 @@ class Token:
 
 
 def tokenize(text: str, *, curly: bool = False) -> list[Token]:
-    """Words, quoted strings (with backslash escapes) and, in curly text, ``{ } ; [ ]``."""
+    """Words, quoted strings and, in curly text, ``{ } ; [ ]``."""
     tokens: list[Token] = []
     line, col, i = 1, 0, 0
     n = len(text)
@@ -482,9 +482,11 @@ def tokenize(text: str, *, curly: bool = False) -> list[Token]:
             i = end
             continue
         if ch == '"':
+            # Junos keeps a quoted string as typed, escapes included ("a\nb" stays a\nb)
             j, out = i + 1, []
             while j < n and text[j] != '"':
                 if text[j] == "\\" and j + 1 < n:
+                    out.append(text[j])
                     j += 1
                 out.append(text[j])
                 j += 1
@@ -665,9 +667,10 @@ _PLAIN_RE = re.compile(r"^[^\s;{}\[\]#\"'$!&|<>()\\]+$")
 
 
 def quote(word: str) -> str:
+    """A value as Junos shows it: quoted when it needs to be (escapes are kept as typed)."""
     if _PLAIN_RE.match(word):
         return word
-    return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + re.sub(r'(?<!\\)"', '\\"', word) + '"'
 
 
 def step_text(step: Step) -> str:
