@@ -35,8 +35,8 @@ def test_board_shows_progress_of_the_console_push_and_results():
                 "r2",
                 ["succeeded", "succeeded", "succeeded", "running", "pending", "pending"],
                 bootstrap={
-                    "bytes_sent": 300,
-                    "bytes_total": 1200,
+                    "bytes_sent": 750,
+                    "bytes_total": 3000,
                     "baud": 9600,
                     "log": "r2(config)# hostname r2\nr2(config)# interface mgmt",
                 },
