@@ -67,6 +67,7 @@ def browser_page(live_server, monkeypatch):
 
 
 def shot(page, name: str) -> None:
+    page.evaluate("window.scrollTo(0, 0)")  # a sticky header is drawn where the page scrolled
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 

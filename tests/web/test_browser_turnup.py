@@ -58,3 +58,6 @@ def test_turnup_from_the_board_against_the_lab(browser_page, worker, lab_of):  #
     assert run.status == "succeeded"
     page.goto(f"/sites/{site.slug}/")
     assert page.locator("ol.lifecycle li.current").inner_text() == "Live"
+    shot(page, "25-site-live")
+    page.goto("/")
+    shot(page, "26-dashboard")
