@@ -466,3 +466,47 @@ def test_quoted_values_keep_their_escapes_as_typed():
     assert jc.parse_set_lines(line, root) == []
     assert jc.render_set(root) == [line]
     assert jc.parse_curly("\n".join(jc.render_curly(root)))[0] == root
+
+
+def test_private_candidates(term):
+    from turnup.lab.netconf import RpcEngine
+
+    t = term()
+    router = t.router
+    a = RpcEngine(router, object(), "admin", "netconf")
+    b = RpcEngine(router, object(), "ops", "netconf")
+
+    def call(engine, xml: str) -> str:
+        return engine.execute(ET.fromstring(xml)).body
+
+    load = (
+        '<load-configuration action="set"><configuration-set>{}</configuration-set>'
+        "</load-configuration>"
+    )
+    call(b, load.format("set system host-name shared"))
+    assert "shared configuration database modified" in call(
+        a, "<open-configuration><private/></open-configuration>"
+    )
+    call(b, "<discard-changes/>")
+    reply = call(a, "<open-configuration><private/></open-configuration>")
+    assert "<error-severity>warning</error-severity>" in reply
+    call(a, load.format(BOOTSTRAP))
+    assert router.candidate == router.committed  # the shared candidate did not move
+    assert "<commit-success/>" in call(a, "<commit-configuration/>")
+    assert router.hostname == "r1" and router.candidate == router.committed
+    call(a, "<close-configuration/>")
+    assert not router.private
+
+
+def test_configure_private_on_the_cli(term):
+    t = term()
+    t.cli()
+    out = t.type("configure private\r")
+    assert (
+        "warning: uncommitted changes will be discarded on exit\nEntering configuration mode" in out
+    )
+    t.type("set system host-name mine\r")
+    assert t.router.candidate == t.router.committed
+    assert "Exit with uncommitted changes? [yes,no] (yes) " in t.type("exit\r")
+    t.type("yes\r")
+    assert not t.router.private and t.router.candidate == t.router.committed

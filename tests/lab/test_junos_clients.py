@@ -143,6 +143,11 @@ interfaces {{ fxp0 {{ unit 0 {{ family inet {{ address 10.9.0.5/24; }} }} }} }}
         cu.load("set interfaces ge-0/0/1 unit 0 family inet address 10.0.0.300/31", format="set")
     cu.rollback(0)
     cu.unlock()
+    with Config(dev, mode="private") as private:
+        private.load("set snmp location lab", format="set")
+        assert router.candidate.find("snmp") is None  # private until committed
+        private.commit()
+    assert router.committed.find("snmp").value("location") == "lab"
     terse = dev.cli("show interfaces terse", warning=False)
     assert "ge-0/0/0.0              up    up   inet     10.0.0.1/31" in terse
     terse = dev.rpc.get_interface_information(terse=True, interface_name="ge-0/0/0")

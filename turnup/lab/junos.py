@@ -125,8 +125,8 @@ class JunosRouter(SimRouter):
         if spec.startup_config:
             tree = parse_any(spec.startup_config)
         self.history: list[CommitRecord] = [CommitRecord(tree, _now(), "root", "factory")]
-        self.candidate = tree.copy()
-        self.candidate_dirty_by: object | None = None
+        self.candidate = tree.copy()  # the shared candidate ("configure")
+        self.private: dict[object, jc.Node] = {}  # "configure private" candidates by session
         self.lock_owner: object | None = None
         self.lock_label = ""
         self.confirm_handle: Any = None
@@ -153,8 +153,29 @@ class JunosRouter(SimRouter):
         self._session_ids += 1
         return self._session_ids
 
-    def changed(self) -> bool:
-        return self.candidate != self.committed
+    def changed(self, owner: object | None = None) -> bool:
+        """Uncommitted changes in ``owner``'s candidate (the shared one by default)."""
+        return self.tree_of(owner) != self.committed
+
+    def tree_of(self, owner: object | None) -> jc.Node:
+        """The candidate ``owner`` edits: its private copy, or the shared candidate."""
+        return self.private.get(owner, self.candidate) if owner is not None else self.candidate
+
+    def set_tree(self, owner: object | None, tree: jc.Node) -> None:
+        if owner is not None and owner in self.private:
+            self.private[owner] = tree
+        else:
+            self.candidate = tree
+
+    def open_private(self, owner: object) -> str | None:
+        """``configure private``: refused while the shared candidate has changes."""
+        if self.changed():
+            return "shared configuration database modified"
+        self.private.setdefault(owner, self.committed.copy())
+        return None
+
+    def close_private(self, owner: object) -> None:
+        self.private.pop(owner, None)
 
     def check_lock(self, owner: object) -> None:
         if self.lock_owner is not None and self.lock_owner is not owner:
@@ -183,6 +204,7 @@ class JunosRouter(SimRouter):
     def session_gone(self, session: object) -> None:
         self.sessions.discard(session)
         self.unlock(session)
+        self.close_private(session)
 
     def commit(
         self,
@@ -198,14 +220,20 @@ class JunosRouter(SimRouter):
             self.check_lock(owner)
         except ConfigLocked as err:
             return CommitOutcome(False, [], str(err))
-        problems = jc.check(self.candidate)
+        tree = self.tree_of(owner)
+        problems = jc.check(tree)
         if problems or check_only:  # "commit check" does not confirm a pending commit
             return CommitOutcome(not problems, problems)
         self._cancel_confirm()  # any commit confirms a pending "commit confirmed"
         # Junos records every commit, even one without changes (that is how one confirms).
-        record = CommitRecord(self.candidate.copy(), _now(), user, via, comment, confirm_minutes)
+        shared_clean = not self.changed()
+        record = CommitRecord(tree.copy(), _now(), user, via, comment, confirm_minutes)
         self.history.insert(0, record)
         del self.history[50:]
+        if owner in self.private:  # a private commit: its copy and a clean shared one follow
+            self.private[owner] = tree.copy()
+            if shared_clean:
+                self.candidate = tree.copy()
         if confirm_minutes:
             self.confirm_minutes = confirm_minutes
             self.confirm_deadline = self.clock.now() + self.clock.scaled(confirm_minutes * 60)
@@ -250,10 +278,10 @@ class JunosRouter(SimRouter):
                     continue
                 session.out(message)
 
-    def rollback_candidate(self, index: int) -> str | None:
+    def rollback_candidate(self, index: int, owner: object | None = None) -> str | None:
         if not 0 <= index < len(self.history):
             return f"rollback {index} does not exist" if index < 50 else "invalid rollback"
-        self.candidate = self.history[index].tree.copy()
+        self.set_tree(owner, self.history[index].tree.copy())
         return None
 
     def load(
@@ -263,14 +291,13 @@ class JunosRouter(SimRouter):
         override/update). Good statements are applied even when others fail."""
         self.check_lock(owner)
         if fmt == "set":
-            errors = jc.parse_set_lines(text, self.candidate, base=base)
+            errors = jc.parse_set_lines(text, self.tree_of(owner), base=base)
         else:
             loaded, errors, replaced = jc.parse_curly(text)
             if action in ("override", "update") and errors:
                 return errors
-            self.candidate = jc.apply_load(
-                self.candidate, loaded, "override" if action == "update" else action, replaced
-            )
+            action = "override" if action == "update" else action
+            self.set_tree(owner, jc.apply_load(self.tree_of(owner), loaded, action, replaced))
         return errors
 
     # -- SimRouter -------------------------------------------------------------------------
@@ -298,6 +325,7 @@ class JunosRouter(SimRouter):
         self.console_session = None
         self.lock_owner = None
         self.candidate = self.committed.copy()
+        self.private.clear()
         if self.confirm_handle is not None:
             self.confirm_handle.cancel()
             self.confirm_handle = None
@@ -748,6 +776,7 @@ class TerminalSession:
 
     def end_xml(self, previous: str) -> None:
         self.router.unlock(self)
+        self.router.close_private(self)
         self.xml = None
         self.mode = previous
         self.show_prompt()
@@ -834,6 +863,13 @@ class TerminalSession:
             )
             self.show_prompt()
             return COST_COMMAND
+        if args[:1] == ["private"]:
+            error = router.open_private(self)
+            if error:
+                self.out(f"error: {error}\n")
+                self.show_prompt()
+                return COST_COMMAND
+            self.out("warning: uncommitted changes will be discarded on exit\n")
         self.out("Entering configuration mode\n")
         if args[:1] == ["exclusive"]:
             if router.changed():
@@ -857,6 +893,7 @@ class TerminalSession:
         if self.exclusive:
             self.router.unlock(self)
             self.exclusive = False
+        self.router.close_private(self)
         self.mode = "cli"
         self.edit_steps, self.edit_kinds = [], []
         if message:
@@ -890,7 +927,7 @@ class TerminalSession:
             router.check_lock(self)
             for expanded in jc.expand_brackets(args):
                 jc.apply_statement(
-                    router.candidate, "set", expanded, self.edit_steps, self.edit_kinds
+                    router.tree_of(self), "set", expanded, self.edit_steps, self.edit_kinds
                 )
         except jc.ConfigSyntaxError as err:
             self._statement_error(line, err)
@@ -922,7 +959,7 @@ class TerminalSession:
             else:
                 final = args[:-1] + ["encrypted-password", jc.hash_password(answer)]
                 jc.apply_statement(
-                    self.router.candidate, "set", final, self.edit_steps, self.edit_kinds
+                    self.router.tree_of(self), "set", final, self.edit_steps, self.edit_kinds
                 )
             self.show_prompt()
             return 0.05
@@ -945,7 +982,7 @@ class TerminalSession:
         try:
             router.check_lock(self)
             found = jc.apply_statement(
-                router.candidate, "delete", args, self.edit_steps, self.edit_kinds
+                router.tree_of(self), "delete", args, self.edit_steps, self.edit_kinds
             )
             if not found:
                 self.out("warning: statement not found\n")
@@ -958,7 +995,7 @@ class TerminalSession:
 
     def _delete_all(self, answer: str) -> float:
         if answer.strip().lower() in ("yes", "y"):
-            node = self.router.candidate.get(*self.edit_steps)
+            node = self.router.tree_of(self).get(*self.edit_steps)
             if node is not None:
                 node.children.clear()
         self.show_prompt()
@@ -1001,7 +1038,7 @@ class TerminalSession:
             self.edit_steps, self.edit_kinds = self.edit_steps[:-1], self.edit_kinds[:-1]
             self.show_prompt()
             return COST_COMMAND
-        if self.router.changed():
+        if self.router.changed(self):
             self.out("The configuration has been changed but not committed\n")
             if self.exclusive:
                 self.out("warning: uncommitted changes will be discarded on exit\n")
@@ -1031,12 +1068,12 @@ class TerminalSession:
                 self.show_prompt()
                 return COST_COMMAND
             old = router.history[rb].tree.get(*self.edit_steps) or jc.Node()
-            new = router.candidate.get(*self.edit_steps) or jc.Node()
+            new = router.tree_of(self).get(*self.edit_steps) or jc.Node()
             diff = jc.render_diff(old, new, list(self.edit_steps))
             rest = [f for f in filters if not f.split() or f.split()[0] != "compare"]
             self.page(apply_filters("\n".join(diff) + ("\n" if diff else ""), rest, router), rest)
             return COST_COMMAND
-        base = router.candidate.get(*self.edit_steps)
+        base = router.tree_of(self).get(*self.edit_steps)
         prefix = list(self.edit_steps)
         try:
             node = base
@@ -1121,7 +1158,7 @@ class TerminalSession:
             index = int(args[0])
         try:
             self.router.check_lock(self)
-            error = self.router.rollback_candidate(index)
+            error = self.router.rollback_candidate(index, self)
         except ConfigLocked as err:
             error = str(err)
         self.out(f"error: {error}\n" if error else "load complete\n")

@@ -163,13 +163,22 @@ class RpcEngine:
         return self._unlock()
 
     def rpc_open_configuration(self, op: ET.Element) -> RpcResult:
-        return RpcResult("<ok/>")
+        if not any(_local(c.tag) == "private" for c in op):
+            return RpcResult(rpc_error("only <private/> configuration databases are modelled"))
+        error = self.router.open_private(self.owner)
+        if error:
+            return RpcResult(rpc_error(error))
+        # Junos answers a private open with this warning (PyEZ expects and ignores it)
+        return RpcResult(
+            rpc_error("uncommitted changes will be discarded on exit", severity="warning")
+        )
 
     def rpc_close_configuration(self, op: ET.Element) -> RpcResult:
+        self.router.close_private(self.owner)
         return RpcResult("<ok/>")
 
     def rpc_discard_changes(self, op: ET.Element) -> RpcResult:
-        self.router.candidate = self.router.committed.copy()
+        self.router.set_tree(self.owner, self.router.committed.copy())
         return RpcResult("<ok/>")
 
     def rpc_close_session(self, op: ET.Element) -> RpcResult:
@@ -184,7 +193,7 @@ class RpcEngine:
         fmt = op.get("format", "xml")
         if op.get("compare") == "rollback" or op.get("rollback") is not None:
             index = int(op.get("rollback", "0") or 0)
-            error = router.rollback_candidate(index)
+            error = router.rollback_candidate(index, self.owner)
             if error:
                 return RpcResult(_load_results(rpc_error(error)))
             return RpcResult(_load_results("<ok/>"))
@@ -205,9 +214,9 @@ class RpcEngine:
                 router.check_lock(self.owner)
                 loaded, ops = jc.from_xml(children["configuration"])
                 replaced = [o.steps for o in ops if o.op == "replace"]
-                tree = jc.apply_load(router.candidate, loaded, action, replaced)
+                tree = jc.apply_load(router.tree_of(self.owner), loaded, action, replaced)
                 jc.apply_xml_ops(tree, loaded, ops)
-                router.candidate = tree
+                router.set_tree(self.owner, tree)
                 errors = []
             elif "configuration-json" in children:
                 return RpcResult(_load_results(rpc_error("JSON configuration is not supported")))
@@ -255,14 +264,14 @@ class RpcEngine:
             index = int(op.get("rollback", "0") or 0)
             if index >= len(router.history):
                 return RpcResult(rpc_error(f"rollback {index} does not exist"))
-            diff = jc.render_diff(router.history[index].tree, router.candidate)
+            diff = jc.render_diff(router.history[index].tree, router.tree_of(self.owner))
             text = "\n".join(diff) + "\n"
             return RpcResult(
                 "<configuration-information>\n<configuration-output>"
                 f"{escape(text)}</configuration-output>\n</configuration-information>"
             )
         database = op.get("database", "candidate")
-        tree = router.committed if database == "committed" else router.candidate
+        tree = router.committed if database == "committed" else router.tree_of(self.owner)
         filt = next((c for c in op if _local(c.tag) == "configuration"), None)
         if filt is not None and len(filt):
             tree = _filter(tree, filt)
@@ -293,7 +302,7 @@ class RpcEngine:
     def rpc_get_config(self, op: ET.Element) -> RpcResult:
         source = next((c for c in op if _local(c.tag) == "source"), None)
         which = _local(source[0].tag) if source is not None and len(source) else "running"
-        tree = self.router.committed if which == "running" else self.router.candidate
+        tree = self.router.committed if which == "running" else self.router.tree_of(self.owner)
         body = ET.tostring(jc.config_xml(tree), encoding="unicode")
         return RpcResult(f"<data>\n{body}\n</data>")
 
