@@ -27,7 +27,7 @@ import ipaddress
 import re
 import secrets
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # --------------------------------------------------------------------------------------------
@@ -166,11 +166,11 @@ SINGULAR = {
 }
 XML_TAG = {"802.3ad": "ieee-802.3ad"}
 XML_WORD = {tag: word for word, tag in XML_TAG.items()}
-TOP_ORDER = [
+TOP_ORDER = (
     "version system chassis services security interfaces snmp forwarding-options event-options"
     " routing-options protocols class-of-service firewall policy-options access"
-    " routing-instances vlans".split()
-][0]
+    " routing-instances vlans"
+).split()
 
 _INTERFACE_RE = re.compile(
     r"^(?:[a-z][a-z0-9]*(?:-\d+/\d+/\d+(?::\d+)?)?|re\d:mgmt-\d+|interface-range)"
@@ -1087,11 +1087,3 @@ def hash_password(password: str) -> str:
     result = crypt_password(password, f"$6${salt}$")
     assert result is not None
     return result
-
-
-def iter_leaves(node: Node, path: tuple[Step, ...] = ()) -> Iterator[tuple[Step, ...]]:
-    for step, child in node.children.items():
-        if child.children:
-            yield from iter_leaves(child, path + (step,))
-        else:
-            yield path + (step,)
