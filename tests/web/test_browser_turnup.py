@@ -16,7 +16,7 @@ from tests.provisioning.conftest import (  # noqa: F401 - fixtures used by name
 from .test_browser import CHROMIUM, browser_page, log_in, shot  # noqa: F401
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.slow,
 ]
 
