@@ -510,3 +510,17 @@ def test_configure_private_on_the_cli(term):
     assert "Exit with uncommitted changes? [yes,no] (yes) " in t.type("exit\r")
     t.type("yes\r")
     assert not t.router.private and t.router.candidate == t.router.committed
+
+
+def test_zeroize_returns_to_the_factory_state(term):
+    t = term()
+    t.configure()
+    t.type(BOOTSTRAP.replace("\n", "\r"))
+    t.type("commit and-quit\r")
+    assert "Erase all data" in t.type("request system zeroize\r")
+    out = t.type("yes\r")
+    t.settle(0.05)
+    out += t.new()
+    assert "warning: zeroizing re0" in out and out.endswith("Amnesiac (ttyu0)\n\nlogin: ")
+    assert len(t.router.history) == 1 and t.router.management() is None
+    assert t.type("root\r").endswith("root@:RE:0% ")  # no password any more

@@ -344,6 +344,16 @@ class JunosRouter(SimRouter):
         self.console_session.start_login()
         self.notify_management_change()
 
+    def zeroize(self) -> None:
+        """``request system zeroize``: back to the factory configuration, then reboot."""
+        factory = jc.parse_curly(FACTORY_CONFIG)[0]
+        self.history = [CommitRecord(factory, _now(), "root", "factory")]
+        if self.confirm_handle is not None:
+            self.confirm_handle.cancel()
+        self.confirm_handle = self.confirm_deadline = None
+        self.rollback_at_boot = False
+        self.reboot()
+
     def reboot(self) -> None:
         host = self.hostname or "Amnesiac"
         self.write(
@@ -816,6 +826,12 @@ class TerminalSession:
             return COST_COMMAND
         if name == "request system reboot":
             return self.ask("Reboot the system ? [yes,no] (no) ", self._reboot_answer)
+        if name == "request system zeroize":
+            return self.ask(
+                "warning: System will be rebooted and may not boot without configuration\n"
+                "Erase all data, including configuration and log files? [yes,no] (no) ",
+                self._zeroize_answer,
+            )
         try:
             text = self.router_op(path, args, filters)
         except CommandError as err:
@@ -829,6 +845,14 @@ class TerminalSession:
         if answer.strip().lower() in ("yes", "y"):
             self.out(f"\nShutdown NOW!\n[pid {secrets.randbelow(90000) + 1000}]\n")
             self.router.clock.call_later(0.5, self.router.reboot)
+            return 1.0
+        self.show_prompt()
+        return 0.0
+
+    def _zeroize_answer(self, answer: str) -> float:
+        if answer.strip().lower() in ("yes", "y"):
+            self.out("warning: zeroizing re0\n")
+            self.router.clock.call_later(0.5, self.router.zeroize)
             return 1.0
         self.show_prompt()
         return 0.0
@@ -1250,7 +1274,7 @@ OP_COMMANDS: dict[str, Any] = {
     "set": {"cli": {"screen-length": None, "screen-width": None, "complete-on-space": None,
                     "terminal": None, "timestamp": None}},
     "start": {"shell": None},
-    "request": {"system": {"reboot": None}},
+    "request": {"system": {"reboot": None, "zeroize": None}},
     "exit": None,
     "quit": None,
     "logout": None,

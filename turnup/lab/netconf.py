@@ -380,6 +380,9 @@ class RpcEngine:
         text = _text(op).strip()
         fmt = op.get("format", "xml")
         words = jc.split_words(text)
+        if words == ["request", "system", "zeroize"]:  # PyEZ's dev.zeroize()
+            self.router.clock.call_later(0.5, self.router.zeroize)
+            return RpcResult("<output>\nwarning: zeroizing re0\n</output>")
         if fmt == "xml":
             if words[:2] == ["show", "version"]:
                 info = self._software_information()
