@@ -39,6 +39,7 @@ def test_board_shows_progress_of_the_console_push_and_results():
                     "bytes_total": 3000,
                     "baud": 9600,
                     "log": "r2(config)# hostname r2\nr2(config)# interface mgmt",
+                    "phases": (("bootstrap", 2.25), ("claim_line", 0.01), ("wake_login", 3.0)),
                 },
             )
             + steps(
@@ -55,6 +56,7 @@ def test_board_shows_progress_of_the_console_push_and_results():
     assert r2["status"] == "running" and r2["step"] == "bootstrap"
     assert r2["percent"] == 25.0 and r2["line_rate"] == 960
     assert r2["bytes_text"] == "750 / 3000 B · ~2s left at 9600 baud"
+    assert r2["phases_text"] == "claim 0.0s · wake+login 3.0s · push 2.2s"
     assert r2["log_tail"][-1] == "r2(config)# interface mgmt"
     assert r2["elapsed_text"] == "1m 35s"
     assert r3["status"] == "failed"

@@ -139,9 +139,13 @@ def _bytes_text(steps: list[StepData]) -> str:
 def _phases_text(step: StepData | None) -> str:
     if step is None or not step.phases:
         return ""
+    order = list(PHASE_LABELS)
+    phases = sorted(
+        step.phases, key=lambda p: (order.index(p[0]) if p[0] in order else len(order), p[0])
+    )
     return " · ".join(
         f"{PHASE_LABELS.get(name, name.replace('_', ' '))} {seconds:.1f}s"
-        for name, seconds in step.phases
+        for name, seconds in phases
     )
 
 
