@@ -124,6 +124,8 @@ def test_design_check_fix_render_and_diff(browser_page):
     assert finding.count() >= 1
     assert "cannot be approved" in page.locator("#checks-verdict").inner_text()
     shot(page, "05-checks-finding")
+    finding.first.locator("text=fix").click()
+    page.wait_for_url("**/checks/#credentials")
     page.select_option("select[name=credential_profile]", label="lab-routers")
     page.click("#save-credentials")
     page.wait_for_selector(".msg.success")

@@ -255,3 +255,24 @@ def test_turnup_start_board_state_and_cancel(client_in, pop_site):
     run.refresh_from_db()
     assert run.cancel_requested
     assert client_in.get("/runs/").status_code == 200
+
+
+def test_findings_link_to_where_they_are_fixed(db):
+    from turnup.web.views import _finding_link
+
+    site = Site(name="X", slug="x")
+
+    def link(**finding):
+        return _finding_link(site, finding)["url"]
+
+    assert link(rule="credentials", object_type="dcim.device", object_id=3) == (
+        "/sites/x/checks/#credentials"
+    )
+    assert link(rule="link-mtu", object_type="dcim.interface", object_id=7) == (
+        "/sites/x/addressing/#if-7"
+    )
+    assert link(rule="console-path", object_type="dcim.device", object_id=3) == "/sites/x/console/"
+    assert link(rule="mgmt-address", object_type="dcim.device", object_id=3) == (
+        "/sites/x/devices/3/"
+    )
+    assert link(rule="summary", object_type="dcim.site", object_id=1) == ""

@@ -443,16 +443,21 @@ def site_checks(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _finding_link(site: Site, finding: dict) -> dict:
     """A finding with the page where it can be fixed."""
+    rule, kind, pk = finding.get("rule"), finding.get("object_type", ""), finding.get("object_id")
     url = ""
-    kind = finding.get("object_type", "")
-    if kind in ("device", "dcim.device") and finding.get("object_id"):
-        url = reverse("device-detail", args=[site.slug, finding["object_id"]])
-    elif kind in ("interface", "dcim.interface"):
-        url = reverse("site-addressing", args=[site.slug]) + f"#if-{finding.get('object_id')}"
-    elif finding.get("rule") == "console-path":
+    if rule == "credentials":
+        url = reverse("site-checks", args=[site.slug]) + "#credentials"
+    elif rule in ("console-path", "console-line-shared") or kind in (
+        "dcim.consoleport",
+        "dcim.consoleserverport",
+    ):
         url = reverse("site-console", args=[site.slug])
-    elif finding.get("rule") == "credentials":
-        url = "#credentials"
+    elif kind == "dcim.interface" and pk:
+        url = reverse("site-addressing", args=[site.slug]) + f"#if-{pk}"
+    elif kind.startswith(("ipam.", "routing.")):
+        url = reverse("site-addressing", args=[site.slug])
+    elif kind == "dcim.device" and pk:
+        url = reverse("device-detail", args=[site.slug, pk])
     return {**finding, "url": url}
 
 
