@@ -26,11 +26,14 @@ from rest_framework.response import Response
 from turnup.core.api import (
     BriefModelSerializer,
     BulkRouter,
+    LabeledChoiceField,
     NestedPrimaryKeyRelatedField,
+    NetBoxStyleSerializer,
     TurnupModelViewSet,
+    optional,
 )
 from turnup.core.errors import ApplicationError
-from turnup.dcim.api import BriefDeviceSerializer, BriefSiteSerializer, LabeledChoiceField
+from turnup.dcim.api import BriefDeviceSerializer, BriefSiteSerializer
 from turnup.dcim.models import Interface, Site
 from turnup.ipam import choices, filters, selectors, services
 from turnup.ipam.constants import ALLOCATION_MAX_COUNT
@@ -38,21 +41,6 @@ from turnup.ipam.models import ASN, VLAN, VRF, ASNRange, IPAddress, Prefix, VLAN
 
 AVAILABLE_DEFAULT_LIMIT = 50
 AVAILABLE_MAX_LIMIT = 1000
-
-
-class IpamSerializer(BriefModelSerializer):
-    serializer_choice_field = LabeledChoiceField
-    last_updated = serializers.DateTimeField(source="updated", read_only=True)
-
-
-def nested(serializer: type[serializers.Serializer], model, **kwargs) -> Any:
-    return NestedPrimaryKeyRelatedField(
-        serializer=serializer, queryset=model.objects.all(), **kwargs
-    )
-
-
-def optional(serializer: type[serializers.Serializer], model) -> Any:
-    return nested(serializer, model, required=False, allow_null=True)
 
 
 def family_field() -> LabeledChoiceField:
@@ -101,14 +89,14 @@ class BriefVLANGroupSerializer(BriefModelSerializer):
 
 
 # -- full serializers ---------------------------------------------------------------------------
-class VRFSerializer(IpamSerializer):
+class VRFSerializer(NetBoxStyleSerializer):
     class Meta:
         model = VRF
         fields = ("id", "url", "display", "name", "rd", "description", "created", "last_updated")
         brief_fields = ("id", "url", "display", "name", "rd")
 
 
-class PrefixSerializer(IpamSerializer):
+class PrefixSerializer(NetBoxStyleSerializer):
     family = family_field()
     vrf = optional(BriefVRFSerializer, VRF)
     site = optional(BriefSiteSerializer, Site)
@@ -147,7 +135,7 @@ class PrefixSerializer(IpamSerializer):
         return obj.children.count() if count is None else count
 
 
-class IPAddressSerializer(IpamSerializer):
+class IPAddressSerializer(NetBoxStyleSerializer):
     """NetBox's ``assigned_object_type``/``assigned_object_id`` are accepted as another way
     to say ``assigned_interface`` (only ``dcim.interface`` can be assigned)."""
 
@@ -198,7 +186,7 @@ class IPAddressSerializer(IpamSerializer):
         return super().to_internal_value(data)
 
 
-class ASNRangeSerializer(IpamSerializer):
+class ASNRangeSerializer(NetBoxStyleSerializer):
     class Meta:
         model = ASNRange
         fields = (
@@ -216,7 +204,7 @@ class ASNRangeSerializer(IpamSerializer):
         brief_fields = ("id", "url", "display", "name", "slug")
 
 
-class ASNSerializer(IpamSerializer):
+class ASNSerializer(NetBoxStyleSerializer):
     site = optional(BriefSiteSerializer, Site)
 
     class Meta:
@@ -235,7 +223,7 @@ class ASNSerializer(IpamSerializer):
         brief_fields = ("id", "url", "display", "asn")
 
 
-class VLANGroupSerializer(IpamSerializer):
+class VLANGroupSerializer(NetBoxStyleSerializer):
     site = optional(BriefSiteSerializer, Site)
 
     class Meta:
@@ -256,7 +244,7 @@ class VLANGroupSerializer(IpamSerializer):
         brief_fields = ("id", "url", "display", "name", "slug")
 
 
-class VLANSerializer(IpamSerializer):
+class VLANSerializer(NetBoxStyleSerializer):
     group = optional(BriefVLANGroupSerializer, VLANGroup)
     site = optional(BriefSiteSerializer, Site)
 
