@@ -247,6 +247,7 @@ def test_turnup_start_board_state_and_cancel(client_in, pop_site):
     assert state["run"]["id"] == run.pk and len(state["devices"]) == 4
     assert {d["status"] for d in state["devices"]} == {"pending"}
     assert [s["name"] for s in state["devices"][0]["steps"]][0] == "bootstrap"
+    assert state["devices"][0]["console"] == "lon-01-cs1 line 1 · tcp 2001"
     # a second start is refused with the reason in the page, not an error page
     again = client_in.post(f"{runs_url}start/", follow=True)
     assert again.status_code == 200 and b"already being turned up" in again.content

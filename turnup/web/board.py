@@ -53,6 +53,7 @@ class StepData:
     error: str = ""
     label: str = ""
     phases: tuple[tuple[str, float], ...] = ()
+    console: str = ""  # "lon-01-cs1 line 3 · tcp 2003"
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,7 @@ def board_state(run: RunData, *, now: datetime) -> dict:
                 "baud": pushing.baud if pushing else 0,
                 "line_rate": (pushing.baud / 10) if pushing and pushing.baud else 0,
                 "bytes_text": _bytes_text(steps),
+                "console": next((s.console for s in steps if s.console), ""),
                 "phases_text": _phases_text(
                     next((s for s in steps if s.phases and s.baud), None)
                     or next((s for s in steps if s.phases), None)

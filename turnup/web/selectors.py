@@ -567,6 +567,15 @@ def run_rows(*, status: str = "") -> list[Run]:
     return list(runs[:200])
 
 
+def _console_text(path: ConsolePath | None) -> str:
+    if path is None:
+        return ""
+    text = f"{path.console_server} line {path.line}"
+    if path.tcp_port:
+        text += f" · tcp {path.tcp_port}"
+    return text
+
+
 def run_board(*, run: Run) -> RunData:
     """A run and its steps as the board's plain data (three queries: steps, console paths,
     and the run's user)."""
@@ -602,6 +611,7 @@ def run_board(*, run: Run) -> RunData:
                 log=step.log,
                 error=step.message or step.reason,
                 label=label.get(step.name, ""),
+                console=_console_text(paths.get(step.device_id)),
                 phases=tuple(
                     (str(name), float(seconds))
                     for name, seconds in (step.phases or {}).items()

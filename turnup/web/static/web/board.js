@@ -29,6 +29,7 @@
     el.className = `dev ${dev.status}`;
     el.dataset.status = dev.status;
     setText(el, ".name", dev.device);
+    setText(el, ".console", dev.console || "");
     const badge = el.querySelector(".badge");
     badge.className = `badge b-${dev.status}`;
     badge.textContent = dev.status_label || dev.status;
