@@ -233,9 +233,6 @@ def test_scrapli_telnet_through_a_console_server_with_a_banner(running_lab):
     )
     # scrapli's telnet open() waits for a first non-IAC byte: a banner on connect gives it one
     config["console_servers"][0]["banner"] = "\r\ncs1: connected\r\n"
-    # and scrapli's prompt detection reads the last line it got: boot text held in the port's
-    # buffer would be taken for a prompt, so this console server keeps none
-    config["console_servers"][0]["hold_output_bytes"] = 0
     lab = running_lab(config)
     deadline = time.time() + 10
     while lab.call(lab.router("r2").state) != "press-return" and time.time() < deadline:

@@ -9,8 +9,10 @@ not collide.
 from __future__ import annotations
 
 import random
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 
 from tests.lab.conftest import RunningLab
 
@@ -95,6 +97,9 @@ def approved_site(name: str = "GRT-01", *, edges: int = 2, baud: int = 115200):
     from turnup.dcim.models import CredentialProfile, Site
     from turnup.dcim.services import credential_profile_create, site_transition
 
+    # transactional tests flush the tables: put back the platforms and roles dcim's data
+    # migration creates
+    import_module("turnup.dcim.migrations.0002_initial_platforms_and_roles").create(apps, None)
     if not CredentialProfile.objects.filter(is_default=True).exists():
         credential_profile_create(**CREDENTIALS)
     octet = str(random.randint(100, 250))  # parallel test runs must not share addresses

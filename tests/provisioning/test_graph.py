@@ -3,6 +3,7 @@ lab wired as the site's design says: routers configured, steps recorded, run set
 
 from __future__ import annotations
 
+import difflib
 import time
 
 import pytest
@@ -57,3 +58,147 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
     archive = next(s for s in steps if s.name == "archive")
     assert archive.result["version_id"]
     assert run.summary["failed"] == []
+
+
+def set_faults(lab, router: str, **faults) -> None:
+    lab.call(lambda: lab.lab.set_faults(faults, router=router))
+
+
+def hold_line(site, device_name: str):
+    """A console-line lock on ``device_name``'s line held by another (live) run."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from turnup.dcim.models import Device
+    from turnup.provisioning.models import ConsoleLineLock, Run, Step
+    from turnup.provisioning.services import device_targets
+
+    device = Device.objects.get(name=device_name)
+    other = Run.objects.create(site=site, status="succeeded")
+    step = Step.objects.create(run=other, device=device, stage=0, order=0, name="bootstrap")
+    console = device_targets(device=device).console
+    now = timezone.now()
+    return ConsoleLineLock.objects.create(
+        key=console.key,
+        server=console.server,
+        run=other,
+        step=step,
+        taken=now,
+        expires_at=now + timedelta(hours=1),
+    )
+
+
+def _steps(run):
+    return {(s.device.name, s.name): s for s in run.steps.select_related("device")}
+
+
+@pytest.mark.slow
+def test_step_twice_configures_once_and_wrong_credentials_are_recorded(worker, lab_of):
+    from turnup.dcim.models import CredentialProfile
+    from turnup.dcim.services import credential_profile_update
+    from turnup.provisioning.models import Step
+    from turnup.provisioning.services import device_turnup_step, run_start
+
+    site = approved_site("GRT-02", edges=0)
+    lab = lab_of(site)
+    run = wait_finished(run_start(site=site))
+    assert run.status == "succeeded", run.summary
+    name = f"{site.name.lower()}-cr1"
+    bootstrap = _steps(run)[(name, "bootstrap")]
+    before = router_state(lab, name)
+
+    # a done step delivered again returns at once
+    assert device_turnup_step(step_id=bootstrap.pk)["status"] == "done"
+    # a bootstrap whose worker died after the push (running, heartbeat stale) is taken over:
+    # it sees the bootstrap over management and leaves the console alone
+    Step.objects.filter(pk=bootstrap.pk).update(status="running", heartbeat=None)
+    assert device_turnup_step(step_id=bootstrap.pk)["status"] == "done"
+    bootstrap.refresh_from_db()
+    assert bootstrap.attempts == 2
+    assert "already on the router" in bootstrap.message
+    after = router_state(lab, name)
+    assert after["bytes_in"] == before["bytes_in"], "the console was not used again"
+    assert after["running"] == before["running"], "\n".join(
+        difflib.unified_diff(before["running"].splitlines(), after["running"].splitlines())
+    )
+
+    # wrong credentials: the profile changed since the router was turned up
+    profile = CredentialProfile.objects.get(is_default=True)
+    credential_profile_update(instance=profile, local_password="not-what-the-router-has")
+    verify = _steps(run)[(name, "verify")]
+    Step.objects.filter(pk=verify.pk).update(status="pending")
+    assert device_turnup_step(step_id=verify.pk)["status"] == "failed"
+    verify.refresh_from_db()
+    assert verify.reason == "auth_failed"
+    assert "not-what-the-router-has" not in verify.log + verify.message
+
+
+@pytest.mark.slow
+def test_failures_are_recorded_others_carry_on_and_retry_takes_only_the_failed(worker, lab_of):
+    from turnup.dcim.models import Site
+    from turnup.provisioning.services import run_retry_failed, run_start
+
+    site = approved_site("GRT-03", edges=3)
+    lab = lab_of(site)
+    lower = site.name.lower()
+    set_faults(lab, f"{lower}-er1", silent=True)
+    set_faults(lab, f"{lower}-er2", drop_after_bytes=300)
+    held = hold_line(site, f"{lower}-er3")  # another run's session on er3's console line
+    run = wait_finished(run_start(site=site), timeout=300)
+    steps = _steps(run)
+    assert run.status == "failed"
+    assert Site.objects.get(pk=site.pk).status == "failed"
+    assert run.summary["done"] == [f"{lower}-cr1"]
+    reasons = {name: entry["reason"] for name, entry in run.summary["devices"].items()}
+    assert reasons == {
+        f"{lower}-cr1": "",
+        f"{lower}-er1": "no_answer",
+        f"{lower}-er2": "line_dropped",
+        f"{lower}-er3": "line_busy",
+    }
+    for n in (1, 2, 3):
+        boot = steps[(f"{lower}-er{n}", "bootstrap")]
+        assert boot.status == "failed" and boot.attempts == 3 and boot.message
+        assert steps[(f"{lower}-er{n}", "full_config")].status == "skipped"
+    core_attempts = {k: s.attempts for k, s in steps.items() if k[0] == f"{lower}-cr1"}
+
+    for n in (1, 2, 3):
+        set_faults(lab, f"{lower}-er{n}", silent=False, drop_after_bytes=None)
+        # power-cycled by the field engineer: factory-fresh again (nothing was saved)
+        lab.call(lab.router(f"{lower}-er{n}").power_on)
+    held.delete()
+    run = wait_finished(run_retry_failed(run=run), timeout=300)
+    steps = _steps(run)
+    # only the failed routers were taken again; the core router's steps were not re-run
+    assert {k: s.attempts for k, s in steps.items() if k[0] == f"{lower}-cr1"} == core_attempts
+    for n in (1, 2, 3):
+        assert steps[(f"{lower}-er{n}", "bootstrap")].attempts >= 4
+    for n in (1, 3):  # er2's resumed push is the driver's business (see the README)
+        assert run.summary["devices"][f"{lower}-er{n}"]["status"] == "done"
+        assert router_state(lab, f"{lower}-er{n}")["hostname"] == f"{lower}-er{n}"
+
+
+@pytest.mark.slow
+def test_cancel_stops_at_a_safe_point(worker, lab_of):
+    from turnup.provisioning.models import Run
+    from turnup.provisioning.services import run_cancel, run_start
+
+    site = approved_site("GRT-04", edges=2, baud=9600)
+    lab = lab_of(site)
+    run = run_start(site=site)
+    lower = site.name.lower()
+    deadline = time.monotonic() + 60
+    while not Run.objects.get(pk=run.pk).steps.filter(status="running").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    run_cancel(run=run)
+    run = wait_finished(run)
+    steps = _steps(run)
+    assert run.status == "cancelled"
+    core_boot = steps[(f"{lower}-cr1", "bootstrap")]
+    assert core_boot.status == "done", "the console push in progress was finished"
+    assert steps[(f"{lower}-cr1", "full_config")].status == "skipped"
+    for n in (1, 2):
+        assert {s.status for k, s in steps.items() if k[0] == f"{lower}-er{n}"} == {"skipped"}
+        assert router_state(lab, f"{lower}-er{n}")["bytes_in"] == 0

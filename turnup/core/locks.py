@@ -15,23 +15,31 @@ from django.db import IntegrityError, models, transaction
 
 
 def lease_acquire(
-    model: type[models.Model], *, key: str, now: datetime, expires_at: datetime, **fields: Any
+    model: type[models.Model],
+    *,
+    key: str,
+    now: datetime,
+    expires_at: datetime,
+    holder: dict[str, Any],
+    defaults: dict[str, Any] | None = None,
 ) -> models.Model | None:
     """Take the lease ``key`` until ``expires_at`` and return its row, or return None when
-    someone else holds a live lease on it. ``fields`` are stored on the row (the holder). A
-    row whose holder fields equal ``fields`` is renewed (the same holder taking it again)."""
+    someone else holds a live lease on it. ``holder`` fields say who holds it (a row with the
+    same holder is renewed: the holder taking it again); ``defaults`` are stored too."""
     with transaction.atomic():
         model.objects.filter(key=key, expires_at__lte=now).delete()
         current = model.objects.select_for_update().filter(key=key).first()
         if current is not None:
-            if all(getattr(current, name) == value for name, value in _ids(fields).items()):
+            if all(getattr(current, name) == value for name, value in _ids(holder).items()):
                 current.expires_at = expires_at
                 current.save(update_fields=["expires_at"])
                 return current
             return None
         try:
             with transaction.atomic():
-                return model.objects.create(key=key, expires_at=expires_at, **fields)
+                return model.objects.create(
+                    key=key, expires_at=expires_at, **holder, **(defaults or {})
+                )
         except IntegrityError:
             return None
 

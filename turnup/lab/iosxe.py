@@ -297,8 +297,7 @@ Copyright (c) 1986-2026 by Cisco Systems, Inc.
 
 cisco {model} (1RU) processor with 3788415K/6147K bytes of memory.
 Processor board ID {serial}
-{count} Gigabit Ethernet interfaces
-32768K bytes of non-volatile configuration memory.
+{ports}32768K bytes of non-volatile configuration memory.
 
 """
 DIALOG = """
@@ -415,7 +414,9 @@ def _if_sort_key(name: str):
     match = re.match(r"([A-Za-z-]+)([\d/.:]*)", name)
     kind, numbers = (match.group(1), match.group(2)) if match else (name, "")
     nums = [int(n) for n in re.split(r"[/.:]", numbers) if n.isdigit()]
-    return (IF_ORDER.get(kind, 3), kind if kind in IF_ORDER else "", nums)
+    physical = kind not in IF_ORDER
+    # the management port (GigabitEthernet0) comes after the slot/bay/port ones, as on a C8300
+    return (IF_ORDER.get(kind, 3), "" if physical else kind, physical and len(nums) == 1, nums)
 
 
 def parse_config(text: str) -> Node:
@@ -1485,7 +1486,7 @@ class IosXeRouter(SimRouter):
                     version=VERSION,
                     model=self.model,
                     serial=self.serial,
-                    count=len(self.interface_names),
+                    ports=self.port_counts(),
                 )
             )
         )
@@ -1833,6 +1834,16 @@ class IosXeRouter(SimRouter):
                 out.append(f"L        {address}/32 is directly connected, {name}")
         return "\n".join(out) + "\n"
 
+    def port_counts(self) -> str:
+        """ "4 Gigabit Ethernet interfaces" lines, one per port speed, as show version has."""
+        kinds = {"GigabitEthernet": "Gigabit", "TenGigabitEthernet": "Ten Gigabit"}
+        counts: dict[str, int] = {}
+        for name in self.interface_names:
+            kind = re.match(r"[A-Za-z-]*", name).group(0)
+            label = kinds.get(kind, kind.replace("GigE", " Gigabit"))
+            counts[label] = counts.get(label, 0) + 1
+        return "".join(f"{n} {label} Ethernet interfaces\n" for label, n in counts.items())
+
     def show_version(self) -> str:
         up = max(0, int(self.clock.now() - self.boot_time))
         days, rest = divmod(up, 86400)
@@ -1862,8 +1873,8 @@ class IosXeRouter(SimRouter):
             f"cisco {self.model} (1RU) processor with 3788415K/6147K bytes of memory.\n"
             f"Processor board ID {self.serial}\n"
             "Router operating mode: Autonomous\n"
-            f"{len(self.interface_names)} Gigabit Ethernet interfaces\n"
-            "32768K bytes of non-volatile configuration memory.\n"
+            + self.port_counts()
+            + "32768K bytes of non-volatile configuration memory.\n"
             "8388608K bytes of physical memory.\n"
             "7086079K bytes of flash memory at bootflash:.\n\n"
             f"Base Ethernet MAC Address          : {mac}\n"

@@ -25,10 +25,11 @@ TICK_SECONDS = 0.01
 # The router's tty output buffer: while more than this waits for the wire, the router blocks
 # on output and reads no input (so input it cannot echo piles up in its input buffer).
 TX_BUFFER_BYTES = 64
-# Router output that arrives while no client is connected stays in the console server's port
-# buffer up to this many bytes (later bytes are lost) and is delivered on the next connect:
-# the tail of the boot messages, a late %SYS-5-CONFIG_I from the previous session.
-DEFAULT_HOLD_BYTES = 4096
+# Router output that arrives while no client is connected can stay in the console server's
+# port buffer (up to ``hold_bytes``; later bytes are lost) and be delivered on the next connect:
+# the boot messages, a late %SYS-5-CONFIG_I from the previous session. Off by default: with the
+# boot's "#####" progress line in it, netmiko's telnet login takes the line for a prompt.
+DEFAULT_HOLD_BYTES = 0
 
 
 class Client(Protocol):

@@ -50,6 +50,7 @@ from turnup.provisioning.drivers.base import (
     line_rate,
     scrub,
 )
+from turnup.provisioning.drivers.console import ChannelClosed
 from turnup.provisioning.models import (
     STEP_FINISHED,
     STEP_ORDER,
@@ -87,6 +88,9 @@ STALE_SECONDS = 15.0
 # again inside the step, at most this many attempts in all, RETRY_PAUSE seconds apart.
 MAX_ATTEMPTS = 3
 RETRY_PAUSE_SECONDS = 2.0
+# Not retryable for the driver (it did not repair the line) but worth a fresh session: the
+# step resumes with what the router lacks.
+RETRY_ALSO = {"echo_mismatch"}
 # At most this many sessions at once on one console server (its CPU and uplink are shared).
 CONSOLE_SERVER_SESSIONS = 32
 POLL_SECONDS = 0.5
@@ -289,7 +293,14 @@ def run_settle(*, run_id: int) -> dict[str, Any]:
         for step in steps:
             entry = devices.setdefault(
                 step.device.name,
-                {"device_id": step.device_id, "status": "done", "stage": step.stage},
+                {
+                    "device_id": step.device_id,
+                    "status": "done",
+                    "stage": step.stage,
+                    "step": "",
+                    "reason": "",
+                    "message": "",
+                },
             )
             if entry["status"] != "done":
                 continue
@@ -546,9 +557,16 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
             except DriverError as error:
                 status, reason, message = StepStatus.FAILED, error.reason, error.message
                 outcome.log = error.output or outcome.log
-                if not error.retryable or attempt == MAX_ATTEMPTS - 1:
+                retryable = error.retryable or error.reason in RETRY_ALSO
+                if not retryable or attempt == MAX_ATTEMPTS - 1:
                     break
                 if Run.objects.filter(pk=step.run_id, cancel_requested=True).exists():
+                    break
+                Step.objects.filter(pk=step.pk).update(attempts=step.attempts + attempt + 1)
+                time.sleep(RETRY_PAUSE_SECONDS)
+            except ChannelClosed as error:  # a driver let its transport's error through
+                status, reason, message = StepStatus.FAILED, "line_dropped", f"line closed: {error}"
+                if attempt == MAX_ATTEMPTS - 1:
                     break
                 Step.objects.filter(pk=step.pk).update(attempts=step.attempts + attempt + 1)
                 time.sleep(RETRY_PAUSE_SECONDS)
@@ -689,16 +707,15 @@ def _step_bootstrap(step: Step) -> Outcome:
     if step.attempts > 1:
         # taken over or retried: the earlier attempt may have finished the console part
         started = time.monotonic()
-        done = _bootstrap_over_management(driver, config.text)
+        done = _bootstrap_over_management(driver, targets.hostname)
         phases["reach_mgmt"] = round(time.monotonic() - started, 3)
-        if done is not None:
+        if done:
             return Outcome(
-                bytes_pushed=done.bytes,
                 bytes_total=config.size,
                 message="bootstrap already on the router (checked over management)",
                 log=_driver_log(driver, targets),
                 phases=phases,
-                result={"changed": done.changed, "via": "management"},
+                result={"changed": False, "via": "management"},
             )
     started = time.monotonic()
     lock = _line_claim(step, targets.console, limit)
@@ -747,19 +764,25 @@ def _step_bootstrap(step: Step) -> Outcome:
         lease_release(ConsoleLineLock, pk=lock.pk)
 
 
-def _bootstrap_over_management(driver, text: str):
-    """If the router answers over management already, push what the bootstrap lacks there
-    (nothing, when the console push had finished) and return the PushResult; else None."""
+def _bootstrap_over_management(driver, hostname: str) -> bool:
+    """True when the router already answers over management with the bootstrap's user and
+    carries its hostname: the bootstrap's job is done (an earlier attempt finished it), and
+    nothing is pushed again (re-applying the bootstrap could undo what later steps set)."""
     try:
         driver.mgmt_open()
     except DriverError:
-        return None
+        return False
     try:
-        return driver.mgmt_push(text)
+        running = driver.mgmt_running_config()
     except DriverError:
-        return None
+        return False
     finally:
         driver.mgmt_close()
+    return any(
+        line.strip().rstrip(";") in (f"hostname {hostname}", f"host-name {hostname}")
+        or line.strip() == f"set system host-name {hostname}"
+        for line in running.splitlines()
+    )
 
 
 def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLineLock:
@@ -778,10 +801,8 @@ def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLine
                 key=console.key,
                 now=now,
                 expires_at=now + timedelta(seconds=STALE_SECONDS),
-                server=server,
-                run=step.run,
-                step=step,
-                taken=now,
+                holder={"step": step},
+                defaults={"server": server, "run": step.run, "taken": now},
             )
             if lock is not None:
                 return lock

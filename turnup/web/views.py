@@ -531,7 +531,7 @@ def interface_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )
 
 
-# -- placeholders until their apps land ------------------------------------------------------
+# -- configs -------------------------------------------------------------------------------
 
 
 @login_required
@@ -631,6 +631,9 @@ def site_configs_zip(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(exports.configs_zip(files), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{site.slug}-configs.zip"'
     return response
+
+
+# -- turn-ups ------------------------------------------------------------------------------
 
 
 @login_required
@@ -744,6 +747,9 @@ def run_retry_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect("run-board", slug=slug, pk=run.pk)
 
 
+# -- ipam ----------------------------------------------------------------------------------
+
+
 @login_required
 def prefix_list(request: HttpRequest) -> HttpResponse:
     filters = {key: request.GET.get(key, "").strip() for key in ("vrf", "site", "q")}
@@ -810,6 +816,9 @@ def prefix_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **selectors.prefix_detail(prefix=prefix),
         },
     )
+
+
+# -- all turn-ups -------------------------------------------------------------------------
 
 
 @login_required

@@ -223,10 +223,12 @@ class ConsoleWriter:
 
     # -- public -------------------------------------------------------------------------------
 
-    def push(self, lines: Sequence[ConfigLine]) -> WriteReport:
+    def push(self, lines: Sequence[ConfigLine], *, prompt: str = "") -> WriteReport:
         """Send ``lines`` (in the mode they start from); returns the report or raises
-        EchoMismatch / ConfigRejected / NoAnswer / LineDropped naming the line."""
+        EchoMismatch / ConfigRejected / NoAnswer / LineDropped naming the line. ``prompt``
+        is the prompt the router last printed (the first echo follows it on its line)."""
         started = self.clock()
+        self._seed = prompt
         by_number = {line.number: line for line in lines}
         todo = [Outgoing(line.text, line) for line in lines]
         while todo:
@@ -251,6 +253,7 @@ class ConsoleWriter:
             total += item.size
             ends.append(total)
         stream = _Stream(outgoing=outgoing, echoes=[None] * len(outgoing))
+        stream.tail, self._seed = getattr(self, "_seed", ""), ""
         start = self.clock()
         last_output = start
         base_bytes = self.report.bytes
@@ -411,7 +414,10 @@ class ConsoleWriter:
             else:
                 self._finalize_held(stream)
         if body is None:
-            return  # informational output of a command
+            if line == self._expected(stream) and stream.held is None:
+                body = line  # echoed without its prompt (reprinted after a syslog message)
+            else:
+                return  # informational output of a command
         if style.ignore is not None and style.ignore.search(body):
             return
         if body == "":
