@@ -22,6 +22,7 @@ STOP_GRACE_SECONDS = 10
 class Process:
     name: str
     argv: list[str]
+    oneshot: bool = False  # a job that ends by itself (its exit stops nothing else)
 
 
 def processes(*, bind: str, concurrency: int, extra: list[Process]) -> list[Process]:
@@ -79,8 +80,16 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default="127.0.0.1:8000")
 
     def extra_processes(self) -> list[Process]:
-        """Processes other apps add to the foreground set (the lab, the event agents)."""
-        return []
+        """Processes other apps add to the foreground set (the lab, the event agents): every
+        installed app config with a ``run_processes()`` method contributes (core imports no
+        app)."""
+        from django.apps import apps
+
+        extra: list[Process] = []
+        for config in apps.get_app_configs():
+            if hasattr(config, "run_processes"):
+                extra.extend(config.run_processes())
+        return extra
 
     def handle(self, *args, bind: str, **options):
         plan = processes(
@@ -101,11 +110,17 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"turnup is up on http://{bind}/ — Ctrl-C stops it."))
 
         failed = None
+        oneshots = {proc.name for proc in plan if proc.oneshot}
         while not stopping and failed is None:
             for name, popen in running.items():
                 if popen.poll() is not None:
-                    failed = name
-                    break
+                    if name in oneshots:
+                        oneshots.discard(name)
+                        self.stdout.write(f"{name} finished (exit code {popen.returncode})")
+                        continue
+                    if name not in {proc.name for proc in plan if proc.oneshot}:
+                        failed = name
+                        break
             time.sleep(0.2)
 
         for popen in running.values():

@@ -1,0 +1,107 @@
+"""REST API and CLI of turn-up runs (no worker: the graph's enqueue is captured)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.provisioning.conftest import approved_site
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Graphs the services would send to the broker (run ids)."""
+    sent: list[int] = []
+    monkeypatch.setattr(
+        "turnup.provisioning.workflows.site_turnup_graph_enqueue",
+        lambda *, run_id: sent.append(run_id),
+    )
+    return sent
+
+
+@pytest.mark.django_db
+def test_start_list_get_cancel(api_client, storage, enqueued, django_capture_on_commit_callbacks):
+    site = approved_site("API-01", edges=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(f"/api/sites/{site.pk}/turnup/", {}, format="json")
+    assert response.status_code == 202, response.json()
+    run_id = response.json()["run_id"]
+    assert enqueued == [run_id], "the graph is sent after the commit"
+    site.refresh_from_db()
+    assert site.status == "turning-up"
+
+    again = api_client.post(f"/api/sites/{site.pk}/turnup/", {}, format="json")
+    assert again.status_code == 409
+    assert again.json()["extra"]["run_id"] == run_id
+
+    runs = api_client.get(f"/api/runs/?site_id={site.pk}").json()
+    assert [r["id"] for r in runs["results"]] == [run_id]
+    assert api_client.get(f"/api/runs/?site_id={site.pk + 999}").json()["results"] == []
+
+    detail = api_client.get(f"/api/runs/{run_id}/").json()
+    assert detail["status"] == "queued"
+    assert len(detail["steps"]) == 2 * 5
+    names = [s["name"] for s in detail["steps"][:5]]
+    assert names == ["bootstrap", "full_config", "verify", "confirm", "archive"]
+    assert [p["stage"] for p in detail["progress"]] == [0, 1], "core before edge"
+    assert {p["status"] for p in detail["progress"]} == {"pending"}
+
+    cancelled = api_client.post(f"/api/runs/{run_id}/cancel/")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    site.refresh_from_db()
+    assert site.status == "failed"
+    assert api_client.post(f"/api/runs/{run_id}/cancel/").status_code == 409
+
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = api_client.post(f"/api/runs/{run_id}/retry-failed/")
+    assert retried.status_code == 202
+    assert retried.json()["status"] == "queued"
+    assert enqueued == [run_id, run_id]
+    site.refresh_from_db()
+    assert site.status == "turning-up"
+
+
+@pytest.mark.django_db
+def test_start_refused_with_findings_when_checks_fail(api_client, storage, enqueued):
+    from turnup.ipam.models import IPAddress
+
+    site = approved_site("API-02", edges=1)
+    # break the design after approval: a router loses its management address
+    IPAddress.objects.filter(device__site=site, is_primary_mgmt=True).first().delete()
+    response = api_client.post(f"/api/sites/{site.pk}/turnup/", {}, format="json")
+    assert response.status_code == 409, response.json()
+    body = response.json()
+    assert "preflight" in body["message"]
+    assert len(body["extra"]["problems"]) >= 2
+    site.refresh_from_db()
+    assert site.status == "approved"
+    assert enqueued == []
+
+
+@pytest.mark.django_db
+def test_a_site_not_approved_cannot_start(api_client, storage):
+    from tests.factories import SiteFactory
+
+    site = SiteFactory(status="planned")
+    response = api_client.post(f"/api/sites/{site.pk}/turnup/", {}, format="json")
+    assert response.status_code in (400, 409)
+    assert "turning-up" in response.json()["message"]
+
+
+@pytest.mark.django_db
+def test_run_detail_query_count_does_not_grow_with_routers(
+    api_client, storage, enqueued, django_assert_max_num_queries
+):
+    from turnup.provisioning.services import run_start
+
+    small = run_start(site=approved_site("API-03", edges=1))
+    big = run_start(site=approved_site("API-04", edges=4))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for run in (small, big):
+        with CaptureQueriesContext(connection) as ctx:
+            assert api_client.get(f"/api/runs/{run.pk}/").status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]

@@ -1,0 +1,112 @@
+"""Reads of provisioning: runs, their steps, and per-device progress for live displays
+(the CLI's ``turnup up`` and the web board). Each costs a constant number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from turnup.provisioning.models import STEP_ORDER, Run, Step, StepStatus
+
+
+def run_list(*, site_id: int | None = None) -> QuerySet[Run]:
+    runs = Run.objects.select_related("site", "requested_by")
+    if site_id is not None:
+        runs = runs.filter(site_id=site_id)
+    return runs
+
+
+def run_with_steps() -> QuerySet[Run]:
+    """Runs with their steps and the steps' devices (two queries for any number of runs)."""
+    return run_list().prefetch_related(
+        Prefetch(
+            "steps",
+            queryset=Step.objects.select_related("device").order_by(
+                "stage", "device__name", "order"
+            ),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class DeviceProgress:
+    """Where one router is in a run."""
+
+    device_id: int
+    device: str
+    stage: int
+    step: str  # the current step (running), else the first not done, else the last
+    status: str  # pending | running | done | failed | skipped (of the device as a whole)
+    steps_done: int
+    steps_total: int
+    bytes_pushed: int
+    bytes_total: int
+    elapsed: float  # seconds since the device's first step started (until its last finished)
+    reason: str = ""
+    message: str = ""
+    log_tail: list[str] = field(default_factory=list)
+
+
+def run_progress(*, run: Run, log_lines: int = 5) -> list[DeviceProgress]:
+    """Per-device progress of ``run``: its current step, bytes pushed of the bytes to push
+    over all its steps, elapsed time, the last log lines and the result. One query."""
+    steps = list(
+        Step.objects.filter(run=run)
+        .select_related("device")
+        .order_by("stage", "device__name", "order")
+    )
+    now = timezone.now()
+    by_device: dict[int, list[Step]] = {}
+    for step in steps:
+        by_device.setdefault(step.device_id, []).append(step)
+    out = []
+    for device_steps in by_device.values():
+        first = device_steps[0]
+        statuses = [s.status for s in device_steps]
+        current = (
+            next((s for s in device_steps if s.status == StepStatus.RUNNING), None)
+            or next((s for s in device_steps if s.status != StepStatus.DONE), None)
+            or device_steps[-1]
+        )
+        if StepStatus.FAILED in statuses:
+            status = StepStatus.FAILED
+        elif all(s == StepStatus.DONE for s in statuses):
+            status = StepStatus.DONE
+        elif StepStatus.RUNNING in statuses or StepStatus.DONE in statuses:
+            status = StepStatus.RUNNING
+        elif all(s == StepStatus.SKIPPED for s in statuses):
+            status = StepStatus.SKIPPED
+        else:
+            status = StepStatus.PENDING
+        started = [s.started for s in device_steps if s.started]
+        finished = [s.finished for s in device_steps if s.finished]
+        end = now if status in (StepStatus.RUNNING,) or not finished else max(finished)
+        elapsed = (end - min(started)).total_seconds() if started else 0.0
+        failed = next((s for s in device_steps if s.status == StepStatus.FAILED), None)
+        shown = failed or current
+        log = "\n".join(s.log for s in device_steps if s.log)
+        out.append(
+            DeviceProgress(
+                device_id=first.device_id,
+                device=first.device.name,
+                stage=first.stage,
+                step=current.name,
+                status=status,
+                steps_done=statuses.count(StepStatus.DONE),
+                steps_total=len(STEP_ORDER),
+                bytes_pushed=sum(s.bytes_pushed for s in device_steps),
+                bytes_total=sum(s.bytes_total for s in device_steps),
+                elapsed=round(max(elapsed, 0.0), 1),
+                reason=shown.reason,
+                message=shown.message,
+                log_tail=[line for line in log.splitlines() if line.strip()][-log_lines:],
+            )
+        )
+    return out
+
+
+def run_progress_dict(*, run: Run) -> list[dict[str, Any]]:
+    return [asdict(item) for item in run_progress(run=run)]
