@@ -65,6 +65,17 @@ def test_board_shows_progress_of_the_console_push_and_results():
     assert state["run"]["terminal"] is False
 
 
+def test_a_push_not_started_says_what_it_will_cost():
+    run = RunData(
+        id=2,
+        status="running",
+        started=T0,
+        steps=tuple(steps(1, "r1", ["running"], claim_line={"bytes_total": 4800, "baud": 9600})),
+    )
+    [device] = board_state(run, now=T0)["devices"]
+    assert device["bytes_text"] == "4800 B to push (~5s at 9600 baud)"
+
+
 def test_a_finished_run_stops_its_clock():
     run = RunData(
         id=1,

@@ -120,12 +120,16 @@ def _bytes_text(steps: list[StepData]) -> str:
     the console and over the management network."""
     running = next((s for s in steps if s.status == "running" and s.bytes_total), None)
     if running is not None:
-        text = f"{running.bytes_sent} / {running.bytes_total} B"
         rate = running.baud / 10 if running.baud else 0
+        at = f" at {running.baud} baud" if running.baud else ""
         left = running.bytes_total - running.bytes_sent
+        eta = ""
         if rate and left > 0:
-            text += f" · ~{_fmt(left / rate) if left / rate >= 1 else '<1s'} left"
-        return text + (f" at {running.baud} baud" if running.baud else "")
+            eta = _fmt(left / rate) if left / rate >= 1 else "<1s"
+        if not running.bytes_sent:  # still waking or logging in: what the push will cost
+            return f"{running.bytes_total} B to push" + (f" (~{eta}{at})" if eta else at)
+        text = f"{running.bytes_sent} / {running.bytes_total} B"
+        return text + (f" · ~{eta} left" if eta else "") + at
     parts = []
     for step in steps:
         if not step.bytes_sent:
