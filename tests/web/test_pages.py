@@ -73,6 +73,7 @@ def test_every_site_tab_renders(client_in, pop_site):
     )
     racks = client_in.get(f"/sites/{slug}/racks/").content.decode()
     assert racks.count('class="rack"') == 1 and 'data-name="lon-01-cr1"' in racks
+    assert "Not mounted in a rack (4)" in racks
 
 
 def test_site_list_filters_by_status(client_in, pop_site):

@@ -300,8 +300,9 @@ def site_topology(*, site: Site) -> tuple[list[TopoNode], list[TopoLink]]:
     return nodes, links
 
 
-def site_rack_pictures(*, site: Site) -> list[tuple[Any, RackData]]:
-    """Every rack of the site with its mounted devices, as ``(rack, RackData)``: two queries."""
+def site_rack_pictures(*, site: Site) -> tuple[list[tuple[Any, RackData]], list[Device]]:
+    """Every rack of the site with its mounted devices, as ``(rack, RackData)``, and the
+    devices mounted nowhere: two queries."""
     racks = list(site.racks.order_by("name"))
     mounted: dict[int, list[RackDevice]] = defaultdict(list)
     unracked = []
@@ -322,10 +323,11 @@ def site_rack_pictures(*, site: Site) -> list[tuple[Any, RackData]]:
                 url=reverse("device-detail", args=[site.slug, device.pk]),
             )
         )
-    return [
+    pictures = [
         (rack, RackData(name=rack.name, u_height=rack.u_height, devices=tuple(mounted[rack.pk])))
         for rack in sorted(racks, key=lambda r: natural_key(r.name))
     ]
+    return pictures, unracked
 
 
 def device_detail(*, site: Site, device_id: int) -> dict[str, Any] | None:

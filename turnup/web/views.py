@@ -211,8 +211,11 @@ def site_devices(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def site_racks(request: HttpRequest, slug: str) -> HttpResponse:
     site = get_object_or_404(Site, slug=slug)
-    pictures = [(rack, rack_svg(data)) for rack, data in selectors.site_rack_pictures(site=site)]
-    return site_page(request, site, "racks", "web/site_racks.html", racks=pictures)
+    racks, unracked = selectors.site_rack_pictures(site=site)
+    pictures = [(rack, rack_svg(data)) for rack, data in racks]
+    return site_page(
+        request, site, "racks", "web/site_racks.html", racks=pictures, unracked=unracked
+    )
 
 
 @login_required
