@@ -22,7 +22,7 @@ from turnup.dcim.services import device_update
 from ..factories import CredentialProfileFactory, RackFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = Path(os.environ.get("TURNUP_SCREENSHOTS", ROOT / "var" / "screenshots"))
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "var" / "screenshots"))
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--headless",
