@@ -9,6 +9,7 @@ not collide.
 from __future__ import annotations
 
 import random
+import threading
 from importlib import import_module
 
 import pytest
@@ -184,6 +185,7 @@ def worker(transactional_db, storage):
     app.conf.update(
         broker_url="memory://", result_backend="cache+memory://", task_always_eager=False
     )
+    _drop_pool(app)
     try:
         with start_worker(
             app, pool="threads", concurrency=8, perform_ping_check=False, shutdown_timeout=30
@@ -191,3 +193,13 @@ def worker(transactional_db, storage):
             yield controller
     finally:
         app.conf.update(saved)
+        _drop_pool(app)
+
+
+def _drop_pool(app) -> None:
+    """Forget the producer pool and the result backend: they point at the previous ones."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app._backend_cache = None
+    app._local = threading.local()

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from tests.helpers import start_worker, stop, turnup_env
-from tests.provisioning.conftest import approved_site, router_state, site_lab
+from tests.provisioning.conftest import _drop_pool, approved_site, router_state, site_lab
 
 
 def _database_url() -> str:
@@ -31,6 +31,7 @@ def _database_url() -> str:
 def shared_broker(tmp_path, transactional_db, storage):
     """The test process and the worker processes share the test database and an embedded
     SQLite broker and result backend in ``tmp_path``."""
+    from django.conf import settings
     from django.db import connection
 
     from tests.conftest import require_service
@@ -42,18 +43,21 @@ def shared_broker(tmp_path, transactional_db, storage):
     results = f"db+sqlite:///{tmp_path / 'results.sqlite3'}"
     saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=broker, result_backend=results, task_always_eager=False)
-    app.pool.force_close_all()
+    _drop_pool(app)
     env = turnup_env(
         tmp_path,
         DATABASE_URL=_database_url(),
         CELERY_BROKER_URL=broker,
         CELERY_RESULT_BACKEND=results,
+        # the same keys as this process: the credentials are stored encrypted
+        SECRET_KEY=settings.SECRET_KEY,
+        TURNUP_SECRETS_KEY=os.environ.get("TURNUP_SECRETS_KEY", ""),
     )
     try:
         yield env
     finally:
         app.conf.update(saved)
-        app.pool.force_close_all()
+        _drop_pool(app)
 
 
 @pytest.mark.slow
@@ -74,13 +78,15 @@ def test_worker_killed_mid_run_then_a_new_worker_completes_it(shared_broker):
             assert time.monotonic() < deadline, "the worker never started"
             assert workers[0].poll() is None, workers[0].stderr.read()
             time.sleep(0.05)
-        time.sleep(1.0)
+        time.sleep(0.3)
         os.kill(workers[0].pid, signal.SIGKILL)
         workers[0].wait(10)
         killed_during = list(
             Step.objects.filter(run=run, status="running").values_list("device__name", "name")
         )
-        assert killed_during, "a step was running when the worker died"
+        assert killed_during, list(
+            Step.objects.filter(run=run).values_list("device__name", "name", "status", "message")
+        )
 
         workers.append(start_worker(shared_broker, concurrency=4))
         deadline = time.monotonic() + 240

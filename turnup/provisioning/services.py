@@ -140,13 +140,13 @@ def run_start(*, site: Site, overwrite: bool = False, requested_by=None) -> Run:
                 f"Site {site} is already being turned up (run {active.first().pk})",
                 extra={"run_id": active.first().pk},
             )
+        site_transition(site=site, to_status=SiteStatus.TURNING_UP)
         devices = run_devices(site=site)
         if not devices:
             raise ApplicationError(
                 f"Site {site} has no router with a console path to turn up",
                 extra={"site_id": site.pk},
             )
-        site_transition(site=site, to_status=SiteStatus.TURNING_UP)
         run = Run(site=site, overwrite=overwrite, requested_by=requested_by)
         run.full_clean()
         run.save()
