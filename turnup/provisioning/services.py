@@ -410,13 +410,17 @@ def driver_for(
     ApplicationError for a platform without a driver."""
     path = DRIVERS.get(platform)
     if path is None:
-        raise ApplicationError(f"no turn-up driver for platform {platform or '(none)'!r}")
+        raise ApplicationError(
+            f"no turn-up driver for platform {platform or '(none)'!r}",
+            extra={"reason": "no_driver"},
+        )
     module_name, _, class_name = path.rpartition(".")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError):
         raise ApplicationError(
-            f"the {platform} driver ({path}) is not available in this build"
+            f"the {platform} driver ({path}) is not available in this build",
+            extra={"reason": "no_driver"},
         ) from None
     wanted = inspect.signature(cls).parameters
     options: dict[str, Any] = {"console": console, "credentials": credentials}
@@ -571,7 +575,8 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
                 Step.objects.filter(pk=step.pk).update(attempts=step.attempts + attempt + 1)
                 time.sleep(RETRY_PAUSE_SECONDS)
             except ApplicationError as error:
-                status, reason, message = StepStatus.FAILED, "design", error.message
+                reason = error.extra.get("reason", "design")
+                status, message = StepStatus.FAILED, error.message
                 break
     except Exception as error:  # noqa: BLE001 - any bug is recorded on the step, not lost
         log.exception("step %s crashed", step.pk)
