@@ -145,7 +145,10 @@ class FakeRouter:
         error = False
         if words:
             first = words[0]
-            if command in ("no service prompt config", "service prompt config"):
+            if command == "exit":
+                self.mode = None
+                self.header = ""
+            elif command in ("no service prompt config", "service prompt config"):
                 self.prompt_config = first != "no"
             elif (
                 self.mode

@@ -17,7 +17,10 @@ from turnup.provisioning.drivers.console import (
     IOS_CONFIG,
     IOS_CONFIG_BARE,
     ConsoleWriter,
+    Outgoing,
     config_lines,
+    mode_paths,
+    navigate,
 )
 
 
@@ -35,6 +38,20 @@ def bootstrap_text(interfaces: int = 8, *, keys: bool = True) -> str:
         lines += ["crypto key generate rsa modulus 2048"]  # busy, and prints output
     lines += ["ip ssh version 2", "!", "end"]
     return "\n".join(lines)
+
+
+def sent_text(text: str) -> str:
+    """The bytes the writer sends for ``text``: its lines plus the ``exit``s it navigates by."""
+    lines = config_lines(text)
+    paths = mode_paths(lines)
+    items = [
+        Outgoing(
+            line.text, line, path=paths[line.number], enters=line.number if line.is_parent else None
+        )
+        for line in lines
+    ]
+    by_number = {line.number: line for line in lines}
+    return "".join(item.text + "\n" for item in navigate(items, (), by_number))
 
 
 def expected_state(text: str) -> list[tuple[str, str]]:
@@ -106,7 +123,7 @@ def test_blasting_without_a_window_overruns_the_buffer_and_the_writer_notices():
 
 def test_a_dropped_character_in_a_refused_line_is_repaired_by_sending_it_again():
     text = bootstrap_text(2)
-    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    sent = sent_text(text)
     offset = sent.index("ip address 10.0.1.0") + 1  # the 'p': "i address" is refused
     router = bare_router(drop={offset})
     report = push(router, text, window=48)
@@ -120,7 +137,7 @@ def test_a_dropped_character_in_a_refused_line_is_repaired_by_sending_it_again()
 
 def test_a_mangled_line_the_router_accepted_is_undone_then_sent_again():
     text = bootstrap_text(2)
-    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    sent = sent_text(text)
     offset = sent.index("LON-01-edge-1")  # "description to ON-01-edge-1 …" is still valid
     router = bare_router(drop={offset})
     report = push(router, text, window=48)
@@ -131,7 +148,7 @@ def test_a_mangled_line_the_router_accepted_is_undone_then_sent_again():
 
 def test_a_lost_return_that_runs_two_lines_together_is_repaired():
     text = bootstrap_text(2)
-    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    sent = sent_text(text)
     offset = sent.index("\n", sent.index("description to LON-01-edge-2"))
     router = bare_router(drop={offset})
     report = push(router, text, window=48)
@@ -141,7 +158,7 @@ def test_a_lost_return_that_runs_two_lines_together_is_repaired():
 
 def test_a_mangled_mode_line_fails_naming_it_instead_of_guessing():
     text = bootstrap_text(2)
-    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    sent = sent_text(text)
     offset = sent.index("interface GigabitEthernet2") + 2
     router = bare_router(drop={offset})
     with pytest.raises(EchoMismatch) as caught:
@@ -213,7 +230,7 @@ def test_a_command_that_prints_output_in_bare_mode_is_not_taken_for_a_mangled_ec
 
 def test_a_mangled_last_line_is_still_caught():
     text = bootstrap_text(1)
-    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    sent = sent_text(text)
     offset = sent.index("ip ssh version 2") + 4
     router = bare_router(drop={offset})
     report = push(router, text, window=48)
@@ -226,7 +243,7 @@ def test_any_single_lost_byte_is_repaired_or_named_never_silently_kept(seed):
     import random
 
     text = bootstrap_text(3)
-    sent = "\n".join(line.text for line in config_lines(text)) + "\n"
+    sent = sent_text(text)
     offset = random.Random(seed).randrange(len(sent))
     router = bare_router(drop={offset})
     try:

@@ -67,13 +67,24 @@ class ConfigLine:
     is_parent: bool = False
 
 
+#: Commands that enter a configuration mode (even with nothing under them).
+MODE_LINE = re.compile(
+    r"^(?:interface|router|vrf definition|ip vrf|address-family|line|ip access-list|route-map"
+    r"|class-map|policy-map|class|control-plane|archive|key chain|key \d|aaa group"
+    r"|tacacs server|radius server|vlan \d|redundancy|crypto pki trustpoint)\b"
+)
+#: Lines that only change mode (the writer navigates by the hierarchy instead).
+NAVIGATION = re.compile(r"^(?:exit|exit-address-family|exit-vrf|exit-peer-\w+|end)$")
+
+
 def config_lines(text: str, *, comment: str = "!") -> list[ConfigLine]:
     """Split IOS-style config text into commands; indentation gives the hierarchy. Blank lines,
-    comments and a final ``end`` are left out (the driver manages modes)."""
+    comments and mode-changing lines (``exit-address-family``, ``end``) are left out: the
+    writer moves between modes by the hierarchy."""
     raw: list[tuple[int, int, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if not stripped or stripped.startswith(comment) or stripped == "end":
+        if not stripped or stripped.startswith(comment) or NAVIGATION.match(stripped):
             continue
         raw.append((number, len(line) - len(line.lstrip(" ")), stripped))
     lines: list[ConfigLine] = []
@@ -88,9 +99,61 @@ def config_lines(text: str, *, comment: str = "!") -> list[ConfigLine]:
         lines.append(ConfigLine(number=number, text=stripped, parent=parent))
         stack.append((indent, number))
     return [
-        ConfigLine(number=c.number, text=c.text, parent=c.parent, is_parent=c.number in parents)
+        ConfigLine(
+            number=c.number,
+            text=c.text,
+            parent=c.parent,
+            is_parent=c.number in parents or bool(MODE_LINE.match(c.text)),
+        )
         for c in lines
     ]
+
+
+def mode_paths(lines: Sequence[ConfigLine]) -> dict[int, tuple[int, ...]]:
+    """For each line (by number), the chain of mode lines above it, outermost first."""
+    by_number = {line.number: line for line in lines}
+    paths: dict[int, tuple[int, ...]] = {}
+    for line in lines:
+        chain: list[int] = []
+        parent = line.parent
+        while parent is not None:
+            chain.insert(0, parent)
+            parent = by_number[parent].parent
+        paths[line.number] = tuple(chain)
+    return paths
+
+
+def navigate(
+    items: Sequence[Outgoing],
+    context: tuple[int, ...],
+    by_number: dict[int, ConfigLine],
+) -> list[Outgoing]:
+    """Insert the ``exit`` and mode lines that put the router in each item's mode: an
+    explicit ``exit`` instead of trusting the parser to fall back to the parent mode (a
+    global ``ip route`` typed under an interface can parse as ``ip router``)."""
+    out: list[Outgoing] = []
+    for item in items:
+        need = item.path
+        common = 0
+        while common < min(len(context), len(need)) and context[common] == need[common]:
+            common += 1
+        for depth in range(len(context) - 1, common - 1, -1):
+            out.append(
+                Outgoing("exit", None, navigation=True, context_after=tuple(context[:depth]))
+            )
+        for depth in range(common, len(need)):
+            out.append(
+                Outgoing(
+                    by_number[need[depth]].text,
+                    None,
+                    navigation=True,
+                    context_after=tuple(need[: depth + 1]),
+                )
+            )
+        context = (*need, item.enters) if item.enters is not None else tuple(need)
+        item.context_after = context
+        out.append(item)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,8 +210,12 @@ IOS_CONFIG_BARE = EchoStyle(
 @dataclass
 class Outgoing:
     text: str
-    origin: ConfigLine | None  # None for lines the writer adds (context, undo)
+    origin: ConfigLine | None  # None for lines the writer adds (navigation, undo)
     size: int = 0
+    path: tuple[int, ...] = ()  # the mode lines (numbers) it must be sent under
+    enters: int | None = None  # the mode it enters (a mode line's number)
+    navigation: bool = False  # an `exit` or a re-entered mode line the writer added
+    context_after: tuple[int, ...] = ()
 
 
 @dataclass
@@ -223,22 +290,43 @@ class ConsoleWriter:
 
     # -- public -------------------------------------------------------------------------------
 
-    def push(self, lines: Sequence[ConfigLine], *, prompt: str = "") -> WriteReport:
+    def push(
+        self,
+        lines: Sequence[ConfigLine],
+        *,
+        prompt: str = "",
+        hierarchy: Sequence[ConfigLine] | None = None,
+    ) -> WriteReport:
         """Send ``lines`` (in the mode they start from); returns the report or raises
         EchoMismatch / ConfigRejected / NoAnswer / LineDropped naming the line. ``prompt``
         is the prompt the router last printed (the first echo follows it on its line)."""
         started = self.clock()
         self._seed = prompt
-        by_number = {line.number: line for line in lines}
-        todo = [Outgoing(line.text, line) for line in lines]
+        # ``hierarchy``: the whole config when ``lines`` is a part of it (a resumed push).
+        everything = list(hierarchy) if hierarchy is not None else list(lines)
+        by_number = {line.number: line for line in everything}
+        self._paths = mode_paths(everything)
+        todo = [self._item(line.text, line) for line in lines]
+        context: tuple[int, ...] = ()
         while todo:
-            stream = self._run(todo)
+            outgoing = navigate(todo, context, by_number)
+            stream = self._run(outgoing)
             self._check_rejected(stream)
             if stream.first_mismatch is None:
                 break
-            todo = self._plan_repair(stream, by_number)
+            if stream.sent_lines:
+                context = outgoing[stream.sent_lines - 1].context_after
+            todo = self._plan_repair(stream)
         self.report.seconds = self.clock() - started
         return self.report
+
+    def _item(self, text: str, origin: ConfigLine, *, undo: bool = False) -> Outgoing:
+        return Outgoing(
+            text,
+            None if undo else origin,
+            path=self._paths[origin.number],
+            enters=origin.number if origin.is_parent and not undo else None,
+        )
 
     # -- one pass -----------------------------------------------------------------------------
 
@@ -512,7 +600,7 @@ class ConsoleWriter:
                 output="\n".join(self.report.transcript[-20:]),
             )
 
-    def _plan_repair(self, stream: _Stream, by_number: dict[int, ConfigLine]) -> list[Outgoing]:
+    def _plan_repair(self, stream: _Stream) -> list[Outgoing]:
         first = stream.first_mismatch
         assert first is not None
         echo = stream.echoes[first]
@@ -525,41 +613,41 @@ class ConsoleWriter:
                 output="\n".join(self.report.transcript[-20:]),
             )
         plan: list[Outgoing] = []
-        context: int | None = None  # the mode line the router is in at the end of the plan
         for index in range(first, len(stream.outgoing)):
             current = stream.outgoing[index]
             echo = stream.echoes[index]
             unsent = index >= stream.sent_lines
+            if current.navigation and unsent:
+                continue  # navigation is recomputed for the plan
             if echo is not None and echo.matched and not unsent:
                 continue  # applied as sent, in its own mode (leaf mismatches keep the mode)
             origin = current.origin
-            if unsent:
-                parent = origin.parent if origin is not None else None
-                if parent is not None and parent != context:
-                    plan.append(Outgoing(by_number[parent].text, None))
-                context = origin.number if origin is not None and origin.is_parent else parent
-                plan.append(Outgoing(current.text, origin))
+            if origin is not None and unsent:
+                plan.append(self._item(current.text, origin))
                 continue
-            if origin is not None and origin.is_parent:
+            if current.navigation or (origin is not None and origin.is_parent):
                 raise EchoMismatch(
                     f"echo mismatch on {self._line_name(stream, index)} (a mode line; the lines "
                     f"under it may have gone elsewhere): the router saw "
                     f"{(echo.text if echo else '')!r}; not repaired",
-                    line=origin.number,
+                    line=origin.number if origin is not None else self._next_number(stream, index),
                     output="\n".join(self.report.transcript[-20:]),
                 )
-            parent = origin.parent if origin is not None else None
-            if parent != context and parent is not None:
-                plan.append(Outgoing(by_number[parent].text, None))
-            context = parent
+            if origin is None:
+                continue  # an undo that went wrong: the line it undoes is sent again anyway
             if echo is not None and not echo.merged and not echo.error and echo.text.strip():
-                plan.append(Outgoing(self.undo(echo.text), None))  # accepted in error: undo
-            plan.append(Outgoing(current.text, origin))
+                undo = self._item(self.undo(echo.text), origin, undo=True)  # accepted in error
+                plan.append(undo)
+            plan.append(self._item(current.text, origin))
         self.report.repairs += 1
         self.report.transcript.append(f"[repair {self.report.repairs}: resend from {name}]")
-        # Lines after the repaired ones were in the mode of the line before them; plans that
-        # re-enter a parent leave the router in that parent's mode, which is where they belong.
         return plan
+
+    def _next_number(self, stream: _Stream, index: int) -> int | None:
+        for item in stream.outgoing[index:]:
+            if item.origin is not None:
+                return item.origin.number
+        return None
 
     def _line_number(self, stream: _Stream, index: int) -> int | None:
         if index < len(stream.outgoing) and stream.outgoing[index].origin is not None:
@@ -613,7 +701,11 @@ def read_quiet(
     end = clock() + limit
     last = clock()
     while clock() < end:
-        data = channel.recv(min(quiet, 0.05))
+        try:
+            data = channel.recv(min(quiet, 0.05))
+        except ChannelClosed as error:
+            error.text = text  # what arrived before the close (e.g. "port in use")
+            raise
         now = clock()
         if data:
             text += data

@@ -1,0 +1,238 @@
+"""The IOS-XE driver against the lab: a factory-fresh router through its console server, then
+over the management network. (Tests may import the lab; turnup.provisioning never does.)"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.lab.conftest import RunningLab, free_port, lab_config
+from turnup.provisioning.drivers.base import (
+    AuthFailed,
+    ConsoleTarget,
+    Credentials,
+    LineBusy,
+    LineDropped,
+    ManagementTarget,
+    NoAnswer,
+    NotFactory,
+)
+from turnup.provisioning.drivers.console import config_lines
+from turnup.provisioning.drivers.iosxe import IosXeDriver, missing_lines, with_parents
+
+pytestmark = pytest.mark.slow
+
+CREDS = Credentials(username="admin", password="Admin12345", enable_secret="Enable12345")
+BOOTSTRAP = """\
+hostname R1
+ip domain name lab.example
+enable secret 0 Enable12345
+username admin privilege 15 secret 0 Admin12345
+vrf definition MGMT
+ address-family ipv4
+ exit-address-family
+interface GigabitEthernet0/0/1
+ description management
+ vrf forwarding MGMT
+ ip address 10.9.0.5 255.255.255.0
+ no shutdown
+ip route vrf MGMT 0.0.0.0 0.0.0.0 10.9.0.1
+crypto key generate rsa modulus 2048
+ip ssh version 2
+line vty 0 4
+ login local
+ transport input ssh
+"""
+FULL = (
+    BOOTSTRAP
+    + """\
+interface Loopback0
+ description router-id
+ ip address 192.0.2.1 255.255.255.255
+router ospf 1
+ router-id 192.0.2.1
+banner login ^
+Authorised access only.
+^
+"""
+)
+
+
+@pytest.fixture
+def start_lab():
+    labs: list[RunningLab] = []
+
+    def start(config: dict) -> RunningLab:
+        labs.append(RunningLab(config))
+        return labs[-1]
+
+    yield start
+    for lab in labs:
+        lab.close()
+
+
+def ios(name="r1", **options):
+    return {
+        "name": name,
+        "platform": "cisco_iosxe",
+        "options": {"boot_seconds": 1, **options},
+    }
+
+
+def driver(lab, *, baud, method="telnet", password="cs-secret", mgmt_port=0, **kwargs):
+    if method == "ssh":
+        console = ConsoleTarget(
+            host="127.0.0.1",
+            port=lab.ssh_port(),
+            method="ssh",
+            username="admin:1",
+            password=password,
+            baud=baud,
+            line=1,
+            server="cs1",
+        )
+    else:
+        console = ConsoleTarget(
+            host="127.0.0.1", port=lab.telnet_port("r1"), baud=baud, line=1, server="cs1"
+        )
+    return IosXeDriver(
+        console=console,
+        management=ManagementTarget(host="127.0.0.1", port=mgmt_port),
+        credentials=CREDS,
+        hostname="R1",
+        **kwargs,
+    )
+
+
+def wait_for_management(lab, router="r1", seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline and not lab.call(lab.lab.mgmt.endpoints, lab.router(router)):
+        time.sleep(0.1)
+
+
+def test_factory_router_from_console_to_saved_full_config(start_lab):
+    port = free_port()
+    options = {"enable_secret_prompt": True, "autoinstall_prompt": True, "pnp_messages": True}
+    lab = start_lab(
+        lab_config([ios(**options)], baud=9600, mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"})
+    )
+    engine = driver(lab, baud=9600, mgmt_port=port)
+    state = engine.console_open()
+    assert state.factory
+    assert {"dialog", "autoinstall", "secret"} <= set(state.notes)
+    pushed = engine.console_push(BOOTSTRAP)
+    assert pushed.changed and pushed.bytes > 400 and pushed.repairs == 0
+    assert lab.line("r1").drops == 0
+    assert "not saved" in engine.console_commit(confirm_minutes=5)
+    engine.console_close()
+    assert "hostname R1" not in (lab.router("r1").startup or "")  # nothing saved yet
+
+    wait_for_management(lab)
+    engine.mgmt_open()
+    full = engine.mgmt_push(FULL)
+    assert full.changed
+    assert "interface Loopback0" in full.diff and "hostname R1" not in full.diff
+    again = engine.mgmt_push(FULL)
+    assert not again.changed  # idempotent: the router already has everything
+    verified = engine.mgmt_verify(hostname="R1", interfaces_up=["GigabitEthernet0/0/1"])
+    assert verified.ok, verified.problems
+    assert engine.mgmt_confirm().endswith("saved")
+    running = engine.mgmt_running_config()
+    assert "ip route vrf MGMT 0.0.0.0 0.0.0.0 10.9.0.1" in running.splitlines()
+    engine.mgmt_close()
+    assert "hostname R1" in lab.router("r1").startup
+    assert "Admin12345" not in engine.output() and "Enable12345" not in engine.output()
+
+
+def test_resume_pushes_only_what_is_missing(start_lab):
+    lab = start_lab(lab_config([ios()], baud=0))
+    first = driver(lab, baud=0)
+    first.console_open()
+    first.console_push("hostname R1\ninterface Loopback1\n description half-way\n")
+    first.console_close()
+    second = driver(lab, baud=0)
+    state = second.console_open()
+    assert state.hostname == "R1" and state.factory
+    pushed = second.console_push(
+        "hostname R1\ninterface Loopback1\n description half-way\n ip address 192.0.2.9 "
+        "255.255.255.255\n",
+        resume=True,
+    )
+    assert pushed.diff.splitlines() == ["ip address 192.0.2.9 255.255.255.255"]
+    second.console_close()
+
+
+def test_a_router_with_a_saved_config_is_left_alone(start_lab):
+    saved = "hostname OLD-1\ninterface Loopback0\n ip address 198.51.100.1 255.255.255.255\n"
+    lab = start_lab(lab_config([{**ios(), "startup_config": saved}], baud=0))
+    engine = driver(lab, baud=0)
+    with pytest.raises(NotFactory) as caught:
+        engine.console_open()
+    assert "OLD-1" in caught.value.message
+    engine.console_close()
+    assert driver(lab, baud=0, overwrite=True).console_open().factory is False
+
+
+def test_a_busy_line_is_reported_as_busy(start_lab):
+    from netmiko import ConnectHandler
+
+    lab = start_lab(lab_config([ios()], baud=0))
+    holder = ConnectHandler(
+        device_type="generic_termserver_telnet",
+        host="127.0.0.1",
+        port=lab.telnet_port("r1"),
+        username="",
+        password="",
+    )
+    try:
+        with pytest.raises(LineBusy):
+            driver(lab, baud=0).console_open()
+    finally:
+        holder.disconnect()
+
+
+def test_a_line_that_drops_mid_push_names_the_line(start_lab):
+    lab = start_lab(lab_config([ios()], baud=9600))
+    engine = driver(lab, baud=9600)
+    engine.console_open()
+    line = lab.line("r1")
+    line.faults.drop_after_bytes = line._session_bytes + 300  # both directions count
+    with pytest.raises(LineDropped) as caught:
+        engine.console_push(BOOTSTRAP)
+    assert "dropped" in caught.value.message
+    engine.console_close()
+
+
+def test_a_router_that_stops_answering_is_reported(start_lab):
+    lab = start_lab(lab_config([ios()], baud=0))
+    lab.router("r1").faults.silent = True
+    engine = driver(lab, baud=0, wake_timeout=4)
+    with pytest.raises(NoAnswer):
+        engine.console_open()
+    engine.console_close()
+
+
+def test_wrong_console_server_password_over_ssh(start_lab):
+    lab = start_lab(lab_config([ios()], baud=0))
+    engine = driver(lab, baud=0, method="ssh", password="not-it")
+    with pytest.raises(AuthFailed):
+        engine.console_open()
+
+
+def test_console_server_ssh_with_the_line_in_the_user_name(start_lab):
+    lab = start_lab(lab_config([ios()], baud=0))
+    engine = driver(lab, baud=0, method="ssh")
+    assert engine.console_open().factory
+    assert engine.console_push("hostname R1\n").changed
+    engine.console_close()
+
+
+def test_missing_lines_compare_by_mode_path():
+    rendered = config_lines("hostname R1\ninterface Gi1\n description a\n no shutdown\n")
+    running = "hostname R1\ninterface Gi1\n description b\n"
+    missing = missing_lines(rendered, running)
+    assert [line.text for line in missing] == ["description a"]
+    assert with_parents(missing, rendered) == ["interface Gi1", "description a"]
+    shut = "hostname R1\ninterface Gi1\n description a\n shutdown\n"
+    assert [line.text for line in missing_lines(rendered, shut)] == ["no shutdown"]
