@@ -549,6 +549,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
         return {"step": step_id, "status": step.status}
     base_bytes = step.bytes_pushed
     outcome = Outcome()
+    earlier: list[dict[str, str]] = []  # what the failed attempts of this delivery said
     status, reason, message = StepStatus.DONE, "", ""
     heartbeat = _Heartbeat(step.pk)
     heartbeat.start()
@@ -564,6 +565,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
                 retryable = error.retryable or error.reason in RETRY_ALSO
                 if not retryable or attempt == MAX_ATTEMPTS - 1:
                     break
+                earlier.append({"reason": error.reason, "message": error.message[:300]})
                 if Run.objects.filter(pk=step.run_id, cancel_requested=True).exists():
                     break
                 Step.objects.filter(pk=step.pk).update(attempts=step.attempts + attempt + 1)
@@ -572,6 +574,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
                 status, reason, message = StepStatus.FAILED, "line_dropped", f"line closed: {error}"
                 if attempt == MAX_ATTEMPTS - 1:
                     break
+                earlier.append({"reason": reason, "message": message[:300]})
                 Step.objects.filter(pk=step.pk).update(attempts=step.attempts + attempt + 1)
                 time.sleep(RETRY_PAUSE_SECONDS)
             except ApplicationError as error:
@@ -585,6 +588,9 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
     finally:
         heartbeat.stop()
     step.refresh_from_db()
+    result = dict(outcome.result or step.result)
+    if earlier:
+        result["failed_attempts"] = [*step.result.get("failed_attempts", []), *earlier]
     _finish(
         step,
         status,
@@ -594,7 +600,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
         bytes_pushed=base_bytes + outcome.bytes_pushed,
         bytes_total=outcome.bytes_total or step.bytes_total,
         phases=outcome.phases or step.phases,
-        result=outcome.result or step.result,
+        result=result,
     )
     return {"step": step.pk, "status": status, "reason": reason}
 

@@ -1,0 +1,282 @@
+"""Benchmark: a whole site turn-up through the real graph, worker and broker (prints JSON).
+
+N factory-fresh IOS-XE lab routers behind M console servers (16 lines each) at 9600 baud,
+turned up by ``run_start`` → the Celery graph → a separate ``celery worker`` process
+(threads pool) on the embedded SQLite broker (or ``BENCH_REDIS_URL``), with the database
+from ``BENCH_DATABASE_URL`` (default: a fresh SQLite file). The lab runs in this process at
+time scale 1 (router delays as the lab simulates them).
+
+Reported per phase (step): bytes, seconds (mean / max over routers) and, for the console
+bootstrap, the achieved fraction of the line rate; the whole run against its physical limit:
+the slowest router's bootstrap bytes ÷ line rate + the lab's simulated commit/save time +
+that router's management phase as measured (SSH is not the bottleneck).
+
+    .venv/bin/python bench/turnup.py --routers 20 --servers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BLUEPRINT = """
+name: bench-turnup
+version: 1
+description: N IOS-XE routers behind M console servers (bench/turnup.py)
+parameters:
+  name: {type: string, required: true}
+  n: {type: integer, default: 20}
+  m: {type: integer, default: 2}
+pools:
+  bench-loopbacks: {prefix: 10.195.0.0/16}
+  bench-p2p: {prefix: 10.196.0.0/16}
+  bench-mgmt: {prefix: 127.91.0.0/16, vrf: mgmt}
+asn_ranges:
+  bench-asn: {start: 4200400000, end: 4200499999}
+addressing:
+  loopback: {pool: bench-loopbacks}
+  p2p: {pool: bench-p2p, prefix_length: 31}
+  management: {pool: bench-mgmt, prefix_length: 24, gateway: first}
+  asn: {range: bench-asn}
+slots:
+  - name: edge
+    count: "{n}"
+    name_pattern: "{site_lower}-er{n}"
+    role: edge
+    device_type: cisco-c8300-1n1s-4t2x
+    platform: cisco_iosxe
+    loopback_interface: Loopback0
+    mgmt_interface: GigabitEthernet0
+    asn: site
+  - name: console
+    count: "{m}"
+    name_pattern: "{site_lower}-cs{n}"
+    role: console-server
+    device_type: opengear-cm7116-2
+    platform: console_server
+    mgmt_interface: eth0
+console:
+  server: console
+  first_line: 1
+  tcp_port_base: 2000
+  baud: BAUD
+  method: telnet
+variables:
+  domain_name: "{site_lower}.example.net"
+  ntp_servers: [192.0.2.123]
+  syslog_server: 192.0.2.50
+"""
+
+IOS_COMMIT_SECONDS = 1.5  # the lab's `write memory` cost (turnup/lab/iosxe.py COST_WRITE)
+
+
+def setup(data_dir: Path) -> dict[str, str]:
+    env = {
+        "TURNUP_DATA_DIR": str(data_dir),
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", ""),
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": os.environ.get("BENCH_REDIS_URL", ""),
+        "CELERY_RESULT_BACKEND": os.environ.get("BENCH_REDIS_URL", ""),
+        "SECRET_KEY": "bench-only-not-secret",
+        "TURNUP_SECRETS_KEY": "bench-only-not-secret",
+        "LOG_LEVEL": "WARNING",
+    }
+    for key in list(os.environ):
+        if key.startswith(("TURNUP_", "CELERY_")) and key not in env:
+            del os.environ[key]
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "turnup.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return env
+
+
+def build_site(*, routers: int, servers: int, baud: int):
+    from turnup.blueprints.services import blueprint_create, blueprint_instantiate
+    from turnup.dcim.models import Site
+    from turnup.dcim.services import credential_profile_create, site_transition
+
+    credential_profile_create(
+        name="bench",
+        is_default=True,
+        local_username="turnup",
+        local_password="bench-local-1",
+        junos_root_password="bench-root-1",
+        enable_secret="bench-enable-1",
+        snmp_username="nms",
+        snmp_auth_protocol="sha-256",
+        snmp_auth_key="bench-auth-123",
+        snmp_priv_protocol="aes-128",
+        snmp_priv_key="bench-priv-123",
+    )
+    blueprint = blueprint_create(source=BLUEPRINT.replace("BAUD", str(baud)))
+    blueprint_instantiate(
+        blueprint=blueprint, params={"name": "BEN-01", "n": routers, "m": servers}
+    )
+    site = Site.objects.get(name="BEN-01")
+    for status in ("designed", "approved"):
+        site_transition(site=site, to_status=status)
+    return site
+
+
+class LabThread:
+    def __init__(self, config: dict):
+        from turnup.lab.lab import Lab
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.lab = self._run(self._make(Lab, config))
+        self._run(self.lab.start())
+
+    async def _make(self, cls, config):
+        return cls(config)
+
+    def _run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(60)
+
+    def close(self):
+        self._run(self.lab.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--routers", type=int, default=20)
+    parser.add_argument("--servers", type=int, default=2)
+    parser.add_argument("--baud", type=int, default=9600)
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-turnup-"))
+    env = setup(data_dir)
+    from turnup.lab.design import site_lab_config
+    from turnup.provisioning.models import Run, Step
+    from turnup.provisioning.services import run_start
+
+    site = build_site(routers=args.routers, servers=args.servers, baud=args.baud)
+    config = site_lab_config(site=site, time_scale=1.0)
+    config["control"] = "127.0.0.1:0"
+    for router in config["routers"]:
+        router["options"] = {"pnp_messages": False}
+    lab = LabThread(config)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "turnup",
+            "worker",
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(args.routers + 4),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(3)  # the worker connects to the broker
+        started = time.monotonic()
+        run = run_start(site=site)
+        deadline = started + args.timeout
+        while not Run.objects.get(pk=run.pk).is_finished and time.monotonic() < deadline:
+            time.sleep(0.5)
+        wall = time.monotonic() - started
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        lab.close()
+
+    run = Run.objects.get(pk=run.pk)
+    steps = list(Step.objects.filter(run=run).select_related("device"))
+    rate = args.baud / 10
+    phases = {}
+    for name in ("bootstrap", "full_config", "verify", "confirm", "archive"):
+        rows = [s for s in steps if s.name == name and s.seconds is not None]
+        if not rows:
+            continue
+        entry = {
+            "bytes": sum(s.bytes_pushed for s in rows),
+            "seconds_mean": round(sum(s.seconds for s in rows) / len(rows), 2),
+            "seconds_max": round(max(s.seconds for s in rows), 2),
+        }
+        if name == "bootstrap":
+            pushes = [s.result.get("push_seconds") or 0 for s in rows]
+            fractions = [s.result.get("line_rate_fraction") for s in rows]
+            fractions = [f for f in fractions if f]
+            entry["push_seconds_max"] = round(max(pushes), 2)
+            entry["line_rate_fraction_mean"] = (
+                round(sum(fractions) / len(fractions), 3) if fractions else None
+            )
+            entry["line_rate_fraction_min"] = round(min(fractions), 3) if fractions else None
+            for sub in ("claim_line", "wake_login", "bootstrap", "commit_confirmed"):
+                values = [s.phases.get(sub, 0.0) for s in rows]
+                entry[f"{sub}_seconds_max"] = round(max(values), 2)
+        phases[name] = entry
+    by_device: dict[str, dict[str, Step]] = {}
+    for step in steps:
+        by_device.setdefault(step.device.name, {})[step.name] = step
+    limits = []
+    for device_steps in by_device.values():
+        boot = device_steps.get("bootstrap")
+        if boot is None:
+            continue
+        mgmt = sum(
+            (device_steps[n].seconds or 0)
+            for n in ("full_config", "verify", "confirm", "archive")
+            if n in device_steps
+        )
+        limits.append(boot.bytes_total / rate + IOS_COMMIT_SECONDS + mgmt)
+    limit = max(limits) if limits else None
+    print(
+        json.dumps(
+            {
+                "bench": "turnup",
+                "routers": args.routers,
+                "console_servers": args.servers,
+                "baud": args.baud,
+                "line_rate_bytes_per_second": rate,
+                "broker": "redis" if env["CELERY_BROKER_URL"] else "embedded sqlite",
+                "database": "postgresql" if env["DATABASE_URL"] else "sqlite",
+                "status": run.status,
+                "failed": run.summary.get("failed"),
+                "run_seconds": round(wall, 2),
+                "physical_limit_seconds": round(limit, 2) if limit else None,
+                "run_over_limit": round(wall / limit, 3) if limit else None,
+                "phases": phases,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
