@@ -1,0 +1,111 @@
+"""The Junos driver against the lab: console bootstrap with commit confirmed, then NETCONF."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.lab.conftest import RunningLab, free_port, lab_config
+from tests.lab.test_junos import ROOT_HASH
+from turnup.provisioning.drivers.base import (
+    ConfigRejected,
+    ConsoleTarget,
+    Credentials,
+    ManagementTarget,
+    NotFactory,
+)
+from turnup.provisioning.drivers.junos import JunosDriver
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "Hello world!"  # what ROOT_HASH hashes
+CREDS = Credentials(username="admin", password=PASSWORD, root_password=PASSWORD)
+BOOTSTRAP = f"""\
+set system host-name j1
+set system root-authentication encrypted-password "{ROOT_HASH}"
+set system login user admin class super-user authentication encrypted-password "{ROOT_HASH}"
+set system services ssh
+set system services netconf ssh
+set system management-instance
+set interfaces fxp0 unit 0 family inet address 10.9.0.5/24
+set routing-instances mgmt_junos routing-options static route 0.0.0.0/0 next-hop 10.9.0.1
+"""
+
+
+@pytest.fixture
+def start_lab():
+    labs: list[RunningLab] = []
+
+    def start(config: dict) -> RunningLab:
+        labs.append(RunningLab(config))
+        return labs[-1]
+
+    yield start
+    for lab in labs:
+        lab.close()
+
+
+def driver(lab, *, baud, port=0, **kwargs) -> JunosDriver:
+    return JunosDriver(
+        console=ConsoleTarget(host="127.0.0.1", port=lab.telnet_port("j1"), baud=baud),
+        management=ManagementTarget(host="127.0.0.1", port=port),
+        credentials=CREDS,
+        hostname="j1",
+        **kwargs,
+    )
+
+
+def test_factory_junos_bootstrap_commit_confirmed_then_netconf(start_lab):
+    port = free_port()
+    lab = start_lab(
+        lab_config(
+            [{"name": "j1", "platform": "juniper_junos"}],
+            baud=9600,
+            mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"},
+        )
+    )
+    engine = driver(lab, baud=9600, port=port)
+    state = engine.console_open()
+    assert state.factory and "amnesiac root login" in state.notes
+    pushed = engine.console_push(BOOTSTRAP)
+    assert pushed.changed and pushed.repairs == 0 and pushed.bytes >= len(BOOTSTRAP)
+    assert lab.line("j1").drops == 0
+    assert "commit confirmed" in engine.console_commit(confirm_minutes=5)
+    engine.console_close()
+
+    deadline = time.time() + 10
+    while time.time() < deadline and not lab.call(lab.lab.mgmt.endpoints, lab.router("j1")):
+        time.sleep(0.1)
+    engine.mgmt_open()
+    full = BOOTSTRAP + "set snmp location lab\n"
+    assert engine.mgmt_push(full).changed
+    assert not engine.mgmt_push(full).changed
+    verified = engine.mgmt_verify(hostname="j1", interfaces_up=["fxp0"])
+    assert verified.ok, verified.problems
+    assert "confirmed" in engine.mgmt_confirm()
+    assert "set snmp location lab" in engine.mgmt_running_config()
+    engine.mgmt_close()
+    assert PASSWORD not in engine.output()
+
+
+def test_a_refused_set_line_is_named(start_lab):
+    lab = start_lab(lab_config([{"name": "j1", "platform": "juniper_junos"}], baud=0))
+    engine = driver(lab, baud=0)
+    engine.console_open()
+    with pytest.raises(ConfigRejected) as caught:
+        engine.console_push("set system host-name j1\nset systen services ssh\n")
+    assert caught.value.line == 2
+    engine.console_close()
+
+
+def test_a_committed_router_is_left_alone(start_lab):
+    saved = (
+        f'system {{ host-name OLD-9; root-authentication {{ encrypted-password "{ROOT_HASH}"; }} }}'
+    )
+    lab = start_lab(
+        lab_config([{"name": "j1", "platform": "juniper_junos", "startup_config": saved}], baud=0)
+    )
+    with pytest.raises(NotFactory) as caught:
+        driver(lab, baud=0).console_open()
+    assert "OLD-9" in caught.value.message

@@ -1,0 +1,460 @@
+"""Junos: the console through netmiko and our writer, the management network through PyEZ.
+
+Console (the bootstrap): netmiko opens the console-server session and owns the transport; the
+glue logs in as ``root`` (no password on a factory "Amnesiac" box), leaves the FreeBSD shell
+for the CLI, then ``redispatch`` to ``juniper_junos`` prepares the session. The bootstrap goes
+in with ``load set terminal``: Junos echoes each line and prints no prompt until Ctrl-D, so the
+console writer can pipeline at the line rate and check every echo (a mismatch discards the
+candidate with ``rollback 0`` and loads again). ``commit check``, then ``commit confirmed N``:
+a router the management phase never reaches rolls itself back.
+
+Why not PyEZ's console mode for the bootstrap (measured in ``bench/turnup.py``, README
+"Turning routers up"): its telnet login waits on fixed sleeps and expect time-outs (~15 s on
+a quiet line), it writes RPCs one character at a time with a sleep per character (below the
+line rate), its receive loop has no time-out, and unsolicited console text in XML mode breaks
+its parser. Over the management network PyEZ is the right tool: NETCONF over SSH, ``Config``
+with ``load``/``diff``/``commit_check``/``commit(confirm=N)``, then the confirming ``commit``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from turnup.provisioning.drivers.base import (
+    AuthFailed,
+    CommitFailed,
+    ConfigRejected,
+    ConsoleState,
+    ConsoleTarget,
+    Credentials,
+    DriverError,
+    EchoMismatch,
+    LineBusy,
+    LineDropped,
+    ManagementTarget,
+    NoAnswer,
+    NotFactory,
+    PushResult,
+    Unreachable,
+    VerifyResult,
+    scrub,
+)
+from turnup.provisioning.drivers.console import (
+    ChannelClosed,
+    ConfigLine,
+    ConsoleWriter,
+    EchoStyle,
+    read_quiet,
+    read_until,
+)
+from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel
+
+BUSY = re.compile(r"port in use|[Cc]onnection refused|line is busy")
+SHELL = re.compile(r"(?:root@[^\s%#]*\s?[%#]|^%)\s*$", re.MULTILINE)
+CLI = re.compile(r"(?:^|\n)[\w.\-@:]*>\s*$")
+CONFIG = re.compile(r"\[edit[^\]]*\]\s*\n[\w.\-@:]*#\s*$")
+LOGIN = re.compile(r"login:\s*$")
+PASSWORD = re.compile(r"[Pp]assword:\s*$")
+LOGIN_BAD = re.compile(r"Login incorrect")
+MORE = re.compile(r"---\(more[^)]*\)---\s*$")
+LOAD_READY = re.compile(r"\[Type \^D at a new line to end input\]")
+
+#: ``load set terminal``: bare echoes, errors reported after Ctrl-D.
+JUNOS_LOAD = EchoStyle(
+    prompt=None,
+    error=re.compile(r"^terminal:\d+:"),
+    unsolicited=re.compile(r"Broadcast Message|^\s*\*\*\*|^Message from|^\s*$"),
+    newline="\r",
+    ignore=re.compile(r"^\[Type \^D"),
+)
+
+
+class JunosDriver:
+    """One Junos router: console (bootstrap) and NETCONF (full config, verify)."""
+
+    platform = "juniper_junos"
+
+    def __init__(
+        self,
+        *,
+        console: ConsoleTarget,
+        management: ManagementTarget,
+        credentials: Credentials,
+        hostname: str,
+        overwrite: bool = False,
+        window: int = 256,
+        wake_timeout: float = 90.0,
+        idle_timeout: float = 30.0,
+    ) -> None:
+        self.target = console
+        self.mgmt_target = management
+        self.credentials = credentials
+        self.hostname = hostname
+        self.overwrite = overwrite
+        self.window = window
+        self.wake_timeout = wake_timeout
+        self.idle_timeout = idle_timeout
+        self.console = None
+        self.channel: NetmikoChannel | None = None
+        self.device = None  # PyEZ Device over NETCONF
+        self.transcript: list[str] = []
+
+    def _secrets(self) -> list[str]:
+        return [*self.credentials.secrets(), self.target.password]
+
+    def _log(self, text: str) -> None:
+        if text:
+            self.transcript.append(scrub(text, self._secrets(), limit=4000))
+
+    def output(self) -> str:
+        return scrub("\n".join(self.transcript), self._secrets())
+
+    # -- console ------------------------------------------------------------------------------
+
+    def console_open(self) -> ConsoleState:
+        from netmiko import ConnectHandler
+        from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
+
+        target = self.target
+        params = dict(host=target.host, port=target.port, conn_timeout=10, fast_cli=False)
+        if target.method == "ssh":
+            params.update(
+                device_type="terminal_server",
+                username=target.username,
+                password=target.password,
+                allow_agent=False,
+                use_keys=False,
+            )
+        else:
+            params.update(device_type="generic_termserver_telnet", username="", password="")
+        try:
+            self.console = ConnectHandler(**params)
+        except NetmikoAuthenticationException as error:
+            raise AuthFailed(f"console server {target.key} refused the login: {error}") from None
+        except (NetmikoTimeoutException, OSError) as error:
+            raise Unreachable(f"console server {target.key} did not answer: {error}") from None
+        self.channel = NetmikoChannel(self.console)
+        factory_login = self._wake()
+        return self._prepare(factory_login)
+
+    def _wake(self) -> bool:
+        """From whatever the line shows to the CLI prompt. True when root logged in without
+        a password (a factory box)."""
+        channel = self.channel
+        deadline = time.monotonic() + self.wake_timeout
+        try:
+            text = read_quiet(channel, quiet=0.3, limit=2.0)
+        except ChannelClosed as error:
+            said = getattr(error, "text", "")
+            if BUSY.search(said) or not said.strip():
+                raise LineBusy(f"console line {self.target.key} is in use") from None
+            raise LineDropped(f"console server {self.target.key} closed the session") from None
+        self._log(text)
+        if BUSY.search(text):
+            raise LineBusy(f"console line {self.target.key} is in use by another session")
+        factory_login = False
+        asked_password = False
+        failures = 0
+        returns = 0
+        if not text.strip():
+            channel.send("\r")
+        while True:
+            if time.monotonic() > deadline:
+                raise NoAnswer(
+                    f"router on {self.target.key} did not reach a prompt in "
+                    f"{self.wake_timeout:.0f} s",
+                    output=self.output(),
+                )
+            tail = text[-300:]
+            answer = None
+            if LOGIN_BAD.search(tail):
+                failures += 1
+                if failures >= 2:
+                    raise AuthFailed(f"router on {self.target.key} refused root's login")
+            if LOGIN.search(tail):
+                answer = "root\r"
+                asked_password = False
+            elif PASSWORD.search(tail):
+                if not self.credentials.root_password:
+                    raise AuthFailed("the router asks root for a password and none is known")
+                answer = self.credentials.root_password + "\r"
+                asked_password = True
+            elif SHELL.search(tail):
+                factory_login = factory_login or not asked_password
+                answer = "cli\r"
+            elif MORE.search(tail):
+                answer = "q"
+            elif CONFIG.search(tail):
+                answer = "rollback 0\rexit configuration-mode\r"
+            elif CLI.search(tail):
+                return factory_login
+            if answer is not None:
+                channel.send(answer)
+                text = ""
+            try:
+                data = read_quiet(channel, quiet=0.4, limit=3.0)
+            except ChannelClosed:
+                raise LineDropped(f"console line {self.target.key} dropped") from None
+            self._log(data)
+            if not data and answer is None:
+                returns += 1
+                if returns > 20:
+                    raise NoAnswer(f"router on {self.target.key} does not answer")
+                channel.send("\r")
+            text += data
+
+    def _prepare(self, factory_login: bool) -> ConsoleState:
+        from netmiko import redispatch
+
+        try:
+            redispatch(self.console, device_type="juniper_junos")
+        except (OSError, EOFError) as error:
+            raise LineDropped(f"console line {self.target.key} dropped: {error}") from None
+        prompt = self.console.base_prompt  # "root" or "root@HOST"
+        host = prompt.split("@", 1)[1] if "@" in prompt else ""
+        committed = self.console.send_command("show configuration system host-name")
+        self._log(committed)
+        match = re.search(r"host-name\s+(\S+?);", committed)
+        host = match.group(1) if match else host
+        ours = host == self.hostname
+        factory = factory_login or ours or not host
+        notes = ("amnesiac root login",) if factory_login else ()
+        if ours:
+            notes += ("hostname already ours: resuming",)
+        if not factory and not self.overwrite:
+            raise NotFactory(
+                f"{host} on {self.target.key} is not in factory state (committed config, root "
+                f"password); left alone — turn up with overwrite to replace it",
+                output=self.output(),
+            )
+        return ConsoleState(factory=factory, prompt=prompt, hostname=host, notes=notes)
+
+    def console_push(self, config: str, *, resume: bool = False) -> PushResult:
+        """Load the bootstrap (set commands) into the candidate. Loading set commands the
+        router already has changes nothing, so a resumed push is the same push."""
+        del resume
+        started = time.monotonic()
+        lines = [
+            ConfigLine(number=number, text=text.strip())
+            for number, text in enumerate(config.splitlines(), start=1)
+            if text.strip() and not text.strip().startswith("#")
+        ]
+        self._enter_configure()
+        last_error: DriverError | None = None
+        total = 0
+        repairs = 0
+        for _attempt in range(3):
+            channel = self.channel
+            channel.send("load set terminal\r")
+            text, match = read_until(channel, LOAD_READY, timeout=15)
+            self._log(text)
+            if match is None:
+                raise NoAnswer("the router did not start `load set terminal`")
+            writer = ConsoleWriter(
+                channel,
+                baud=self.target.baud,
+                window=self.window,
+                style=JUNOS_LOAD,
+                idle_timeout=self.idle_timeout,
+                repair=False,
+            )
+            try:
+                report = writer.push(lines, prompt=text[match.end() :].lstrip("\r\n"))
+            except EchoMismatch as error:
+                total += writer.report.bytes
+                repairs += 1
+                last_error = error
+                self._log("\n".join(writer.report.transcript))
+                channel.send("\x03")  # abort the load; the candidate keeps what came before
+                read_quiet(channel, quiet=0.3, limit=3.0)
+                self._command("rollback 0")
+                continue
+            total += report.bytes
+            self._log("\n".join(writer.report.transcript))
+            channel.send("\x04")  # Ctrl-D: end of input
+            text, match = read_until(channel, re.compile(r"load complete[^\n]*"), timeout=60)
+            self._log(text)
+            errors = re.findall(r"terminal:(\d+):\S*\s*(.*)", text)
+            if errors:
+                index, message = int(errors[0][0]), errors[0][1].strip()
+                line = lines[index - 1] if 0 < index <= len(lines) else None
+                self._command("rollback 0")
+                raise ConfigRejected(
+                    f"line {line.number if line else index} "
+                    f"{(line.text if line else '')!r} was refused: {message}",
+                    line=line.number if line else None,
+                    output=self.output(),
+                )
+            if match is None:
+                raise NoAnswer("the router did not finish the load", output=self.output())
+            diff = self._command("show | compare")
+            changed = bool(re.search(r"^[+-] ", diff, re.MULTILINE))
+            return PushResult(
+                changed=changed,
+                diff=scrub(diff, self._secrets()),
+                output=scrub("\n".join(writer.report.transcript), self._secrets()),
+                bytes=total,
+                seconds=time.monotonic() - started,
+                repairs=repairs,
+            )
+        assert last_error is not None
+        last_error.output = self.output()
+        raise last_error
+
+    def _enter_configure(self) -> None:
+        out = self._command("configure", expect=r"#\s*$")
+        if "[edit]" not in out and "Entering configuration mode" not in out:
+            raise NoAnswer("the router did not enter configuration mode", output=self.output())
+
+    def _command(self, command: str, *, expect: str = r"[#>]\s*$", timeout: float = 60) -> str:
+        try:
+            out = self.console.send_command(
+                command, expect_string=expect, read_timeout=timeout, strip_prompt=False
+            )
+        except (OSError, EOFError) as error:
+            raise LineDropped(f"console line {self.target.key} dropped: {error}") from None
+        self._log(f"{command}\n{out}")
+        return out
+
+    def console_commit(self, *, confirm_minutes: int) -> str:
+        check = self._command("commit check", timeout=300)
+        if "configuration check succeeds" not in check:
+            raise CommitFailed(f"commit check failed: {_junos_error(check)}", output=self.output())
+        said = self._command(
+            f"commit confirmed {confirm_minutes} comment turnup-bootstrap", timeout=300
+        )
+        if "commit complete" not in said:
+            raise CommitFailed(f"commit failed: {_junos_error(said)}", output=self.output())
+        self._command("exit configuration-mode", expect=r">\s*$")
+        return (
+            f"commit confirmed {confirm_minutes}: rolls back by itself unless the management "
+            "phase confirms it"
+        )
+
+    def console_close(self) -> None:
+        if self.console is not None:
+            try:
+                self.console.disconnect()
+            except Exception:  # noqa: BLE001 - closing a dead line is not an error
+                pass
+            self.console = None
+
+    # -- management (PyEZ over NETCONF) ---------------------------------------------------------
+
+    def mgmt_open(self) -> None:
+        from jnpr.junos import Device
+        from jnpr.junos.exception import ConnectAuthError, ConnectError
+
+        device = Device(
+            host=self.mgmt_target.host,
+            port=self.mgmt_target.port,
+            user=self.credentials.username,
+            passwd=self.credentials.password,
+            gather_facts=False,
+            conn_open_timeout=15,
+        )
+        try:
+            device.open()
+        except ConnectAuthError:
+            raise AuthFailed(f"{self.hostname} refused the bootstrap user over NETCONF") from None
+        except (ConnectError, OSError) as error:
+            raise Unreachable(
+                f"{self.hostname} does not answer NETCONF on {self.mgmt_target.host}:"
+                f"{self.mgmt_target.port}: {type(error).__name__}"
+            ) from None
+        self.device = device
+
+    def mgmt_running_config(self) -> str:
+        reply = self.device.rpc.get_config(options={"format": "set", "database": "committed"})
+        return reply.text or ""
+
+    def mgmt_push(self, config: str, *, confirm_minutes: int = 10) -> PushResult:
+        from jnpr.junos.exception import CommitError, ConfigLoadError
+        from jnpr.junos.utils.config import Config
+
+        started = time.monotonic()
+        cu = Config(self.device)
+        try:
+            cu.lock()
+        except Exception as error:  # noqa: BLE001 - LockError and transport errors
+            raise CommitFailed(f"{self.hostname}: cannot lock the configuration: {error}") from None
+        try:
+            try:
+                cu.load(config, format="set", merge=True)
+            except ConfigLoadError as error:
+                cu.rollback(0)
+                raise ConfigRejected(f"{self.hostname} refused the full config: {error}") from None
+            diff = cu.diff() or ""
+            if not diff.strip():
+                return PushResult(changed=False, seconds=time.monotonic() - started)
+            try:
+                cu.commit_check()
+                cu.commit(confirm=confirm_minutes, comment="turnup full config")
+            except CommitError as error:
+                cu.rollback(0)
+                raise CommitFailed(f"{self.hostname}: commit failed: {error}") from None
+        finally:
+            try:
+                cu.unlock()
+            except Exception:  # noqa: BLE001
+                pass
+        return PushResult(
+            changed=True,
+            diff=scrub(diff, self._secrets()),
+            bytes=len(config),
+            seconds=time.monotonic() - started,
+        )
+
+    def mgmt_confirm(self) -> str:
+        """The confirming commit: everything committed with ``confirmed`` now sticks."""
+        from jnpr.junos.exception import CommitError
+        from jnpr.junos.utils.config import Config
+
+        try:
+            Config(self.device).commit(comment="turnup confirmed")
+        except CommitError as error:
+            raise CommitFailed(f"{self.hostname}: confirming commit failed: {error}") from None
+        return "confirmed (commit)"
+
+    def mgmt_verify(self, *, hostname: str, interfaces_up: list[str]) -> VerifyResult:
+        info = self.device.rpc.get_software_information()
+        host = info.findtext(".//host-name") or ""
+        problems = []
+        if host != hostname:
+            problems.append(f"hostname is {host!r}, the design says {hostname!r}")
+        states = {}
+        if interfaces_up:
+            reply = self.device.rpc.get_interface_information(terse=True)
+            for entry in reply.findall(".//physical-interface"):
+                name = (entry.findtext("name") or "").strip()
+                states[name] = (
+                    (entry.findtext("admin-status") or "").strip(),
+                    (entry.findtext("oper-status") or "").strip(),
+                )
+        for name in interfaces_up:
+            state = states.get(name.split(".")[0])
+            if state is None:
+                problems.append(f"{name} is missing")
+            elif state != ("up", "up"):
+                problems.append(f"{name} is {state[0]}/{state[1]}")
+        checks = {
+            "hostname": host,
+            "interfaces": {
+                n: "/".join(states.get(n.split(".")[0], ("missing",))) for n in interfaces_up
+            },
+        }
+        return VerifyResult(ok=not problems, checks=checks, problems=problems)
+
+    def mgmt_close(self) -> None:
+        if self.device is not None:
+            try:
+                self.device.close()
+            except Exception:  # noqa: BLE001
+                pass
+            self.device = None
+
+
+def _junos_error(text: str) -> str:
+    errors = re.findall(r"error: ([^\r\n]+)", text)
+    return "; ".join(errors) if errors else text.strip()[-200:]
