@@ -413,13 +413,13 @@ def test_output_while_nobody_is_connected_waits_in_the_port_buffer():
         clock = Clock(time_scale=0.001)
         spec = RouterSpec(name="r1", platform="cisco_iosxe", options={"pnp_messages": False})
         router = build_router(spec, clock)
-        line = Line(1, router, clock=clock, baud=0, hold_bytes=4096)
+        line = Line(1, router, clock=clock, baud=0)  # the default: the last 256 bytes
         router.power_on()
         await until(lambda: router.state() == "dialog")
         late = Client()
         assert line.connect(late)
         await until(lambda: late.text.endswith("[yes/no]: "))  # the tail of the boot, unasked
-        assert "Initializing Hardware" in late.text
+        assert "Initializing Hardware" not in late.text
         line.disconnect(late)
 
         small = Line(2, None, clock=clock, baud=0, hold_bytes=10)
@@ -427,7 +427,14 @@ def test_output_while_nobody_is_connected_waits_in_the_port_buffer():
         kept = Client()
         small.connect(kept)
         await until(lambda: len(kept.data) == 10)
-        assert kept.data == b"0123456789"
+        assert kept.data == b"6789abcdef"
+
+        deaf = Line(3, None, clock=clock, baud=0, hold_bytes=0)
+        deaf.write(b"lost")
+        nobody = Client()
+        deaf.connect(nobody)
+        await asyncio.sleep(0.05)
+        assert nobody.data == b""
 
     asyncio.run(scenario())
 

@@ -25,11 +25,12 @@ TICK_SECONDS = 0.01
 # The router's tty output buffer: while more than this waits for the wire, the router blocks
 # on output and reads no input (so input it cannot echo piles up in its input buffer).
 TX_BUFFER_BYTES = 64
-# Router output that arrives while no client is connected can stay in the console server's
-# port buffer (up to ``hold_bytes``; later bytes are lost) and be delivered on the next connect:
-# the boot messages, a late %SYS-5-CONFIG_I from the previous session. Off by default: with the
-# boot's "#####" progress line in it, netmiko's telnet login takes the line for a prompt.
-DEFAULT_HOLD_BYTES = 0
+# The console server keeps the last ``hold_bytes`` of what the router said while no client was
+# connected and delivers them on the next connect (the tail of the boot messages — the prompt
+# the router waits at —, a late %SYS-5-CONFIG_I from the previous session). Small by default:
+# a whole boot log with its "#####" progress line makes netmiko's telnet login take that line
+# for a prompt.
+DEFAULT_HOLD_BYTES = 256
 
 
 class Client(Protocol):
@@ -183,9 +184,9 @@ class Line:
         self._tx.push(data)
 
     def _hold(self, data: bytes) -> None:
-        room = self.hold_bytes - len(self._held)
-        if room > 0:
-            self._held += data[:room]
+        if self.hold_bytes > 0:
+            self._held += data
+            del self._held[: max(0, len(self._held) - self.hold_bytes)]
 
     def hangup(self) -> None:
         client = self.client
