@@ -105,3 +105,38 @@ def test_run_detail_query_count_does_not_grow_with_routers(
             assert api_client.get(f"/api/runs/{run.pk}/").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_cli_up_starts_and_exits_non_zero_on_a_failed_run(storage, enqueued, capsys):
+    from django.core.management import call_command
+
+    from turnup.provisioning.models import Run
+    from turnup.provisioning.services import run_cancel
+
+    site = approved_site("CLI-01", edges=1)
+    call_command("up", site.name, "--no-wait")
+    run = Run.objects.get(site=site)
+    assert capsys.readouterr().out.strip().endswith(str(run.pk))
+    run_cancel(run=run)
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("up", "--run", str(run.pk))
+    assert exit_info.value.code == 1
+    assert "cancelled" in capsys.readouterr().err
+    # --if-new: the site was turned up before, nothing to do
+    call_command("up", site.name, "--if-new")
+    assert Run.objects.filter(site=site).count() == 1
+
+
+@pytest.mark.django_db
+def test_cli_up_refuses_a_site_whose_checks_fail(storage, enqueued, capsys):
+    from django.core.management import call_command
+
+    from turnup.ipam.models import IPAddress
+
+    site = approved_site("CLI-02", edges=1)
+    IPAddress.objects.filter(device__site=site, is_primary_mgmt=True).first().delete()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("up", site.name)
+    assert exit_info.value.code == 2
+    assert "preflight" in capsys.readouterr().err
