@@ -1,0 +1,157 @@
+"""Console-line locks, the per-console-server cap, time limits, settling and recovery —
+the run machinery without a worker or a lab."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.provisioning.conftest import approved_site
+
+
+@pytest.fixture
+def run(storage, monkeypatch):
+    from turnup.provisioning.services import run_start
+
+    sent: list[int] = []
+    monkeypatch.setattr(
+        "turnup.provisioning.workflows.site_turnup_graph_enqueue",
+        lambda *, run_id: sent.append(run_id),
+    )
+    started = run_start(site=approved_site("LCK-01", edges=2))
+    started.sent = sent
+    return started
+
+
+def _bootstraps(run):
+    return list(run.steps.filter(name="bootstrap").select_related("device").order_by("stage"))
+
+
+def _target(step):
+    from turnup.provisioning.services import device_targets
+
+    return device_targets(device=step.device).console
+
+
+@pytest.mark.django_db
+def test_one_session_per_line_and_a_stale_lock_is_taken_over(run):
+    from turnup.provisioning.drivers.base import LineBusy
+    from turnup.provisioning.models import ConsoleLineLock
+    from turnup.provisioning.services import _line_claim
+
+    first, second, _ = _bootstraps(run)
+    console = _target(first)
+    lock = _line_claim(first, console, limit=5)
+    assert _line_claim(first, console, limit=5).pk == lock.pk, "the holder takes it again"
+    with pytest.raises(LineBusy, match=f"run {run.pk}"):
+        _line_claim(second, console, limit=5)  # same line, another step
+    ConsoleLineLock.objects.filter(pk=lock.pk).update(expires_at=timezone.now())
+    assert _line_claim(second, console, limit=5).step_id == second.pk
+
+
+@pytest.mark.django_db
+def test_the_console_server_session_cap_makes_steps_wait(run, monkeypatch):
+    from turnup.provisioning import services
+    from turnup.provisioning.drivers.base import LineBusy
+
+    monkeypatch.setattr(services, "CONSOLE_SERVER_SESSIONS", 1)
+    monkeypatch.setattr(services, "POLL_SECONDS", 0.05)
+    first, second, third = _bootstraps(run)
+    held = services._line_claim(first, _target(first), limit=5)
+    with pytest.raises(LineBusy, match="session limit"):
+        services._line_claim(second, _target(second), limit=0.3)
+    services.lease_release(services.ConsoleLineLock, pk=held.pk)
+    assert services._line_claim(third, _target(third), limit=0.3).step_id == third.pk
+
+
+def test_time_limits_come_from_bytes_and_line_rate():
+    from turnup.provisioning.services import (
+        CONSOLE_COMMIT_SECONDS,
+        CONSOLE_LOGIN_SECONDS,
+        confirm_minutes,
+        step_time_limit,
+    )
+
+    slow = step_time_limit(name="bootstrap", bytes_total=9600, baud=9600)
+    fast = step_time_limit(name="bootstrap", bytes_total=9600, baud=115200)
+    allowances = CONSOLE_LOGIN_SECONDS + CONSOLE_COMMIT_SECONDS
+    assert slow - allowances == pytest.approx(2 * 9600 / 960)
+    assert fast - allowances == pytest.approx(2 * 9600 / 11520)
+    assert step_time_limit(name="full_config", bytes_total=40_000, baud=0) > step_time_limit(
+        name="full_config", bytes_total=4_000, baud=0
+    )
+    assert confirm_minutes(full_bytes=200_000) > confirm_minutes(full_bytes=2_000) >= 5
+
+
+def test_a_step_past_its_limit_is_cut_and_recorded_as_timeout():
+    from turnup.provisioning.services import StepTimeout, _limited
+
+    closed = threading.Event()
+
+    def body():
+        if not closed.wait(5):
+            raise AssertionError("the watchdog never closed the session")
+        from turnup.provisioning.drivers.base import LineDropped
+
+        raise LineDropped("the session was closed")
+
+    class FakeStep:
+        pk = 0
+        name = "bootstrap"
+
+    import turnup.provisioning.services as services
+
+    original = services._progress
+    services._progress = lambda *a, **k: None
+    try:
+        started = time.monotonic()
+        with pytest.raises(StepTimeout, match="0 s limit") as error:
+            _limited(FakeStep(), 0.2, closed.set, body)
+        assert error.value.reason == "timeout"
+        assert time.monotonic() - started < 3
+    finally:
+        services._progress = original
+
+
+@pytest.mark.django_db
+def test_settle_is_idempotent_and_names_what_failed(run):
+    from turnup.dcim.models import Site
+    from turnup.provisioning.models import Step
+    from turnup.provisioning.services import run_settle
+
+    Step.objects.filter(run=run).update(status="done")
+    failing = _bootstraps(run)[1]
+    Step.objects.filter(pk=failing.pk).update(status="failed", reason="no_answer", message="silent")
+    Step.objects.filter(run=run, device=failing.device).exclude(pk=failing.pk).update(
+        status="skipped", reason="earlier_step_failed"
+    )
+    summary = run_settle(run_id=run.pk)
+    assert summary["failed"] == [failing.device.name]
+    entry = summary["devices"][failing.device.name]
+    assert (entry["step"], entry["reason"], entry["message"]) == (
+        "bootstrap",
+        "no_answer",
+        "silent",
+    )
+    assert Site.objects.get(pk=run.site_id).status == "failed"
+    assert run_settle(run_id=run.pk) == summary
+
+
+@pytest.mark.django_db
+def test_recovery_resends_only_silent_runs(run):
+    from turnup.provisioning.models import Run, Step
+    from turnup.provisioning.services import STALE_SECONDS, run_recover
+
+    assert run_recover() == [], "a run just started is alive"
+    old = timezone.now() - timedelta(seconds=STALE_SECONDS * 2)
+    Run.objects.filter(pk=run.pk).update(updated=old, status="running")
+    step = _bootstraps(run)[0]
+    Step.objects.filter(pk=step.pk).update(status="running", heartbeat=timezone.now())
+    assert run_recover() == [], "a step's heartbeat is fresh"
+    Step.objects.filter(pk=step.pk).update(heartbeat=old)
+    assert run_recover() == [run.pk]
+    assert run.sent == [run.pk], "sent again (the first send waits for a commit here)"
