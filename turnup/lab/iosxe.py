@@ -153,7 +153,10 @@ SHOWN_NEGATED = (
     "synchronization",
     "negotiation auto",
     "passive-interface",
+    "service prompt config",
 )
+# Defaults IOS does not show: typing them back only removes the shown negation.
+HIDDEN_DEFAULTS = ("service prompt config",)
 # first words that replace an earlier line with the same leading words (count = key length)
 SINGLETONS = {
     "hostname": 1,
@@ -543,6 +546,8 @@ class IosSession:
         host = self.router.hostname
         if self.mode == "exec":
             return host + ("#" if self.privilege >= 15 else ">")
+        if self.router.running.find("no service prompt config") is not None:
+            return ""  # `no service prompt config`: configuration modes print no prompt
         return f"{host}({self.modes[-1]})#"
 
     def prompt(self) -> None:
@@ -1276,6 +1281,8 @@ def apply_statement(parent: Node, text: str, negated: bool) -> None:
             or (c.text.startswith("no ") and no_line.startswith(c.text) and not c.children)
         )
     ]
+    if text in HIDDEN_DEFAULTS:
+        return
     parent.children.append(Node(text))
 
 

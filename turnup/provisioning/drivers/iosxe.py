@@ -345,7 +345,9 @@ class IosXeDriver:
             raise
         self._log("\n".join(writer.report.transcript))
         channel.send("end\r")
-        text, match = read_until(channel, re.compile(r"(?:^|\n)[^\s#>()]{1,63}#\s*$"), timeout=15)
+        text, match = read_until(
+            channel, re.compile(r"^[^\s#>()]{1,63}#[ \t]*\r?$", re.MULTILINE), timeout=15
+        )
         self._log(text)
         return PushResult(
             changed=True,
@@ -360,8 +362,13 @@ class IosXeDriver:
         """Turn the config prompt off if this IOS can (it can since 12.x)."""
         channel = self.channel
         channel.send("no service prompt config\r")
+        text, _ = read_until(channel, re.compile(r"prompt config\r?\n"), timeout=5.0)
+        # The prompt (or an error) follows its echo at once when it is still on.
         text, match = read_until(
-            channel, re.compile(r"% Invalid|\(config[^)]*\)#\s*$"), timeout=2.0
+            channel,
+            re.compile(r"% Invalid|\(config[^)]*\)#\s*$"),
+            timeout=0.3 + 60 / self.target.bytes_per_second if self.target.baud else 0.5,
+            buffer=text,
         )
         self._log(text)
         if match is not None:  # the prompt is still there (or the command is unknown)
