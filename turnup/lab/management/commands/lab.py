@@ -173,6 +173,8 @@ class Command(BaseCommand):
                     f"{line['baud']:>6} {line['bytes_in']:>9} {line['bytes_out']:>9} "
                     f"{line['drops']:>6} {' '.join(line.get('mgmt') or []) or '-'}"
                 )
+        for router, error in sorted(status.get("mgmt_errors", {}).items()):
+            self.stderr.write(f"{router}: management listener failed: {error}")
 
     def do_fault(self, control, values, router=None, console_server=None, line=None, **options):
         faults = {}
