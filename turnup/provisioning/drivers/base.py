@@ -79,6 +79,7 @@ class PushResult:
     bytes: int = 0
     seconds: float = 0.0
     repairs: int = 0
+    wire_seconds: float = 0.0  # the paced, pipelined part alone (bytes / wire_seconds = rate)
 
 
 @dataclass(frozen=True)

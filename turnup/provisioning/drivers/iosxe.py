@@ -356,6 +356,7 @@ class IosXeDriver:
             bytes=report.bytes,
             seconds=time.monotonic() - started,
             repairs=report.repairs,
+            wire_seconds=report.seconds,
         )
 
     def _prompt_off(self):
