@@ -198,8 +198,12 @@ def worker(transactional_db, storage):
 
 def _drop_pool(app) -> None:
     """Forget the producer pool and the result backend: they point at the previous ones."""
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
+    app.amqp._producer_pool = None
+    pools.reset()
     app._backend_cache = None
     app._local = threading.local()
