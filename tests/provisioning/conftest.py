@@ -40,10 +40,7 @@ slots:
     count: 1
     name_pattern: "{site_lower}-cr{n}"
     role: core
-    device_type: cisco-c8300-1n1s-4t2x
-    platform: cisco_iosxe
-    loopback_interface: Loopback0
-    mgmt_interface: GigabitEthernet0
+CORE_PLATFORM
     asn: site
   - name: edge
     count: "{n}"
@@ -91,8 +88,21 @@ CREDENTIALS = dict(
 )
 
 
-def approved_site(name: str = "GRT-01", *, edges: int = 2, baud: int = 115200):
-    """An approved site: one core and ``edges`` edge IOS-XE routers and a console server."""
+IOSXE_CORE = """    device_type: cisco-c8300-1n1s-4t2x
+    platform: cisco_iosxe
+    loopback_interface: Loopback0
+    mgmt_interface: GigabitEthernet0"""
+JUNOS_CORE = """    device_type: juniper-mx204
+    platform: juniper_junos
+    loopback_interface: lo0
+    mgmt_interface: fxp0"""
+
+
+def approved_site(
+    name: str = "GRT-01", *, edges: int = 2, baud: int = 115200, junos_core: bool = False
+):
+    """An approved site: one core router (IOS-XE, or Junos), ``edges`` edge IOS-XE routers
+    and a console server."""
     from turnup.blueprints.models import Blueprint
     from turnup.blueprints.services import blueprint_create, blueprint_instantiate
     from turnup.dcim.models import CredentialProfile, Site
@@ -104,11 +114,12 @@ def approved_site(name: str = "GRT-01", *, edges: int = 2, baud: int = 115200):
     if not CredentialProfile.objects.filter(is_default=True).exists():
         credential_profile_create(**CREDENTIALS)
     octet = str(random.randint(100, 250))  # parallel test runs must not share addresses
-    blueprint = Blueprint.objects.filter(name__startswith=f"graph-test-{baud}-").first()
+    kind = f"{baud}{'-junos' if junos_core else ''}"
+    blueprint = Blueprint.objects.filter(name__startswith=f"graph-test-{kind}-").first()
     if blueprint is None:
-        blueprint = blueprint_create(
-            source=BLUEPRINT.replace("BAUD", str(baud)).replace("OCTET", octet)
-        )
+        source = BLUEPRINT.replace("BAUD", kind, 1).replace("BAUD", str(baud))
+        source = source.replace("CORE_PLATFORM", JUNOS_CORE if junos_core else IOSXE_CORE)
+        blueprint = blueprint_create(source=source.replace("OCTET", octet))
     blueprint_instantiate(blueprint=blueprint, params={"name": name, "n": edges})
     site = Site.objects.get(name=name)
     for status in ("designed", "approved"):
@@ -136,7 +147,10 @@ def site_lab(site, *, time_scale: float = 0.02, options: dict | None = None) -> 
     config = site_lab_config(site=site, time_scale=time_scale)
     config["control"] = "127.0.0.1:0"
     for router in config["routers"]:
-        router["options"] = {"pnp_messages": False, "boot_seconds": 1, **(options or {})}
+        base = {"boot_seconds": 1}
+        if router["platform"] == "cisco_iosxe":
+            base["pnp_messages"] = False
+        router["options"] = {**base, **(options or {})}
     return RunningLab(config)
 
 

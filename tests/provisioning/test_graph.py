@@ -60,6 +60,26 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
     assert run.summary["failed"] == []
 
 
+@pytest.mark.slow
+def test_junos_core_then_iosxe_edge(worker, lab_of):
+    from turnup.dcim.models import Site
+    from turnup.provisioning.services import run_start
+
+    site = approved_site("GRT-05", edges=1, junos_core=True)
+    lab_of(site)
+    run = wait_finished(run_start(site=site))
+    problems = [
+        (s.device.name, s.name, s.reason, s.message)
+        for s in run.steps.select_related("device")
+        if s.status != "done"
+    ]
+    assert run.status == "succeeded", problems
+    assert Site.objects.get(pk=site.pk).status == "live"
+    core = run.steps.get(device__name=f"{site.name.lower()}-cr1", name="bootstrap")
+    assert core.device.platform.slug == "juniper_junos"
+    assert core.bytes_pushed > 0
+
+
 def set_faults(lab, router: str, **faults) -> None:
     lab.call(lambda: lab.lab.set_faults(faults, router=router))
 
