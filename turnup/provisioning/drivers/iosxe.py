@@ -263,7 +263,7 @@ class IosXeDriver:
             if answer is not None:
                 channel.send(answer)
                 text = ""
-            data = read_quiet(channel, quiet=0.4, limit=3.0)
+            data = self._read_reactive(quiet=0.4, limit=3.0)
             self._log(data)
             if not data and answer is None:
                 returns += 1
@@ -274,6 +274,25 @@ class IosXeDriver:
                     )
                 channel.send("\r")
             text += data
+
+    def _read_reactive(self, *, quiet: float, limit: float) -> str:
+        """Read until something the wake loop knows shows at the end of the output (then at
+        once: every dialog answered sooner is seconds saved per router), or until quiet."""
+        text = ""
+        end = time.monotonic() + limit
+        last = time.monotonic()
+        while time.monotonic() < end:
+            data = self.channel.recv(0.05)
+            now = time.monotonic()
+            if data:
+                text += data
+                last = now
+                tail = text[-300:]
+                if BUSY.search(tail) or any(rx.search(tail) for _, rx in WAKE_PATTERNS):
+                    break
+            elif now - last >= quiet:
+                break
+        return text
 
     def _prepare(self, seen: set[str]) -> ConsoleState:
         from netmiko import redispatch
