@@ -20,6 +20,24 @@ def require_service(name: str) -> None:
     pytest.skip(message)
 
 
+def restore_seed_rows() -> None:
+    """Put back the rows data migrations create (platforms, roles): the flush after every
+    transactional test removes them."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("turnup.dcim.migrations.0002_initial_platforms_and_roles").create(apps, None)
+
+
+@pytest.fixture
+def seeded_transactional_db(transactional_db):
+    """A transactional test's database with the seed rows restored. Used instead of
+    ``serialized_rollback``, which collides with the content types ``post_migrate``
+    recreates when a plain transactional test ran before."""
+    restore_seed_rows()
+
+
 @pytest.fixture
 def redis_url() -> str:
     require_service("REDIS")

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import random
 import threading
-from importlib import import_module
 
 import pytest
-from django.apps import apps
 
+from tests.conftest import restore_seed_rows
 from tests.lab.conftest import RunningLab
 
 BLUEPRINT = """
@@ -108,9 +107,7 @@ def approved_site(
     from turnup.dcim.models import CredentialProfile, Site
     from turnup.dcim.services import credential_profile_create, site_transition
 
-    # transactional tests flush the tables: put back the platforms and roles dcim's data
-    # migration creates
-    import_module("turnup.dcim.migrations.0002_initial_platforms_and_roles").create(apps, None)
+    restore_seed_rows()
     if not CredentialProfile.objects.filter(is_default=True).exists():
         credential_profile_create(**CREDENTIALS)
     octet = str(random.randint(100, 250))  # parallel test runs must not share addresses

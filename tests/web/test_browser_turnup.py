@@ -16,7 +16,8 @@ from tests.provisioning.conftest import (  # noqa: F401 - fixtures used by name
 from .test_browser import CHROMIUM, browser_page, log_in, shot  # noqa: F401
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("seeded_transactional_db"),
     pytest.mark.slow,
 ]
 
