@@ -8,8 +8,11 @@ time scale 1 (router delays as the lab simulates them).
 
 Reported per phase (step): bytes, seconds (mean / max over routers) and, for the console
 bootstrap, the achieved fraction of the line rate; the whole run against its physical limit:
-the slowest router's bootstrap bytes ÷ line rate + the lab's simulated commit/save time +
-that router's management phase as measured (SSH is not the bottleneck).
+the slowest router's bootstrap bytes ÷ line rate + the processing time the lab charged that
+router during the run (key generation, write memory, every config line and show command, on
+the console and over the management network) — what no driver could save. For comparison
+with earlier runs, also against a lenient limit that takes the management phase as measured
+(our SSH sessions included) instead of as simulated.
 
     .venv/bin/python bench/turnup.py --routers 20 --servers 2
 """
@@ -150,6 +153,13 @@ class LabThread:
     def _run(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(60)
 
+    def busy_seconds(self) -> dict[str, float]:
+        """Router seconds of processing the lab has charged each router so far."""
+        return self._run(self._busy())
+
+    async def _busy(self) -> dict[str, float]:
+        return {name: router.busy_seconds for name, router in self.lab.routers.items()}
+
     def close(self):
         self._run(self.lab.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -201,12 +211,14 @@ def main() -> None:
     )
     try:
         time.sleep(3)  # the worker connects to the broker
+        busy_before = lab.busy_seconds()
         started = time.monotonic()
         run = run_start(site=site)
         deadline = started + args.timeout
         while not Run.objects.get(pk=run.pk).is_finished and time.monotonic() < deadline:
             time.sleep(0.5)
         wall = time.monotonic() - started
+        busy = {k: v - busy_before.get(k, 0.0) for k, v in lab.busy_seconds().items()}
     finally:
         worker.terminate()
         try:
@@ -244,18 +256,23 @@ def main() -> None:
     by_device: dict[str, dict[str, Step]] = {}
     for step in steps:
         by_device.setdefault(step.device.name, {})[step.name] = step
-    limits = []
-    for device_steps in by_device.values():
+    limits, lenient = [], []
+    for name, device_steps in by_device.items():
         boot = device_steps.get("bootstrap")
         if boot is None:
             continue
+        # the physical limit: the bootstrap's bytes at the line rate + every second of
+        # processing the lab charged the router (key generation, write memory, each config
+        # line, show commands) over the console and the management network
+        limits.append(boot.bytes_total / rate + busy.get(name, 0.0))
         mgmt = sum(
             (device_steps[n].seconds or 0)
             for n in ("full_config", "verify", "confirm", "archive")
             if n in device_steps
         )
-        limits.append(boot.bytes_total / rate + IOS_COMMIT_SECONDS + mgmt)
+        lenient.append(boot.bytes_total / rate + IOS_COMMIT_SECONDS + mgmt)
     limit = max(limits) if limits else None
+    with_mgmt = max(lenient) if lenient else None
     print(
         json.dumps(
             {
@@ -271,6 +288,13 @@ def main() -> None:
                 "run_seconds": round(wall, 2),
                 "physical_limit_seconds": round(limit, 2) if limit else None,
                 "run_over_limit": round(wall / limit, 3) if limit else None,
+                "router_busy_seconds_max": round(max(busy.values()), 2) if busy else None,
+                "limit_with_measured_management_seconds": (
+                    round(with_mgmt, 2) if with_mgmt else None
+                ),
+                "run_over_limit_with_measured_management": (
+                    round(wall / with_mgmt, 3) if with_mgmt else None
+                ),
                 "phases": phases,
             },
             indent=2,

@@ -34,6 +34,7 @@ class FakeRouter:
     drop: set[int] = field(default_factory=set)
     syslog_after: set[str] = field(default_factory=set)
     splice: bool = False
+    splice_at: int = 3  # characters of the next echo before the spliced syslog line
     close_after: int | None = None  # input bytes after which the line drops
     silent_after: int | None = None  # input bytes after which the router stops answering
 
@@ -124,7 +125,7 @@ class FakeRouter:
             else:
                 self.current += char
                 self.outq.append(char)
-                if self.pending_syslog and self.splice and len(self.current) == 3:
+                if self.pending_syslog and self.splice and len(self.current) == self.splice_at:
                     self._emit_syslog()
 
     def _emit_syslog(self) -> None:

@@ -177,6 +177,20 @@ def test_syslog_lines_between_and_inside_echoes_are_set_aside():
         assert any("%LINK-3-UPDOWN" in line for line in report.unsolicited)
 
 
+def test_syslog_right_after_a_blank_of_an_echo():
+    # the echo breaks as "ip route " + message + "0.0.0.0 …": the blank at the break is
+    # stripped with the line's end, and the two halves must still make the line we sent
+    text = "interface Gi1\n no shutdown\nip route 0.0.0.0 0.0.0.0 192.0.2.1\n"
+    for style, router in (
+        (IOS_CONFIG_BARE, bare_router(syslog_after={"no shutdown"}, splice=True, splice_at=9)),
+        (IOS_CONFIG, FakeRouter(syslog_after={"no shutdown"}, splice=True, splice_at=9)),
+    ):
+        report = push(router, text, style=style, window=48)
+        assert report.repairs == 0
+        assert sorted(router.applied) == expected_state(text)
+        assert any("%LINK-3-UPDOWN" in line for line in report.unsolicited)
+
+
 def test_syslog_inside_an_echo_with_prompts_on():
     text = bootstrap_text(3)
     router = FakeRouter(syslog_after={"no shutdown"}, splice=True)

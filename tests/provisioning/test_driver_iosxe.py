@@ -140,6 +140,7 @@ def test_factory_router_from_console_to_saved_full_config(start_lab):
     assert engine.mgmt_confirm().endswith("saved")
     running = engine.mgmt_running_config()
     assert "ip route vrf MGMT 0.0.0.0 0.0.0.0 10.9.0.1" in running.splitlines()
+    assert "banner login" in running and "Authorised access only." in running
     assert "service prompt" not in running  # the prompt, turned off for the push, is back
     assert "(config" not in pushed.output  # the push ran without per-line prompts
     engine.mgmt_close()

@@ -217,7 +217,10 @@ def test_cancel_stops_at_a_safe_point(worker, lab_of):
     steps = _steps(run)
     assert run.status == "cancelled"
     core_boot = steps[(f"{lower}-cr1", "bootstrap")]
-    assert core_boot.status == "done", "the console push in progress was finished"
+    assert core_boot.status == "done", (
+        f"the console push in progress was finished: {core_boot.reason} {core_boot.message}"
+        f" {core_boot.result.get('failed_attempts')}\n{core_boot.log}"
+    )
     assert steps[(f"{lower}-cr1", "full_config")].status == "skipped"
     for n in (1, 2):
         assert {s.status for k, s in steps.items() if k[0] == f"{lower}-er{n}"} == {"skipped"}

@@ -216,6 +216,9 @@ class SimRouter(abc.ABC):
         self.name = spec.name
         self.clock = clock
         self.faults = spec.faults
+        # router seconds of processing charged so far (every cost goes through cost()): the
+        # part of a turn-up's time no driver can save, which bench/turnup.py's limit counts
+        self.busy_seconds = 0.0
         self.input_buffer_bytes = spec.input_buffer_bytes
         self.console: Console | None = None
         # Set by the lab: called with the router after a change that may affect management().
@@ -274,7 +277,9 @@ class SimRouter(abc.ABC):
 
     def cost(self, router_seconds: float) -> float:
         """A processing cost adjusted by the ``slow_factor`` fault (still router seconds)."""
-        return router_seconds * self.faults.slow_factor
+        seconds = router_seconds * self.faults.slow_factor
+        self.busy_seconds += seconds
+        return seconds
 
 
 # platform name -> module that defines the SimRouter subclass (imported on first use, so a

@@ -494,7 +494,7 @@ class ConsoleWriter:
             return
         if stream.held is not None:
             expected = self._expected(stream) or ""
-            joined = stream.held + line
+            joined = _rejoin(stream.held, line, expected)
             if body is None or (style.prompt is None and expected.startswith(joined)):
                 body, stream.held = joined, None  # the rest of an interrupted echo
             elif body == expected and expected.startswith(stream.held):
@@ -713,3 +713,17 @@ def read_quiet(
         elif now - last >= quiet:
             break
     return text
+
+
+def _rejoin(held: str, rest: str, expected: str) -> str:
+    """An echo a message interrupted, put back together. Lines are read with their trailing
+    blanks stripped, so an interruption right after a blank loses it: take the blanks the
+    sent line has there."""
+    joined = held + rest
+    if expected.startswith(joined) or not expected.startswith(held):
+        return joined
+    gap = expected[len(held) :]
+    blanks = gap[: len(gap) - len(gap.lstrip(" "))]
+    if blanks and expected.startswith(held + blanks + rest):
+        return held + blanks + rest
+    return joined

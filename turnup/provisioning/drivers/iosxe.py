@@ -347,7 +347,6 @@ class IosXeDriver:
         if match is None:
             raise NoAnswer("the router did not enter configuration mode", output=self.output())
         style, prompt = self._prompt_off()
-        final = [] if style is IOS_CONFIG else [ConfigLine(number=0, text="service prompt config")]
         writer = ConsoleWriter(
             channel,
             baud=self.target.baud,
@@ -356,14 +355,16 @@ class IosXeDriver:
             idle_timeout=self.idle_timeout,
         )
         try:
-            report = writer.push(lines + final, prompt=prompt, hierarchy=everything + final)
+            report = writer.push(lines, prompt=prompt, hierarchy=everything)
         except DriverError as error:
             self._log("\n".join(writer.report.transcript))
             self._abandon_config()
             error.output = self.output()
             raise
         self._log("\n".join(writer.report.transcript))
-        channel.send("end\r")
+        # The prompt comes back only now: sent with the pipeline, it could take effect
+        # before a repair of an earlier line, which expects bare echoes.
+        channel.send("end\r" if style is IOS_CONFIG else "service prompt config\rend\r")
         text, match = read_until(
             channel, re.compile(r"^[^\s#>()]{1,63}#[ \t]*\r?$", re.MULTILINE), timeout=15
         )
@@ -456,7 +457,8 @@ class IosXeDriver:
                 auth_timeout=15,
                 allow_agent=False,
                 use_keys=False,
-                fast_cli=False,
+                # a management network is not a console line: netmiko's short delays
+                fast_cli=True,
             )
             if not self.mgmt.check_enable_mode():
                 self.mgmt.enable()
@@ -489,10 +491,7 @@ class IosXeDriver:
                     commands, error_pattern=CONFIG_ERROR, read_timeout=120, exit_config_mode=True
                 )
             for banner in banners:
-                # Banner text has no prompt after each line: send it without waiting for one.
-                output += self.mgmt.send_config_set(
-                    banner.splitlines(), cmd_verify=False, read_timeout=30
-                )
+                output += self._mgmt_banner(banner)
                 commands.extend(banner.splitlines())
         except Exception as error:  # netmiko ConfigInvalidException names the command
             if type(error).__name__ == "ConfigInvalidException":
@@ -508,6 +507,16 @@ class IosXeDriver:
             bytes=sum(len(c) + 1 for c in commands),
             seconds=time.monotonic() - started,
         )
+
+    def _mgmt_banner(self, banner: str) -> str:
+        """Send one banner block. Its lines get no prompt back until the closing delimiter,
+        so they go out together and the read waits for the config prompt that follows —
+        not for a quiet line (netmiko's ``cmd_verify=False`` path waits 2 s of silence)."""
+        session = self.mgmt
+        output = session.config_mode()
+        session.write_channel(session.normalize_cmd(banner.rstrip("\n")))
+        output += session.read_until_pattern(pattern=r"\(config\)#", read_timeout=30)
+        return output + session.exit_config_mode()
 
     def mgmt_confirm(self) -> str:
         said = []
