@@ -192,9 +192,15 @@ def worker(transactional_db, storage):
         # subprocess test
         require_service("POSTGRESQL")
 
-    saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
+    keys = ("broker_url", "result_backend", "task_always_eager", "broker_transport_options")
+    saved = {k: app.conf[k] for k in keys}
     app.conf.update(
-        broker_url="memory://", result_backend="cache+memory://", task_always_eager=False
+        broker_url="memory://",
+        result_backend="cache+memory://",
+        task_always_eager=False,
+        # the memory transport is polled too (1 s after an empty poll): as the embedded
+        # broker, so a hop of the graph does not wait a second
+        broker_transport_options={"polling_interval": 0.1},
     )
     _drop_pool(app)
     try:
