@@ -4,8 +4,11 @@ import os
 
 from celery import Celery
 
+from turnup.core.broker import register as register_embedded_broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "turnup.settings")
 
+register_embedded_broker()  # sqla+ URLs: the SQLAlchemy transport, polled every 0.1 s
 app = Celery("turnup")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(

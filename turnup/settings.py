@@ -171,10 +171,6 @@ SPECTACULAR_SETTINGS = {
 
 CELERY_BROKER_URL = URLS["CELERY_BROKER_URL"]
 CELERY_RESULT_BACKEND = URLS["CELERY_RESULT_BACKEND"]
-if CELERY_BROKER_URL.startswith("sqla+"):
-    # The embedded broker is polled (kombu waits 1 s after an empty poll): every hop of a
-    # turn-up graph would wait up to a second. A local SQLite file answers in microseconds.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}
 if CELERY_RESULT_BACKEND.startswith("db+"):
     # a database result backend settles chords by polling (celery.chord_unlock), 1 s apart
     CELERY_RESULT_CHORD_RETRY_INTERVAL = 0.2

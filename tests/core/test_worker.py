@@ -43,3 +43,14 @@ def test_chord_settles_through_redis(tmp_path, redis_url):
     outcome = run_selftest(env)
     assert outcome["indexes"] == list(range(8))
     assert not (tmp_path / "celery-broker.sqlite3").exists()
+
+
+def test_the_embedded_broker_is_polled_every_tenth_of_a_second(tmp_path):
+    import turnup.celery  # noqa: F401 - registers the embedded broker's transport
+    from kombu import Connection
+
+    connection = Connection(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}")
+    try:
+        assert connection.transport.polling_interval == 0.1
+    finally:
+        connection.release()
