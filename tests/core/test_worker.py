@@ -46,8 +46,9 @@ def test_chord_settles_through_redis(tmp_path, redis_url):
 
 
 def test_the_embedded_broker_is_polled_every_tenth_of_a_second(tmp_path):
-    import turnup.celery  # noqa: F401 - registers the embedded broker's transport
     from kombu import Connection
+
+    import turnup.celery  # noqa: F401 - registers the embedded broker's transport
 
     connection = Connection(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}")
     try:
