@@ -256,6 +256,18 @@ def main() -> None:
     by_device: dict[str, dict[str, Step]] = {}
     for step in steps:
         by_device.setdefault(step.device.name, {})[step.name] = step
+    # where the time between the steps goes: queueing hops of the graph, and the part of a
+    # step its recorded phases do not cover (rendering, database writes, session setup)
+    hops, outside = [], []
+    for device_steps in by_device.values():
+        ordered = sorted(device_steps.values(), key=lambda s: s.order)
+        for before, after in zip(ordered, ordered[1:], strict=False):
+            if before.finished and after.started:
+                hops.append((after.started - before.finished).total_seconds())
+        for step in ordered:
+            if step.seconds is not None and step.phases:
+                outside.append(step.seconds - sum(step.phases.values()))
+    starts = [s.started for s in steps if s.started]
     limits, lenient = [], []
     for name, device_steps in by_device.items():
         boot = device_steps.get("bootstrap")
@@ -296,6 +308,16 @@ def main() -> None:
                     round(wall / with_mgmt, 3) if with_mgmt else None
                 ),
                 "phases": phases,
+                "graph": {
+                    "hop_seconds_mean": round(sum(hops) / len(hops), 3) if hops else None,
+                    "hop_seconds_max": round(max(hops), 3) if hops else None,
+                    "outside_phases_seconds_mean": (
+                        round(sum(outside) / len(outside), 3) if outside else None
+                    ),
+                    "first_step_started_after_seconds": (
+                        round((min(starts) - run.created).total_seconds(), 3) if starts else None
+                    ),
+                },
             },
             indent=2,
         )
