@@ -1,5 +1,7 @@
 """The allocators: next free prefix / IP / ASN / VLAN, many at once, all or nothing."""
 
+import ipaddress
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -175,6 +177,57 @@ def test_addresses_skip_used_ones_in_the_vrf_only():
         "10.0.0.4/24",
         "10.0.0.5/24",
     ]
+
+
+@pytest.mark.parametrize(
+    ("used", "expected"),
+    [
+        ([], ["10.0.0.1/24", "10.0.0.2/24", "10.0.0.3/24"]),
+        (["10.0.0.1", "10.0.0.2"], ["10.0.0.3/24", "10.0.0.4/24", "10.0.0.5/24"]),
+        (["10.0.0.3", "10.0.0.4"], ["10.0.0.1/24", "10.0.0.2/24", "10.0.0.5/24"]),
+        (["10.0.0.1", "10.0.0.3", "10.0.0.9"], ["10.0.0.2/24", "10.0.0.4/24", "10.0.0.5/24"]),
+        ([f"10.0.0.{n}" for n in range(1, 253)], ["10.0.0.253/24", "10.0.0.254/24"]),
+    ],
+    ids=["empty", "one-run-from-the-start", "one-run-inside", "holes", "nearly-full"],
+)
+def test_next_free_addresses_with_and_without_holes(used, expected):
+    prefix = services.prefix_create(prefix="10.0.0.0/24")
+    for address in used:
+        services.ip_address_create(address=f"{address}/24")
+    hosts, available = selectors.prefix_ip_next_free(prefix=prefix, count=3)
+    assert [f"{ipaddress.IPv4Address(h)}/24" for h in hosts] == expected
+    assert available == 254 - len(used)
+    got = services.ip_allocate_next(prefix=prefix, count=len(expected))
+    assert texts(got) == expected
+
+
+def test_next_free_in_ipv6_and_with_host_masks():
+    prefix = services.prefix_create(prefix="2001:db8::/126")
+    services.ip_address_create(address="2001:db8::2/126")
+    hosts, available = selectors.prefix_ip_next_free(prefix=prefix, count=5)
+    assert ([str(ipaddress.IPv6Address(h)) for h in hosts], available) == (
+        ["2001:db8::1", "2001:db8::3"],
+        2,
+    )
+    pool = services.prefix_create(prefix="10.1.0.0/30")
+    assert texts(services.ip_allocate_next(prefix=pool, count=4, mask_length=32)) == [
+        "10.1.0.0/32",
+        "10.1.0.1/32",
+        "10.1.0.2/32",
+        "10.1.0.3/32",
+    ]
+
+
+def test_next_free_address_costs_one_query_whatever_a_pool_without_holes_holds():
+    prefix = services.prefix_create(prefix="10.0.0.0/16")
+    services.ip_allocate_next(prefix=prefix, count=300)
+    with CaptureQueriesContext(connection) as dense:
+        hosts, _ = selectors.prefix_ip_next_free(prefix=prefix)
+    assert (len(dense), hosts) == (1, [int(ipaddress.IPv4Address("10.0.1.45"))])
+    IPAddress.objects.filter(address="10.0.0.7/16").delete()
+    with CaptureQueriesContext(connection) as holes:  # the used ones are walked instead
+        hosts, _ = selectors.prefix_ip_next_free(prefix=prefix)
+    assert (len(holes), hosts) == (2, [int(ipaddress.IPv4Address("10.0.0.7"))])
 
 
 def test_allocate_to_an_interface_as_primary_management():

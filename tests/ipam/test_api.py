@@ -2,6 +2,8 @@
 endpoints (201 / 409), filters, brief mode, bulk, constant query counts."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests import factories as f
 from tests.dcim.querycount import count_statements
@@ -123,6 +125,40 @@ def test_available_ips_shapes(api_client):
     bad = api_client.post(url, [{}, {"status": "nope"}], format="json")
     assert bad.status_code == 400
     assert list(bad.json()["extra"]["items"]) == ["1"]
+
+
+def test_one_address_through_the_api_costs_a_fixed_list_of_statements(api_client):
+    """Read the pool, lock, find the next free address, insert it, log it: the same five
+    statements for the 1st and the 300th address (the service's transaction shows here as
+    a savepoint inside the test's transaction; in production it is BEGIN ... COMMIT)."""
+    prefix = services.prefix_create(prefix="10.0.0.0/16")
+    url = f"{API}/prefixes/{prefix.pk}/available-ips/"
+    expected = [
+        'SELECT "ipam_prefix"."id"',
+        "SELECT pg_advisory_xact_lock(",  # PostgreSQL only
+        "SELECT COUNT(*), MIN(host), MAX(host)",
+        'INSERT INTO "ipam_ipaddress"',
+        'INSERT INTO "core_objectchange"',
+    ]
+    if connection.vendor != "postgresql":
+        expected.remove("SELECT pg_advisory_xact_lock(")
+
+    def statements() -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            ok(api_client.post(url, {}, format="json"), 201)
+        sqls = [" ".join(query["sql"].split()) for query in ctx.captured_queries]
+        return [sql for sql in sqls if "SAVEPOINT" not in sql]
+
+    def assert_shape(found: list[str]) -> None:
+        assert len(found) == len(expected), found
+        assert all(sql.startswith(start) for sql, start in zip(found, expected, strict=True))
+
+    assert_shape(statements())
+    services.ip_allocate_next(prefix=prefix, count=300)
+    assert_shape(statements())
+    logged = ObjectChange.objects.filter(changed_object_type__model="ipaddress")
+    assert logged.count() == 302
+    assert logged.filter(postchange_data__address="10.0.1.46/16", action="create").exists()
 
 
 def test_ip_address_netbox_assignment_fields(api_client):

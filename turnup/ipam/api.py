@@ -14,6 +14,7 @@ An exhausted pool answers 409 and creates nothing.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db.models import Count
@@ -326,6 +327,12 @@ class AvailableVLANSerializer(serializers.Serializer):
     group = BriefVLANGroupSerializer(read_only=True)
 
 
+@functools.cache
+def _all_optional(item_serializer: type[serializers.Serializer]) -> bool:
+    """No declared field is required (then ``{}`` is valid as it is)."""
+    return not any(field.required for field in item_serializer._declared_fields.values())
+
+
 def _allocation_request(
     data: Any, item_serializer: type[serializers.Serializer], *, options: tuple[str, ...] = ()
 ) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
@@ -380,6 +387,9 @@ def _allocation_request(
             "Validation error",
             extra={"fields": {"non_field_errors": [f"at most {ALLOCATION_MAX_COUNT} at once"]}},
         )
+    if _all_optional(item_serializer) and all(item == {} for item in raw_items):
+        # empty items of a serializer without required fields validate to empty items
+        return [{} for _ in raw_items], request_options, many
     serializer = item_serializer(data=raw_items, many=True)
     if not serializer.is_valid():
         errors = serializer.errors
@@ -477,7 +487,8 @@ class PrefixViewSet(AllocatingViewSet):
         """GET: the next free addresses (``?limit=``, default 50). POST ``{}``, a list of
         objects, or ``{"count": N}`` (optionally ``mask_length``): allocate them; 409 when
         too few are free."""
-        prefix = self._pool()
+        # an address takes the pool's VRF (rendered in the answer), never its site
+        prefix = self.get_light_object(Prefix.objects.select_related("vrf"))
         if request.method == "GET":
             vrf = BriefVRFSerializer(prefix.vrf, context=self.get_serializer_context()).data
             family = {"value": prefix.family, "label": prefix.get_family_display()}

@@ -13,7 +13,9 @@ can still meet; the unique constraints catch that and the allocation runs again 
 transaction, or a savepoint inside the caller's).
 On SQLite every write transaction starts with BEGIN IMMEDIATE (settings), one writer at a
 time. Each allocation costs a fixed number of queries whatever ``count`` is: the used ranges
-of the pool are loaded once and the gaps walked in Python (``selectors.FreeSpace``).
+of the pool are loaded once and the gaps walked in Python (``selectors.FreeSpace``); for
+addresses, one aggregate query is enough while the pool has no holes
+(``selectors.prefix_ip_next_free``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from turnup.ipam.constants import (
     ALLOCATION_MAX_COUNT,
     AllocationLock,
 )
+from turnup.ipam.fields import int_to_hex
 from turnup.ipam.models import ASN, VLAN, ASNRange, IPAddress, Prefix, VLANGroup
 
 T = TypeVar("T")
@@ -522,28 +525,33 @@ def ip_allocate_next(
     return _with_retries(attempt, what=f"Prefix {prefix}")
 
 
+# The outermost prefix of the VRF containing a prefix, found and locked in one statement
+# (written out once: the query is the same for every allocation).
+_LOCK_OUTERMOST_SQL = """
+SELECT pg_advisory_xact_lock(%s, CAST(COALESCE((
+    SELECT id FROM {table}
+    WHERE {vrf} AND family = %s AND start <= %s AND "end" >= %s
+    ORDER BY prefix_length
+    LIMIT 1
+), %s) %% %s AS integer))
+"""
+
+
 def _lock_outermost_prefix(prefix: Prefix) -> None:
     """Lock ``(IP_ADDRESS, id of the biggest prefix of the VRF containing prefix)`` — found
     and locked in the same statement. Allocating from a subnet and from its parent at the
     same time then take turns instead of racing for the same addresses."""
     if connection.vendor != "postgresql":
         return
-    outermost = (
-        Prefix.objects.filter(
-            selectors._table(prefix.vrf_id),
-            family=prefix.family,
-            start__lte=prefix.start,
-            end__gte=prefix.end,
-        )
-        .order_by("prefix_length")
-        .values("pk")[:1]
+    sql = _LOCK_OUTERMOST_SQL.format(
+        table=Prefix._meta.db_table,
+        vrf="vrf_id IS NULL" if prefix.vrf_id is None else "vrf_id = %s",
     )
-    sql, params = outermost.query.sql_with_params()
+    vrf = [] if prefix.vrf_id is None else [prefix.vrf_id]
+    params = [int(AllocationLock.IP_ADDRESS), *vrf, prefix.family]
+    params += [int_to_hex(prefix.start), int_to_hex(prefix.end), prefix.pk, ADVISORY_KEY_MODULO]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT pg_advisory_xact_lock(%s, CAST(COALESCE(({sql}), %s) %% %s AS integer))",
-            [int(AllocationLock.IP_ADDRESS), *params, prefix.pk, ADVISORY_KEY_MODULO],
-        )
+        cursor.execute(sql, params)
 
 
 def _ip_allocate(
@@ -556,15 +564,16 @@ def _ip_allocate(
             f"for addresses of {prefix}.",
             extra={"fields": {"mask_length": [f"{mask} is out of range"]}},
         )
-    free = selectors.prefix_ip_free_space(prefix=prefix, mask_length=mask)
-    available = free.count()
+    hosts, available = selectors.prefix_ip_next_free(
+        prefix=prefix, mask_length=mask, count=len(requests)
+    )
     if len(requests) > available:
         raise _exhausted(
             prefix, "prefix", requested=len(requests), available=available, what="addresses"
         )
     address_class = ipaddress.IPv4Address if prefix.family == 4 else ipaddress.IPv6Address
-    for request in requests:
-        request["address"] = f"{address_class(free.take())}/{mask}"
+    for request, host in zip(requests, hosts, strict=True):
+        request["address"] = f"{address_class(host)}/{mask}"
     instances = _build(
         IPAddress,
         [{"status": IPAddressStatus.ACTIVE, **request} for request in requests],
