@@ -177,6 +177,25 @@ def test_syslog_lines_between_and_inside_echoes_are_set_aside():
         assert any("%LINK-3-UPDOWN" in line for line in report.unsolicited)
 
 
+def test_progress_is_reported_while_the_lines_cross_the_line():
+    router = bare_router(buffer=64)
+    seen: list[tuple[float, int]] = []
+    writer = ConsoleWriter(
+        router,
+        baud=router.baud,
+        clock=router.clock,
+        style=IOS_CONFIG_BARE,
+        window=48,
+        progress=lambda sent: seen.append((router.clock(), sent)),
+    )
+    report = writer.push(config_lines(bootstrap_text(keys=False)))
+    sizes = [sent for _, sent in seen]
+    assert sizes == sorted(sizes) and sizes[-1] == report.bytes
+    assert len(seen) >= report.seconds / 0.5  # about every half second, not once at the end
+    gaps = [b[0] - a[0] for a, b in zip(seen, seen[1:-1], strict=False)]
+    assert all(gap >= 0.5 for gap in gaps)
+
+
 def test_syslog_right_after_a_blank_of_an_echo():
     # the echo breaks as "ip route " + message + "0.0.0.0 …": the blank at the break is
     # stripped with the line's end, and the two halves must still make the line we sent

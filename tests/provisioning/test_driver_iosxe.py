@@ -121,8 +121,11 @@ def test_factory_router_from_console_to_saved_full_config(start_lab):
     state = engine.console_open()
     assert state.factory
     assert {"dialog", "autoinstall", "secret"} <= set(state.notes)
-    pushed = engine.console_push(BOOTSTRAP)
+    sent: list[int] = []
+    pushed = engine.console_push(BOOTSTRAP, progress=sent.append)
     assert pushed.changed and pushed.bytes > 400 and pushed.repairs == 0
+    # live progress while the lines cross the 9600-baud line, ending at what was pushed
+    assert sent[0] < sent[-1] == pushed.bytes and sent == sorted(sent)
     assert lab.line("r1").drops == 0
     assert "not saved" in engine.console_commit(confirm_minutes=5)
     engine.console_close()

@@ -737,11 +737,11 @@ def _step_bootstrap(step: Step) -> Outcome:
         state = driver.console_open()
         phases["wake_login"] = round(time.monotonic() - mark, 3)
         mark = time.monotonic()
-        if "resume" in inspect.signature(driver.console_push).parameters:
-            resume = bool(state.hostname and state.hostname == targets.hostname)
-            pushed = driver.console_push(config.text, resume=resume)
-        else:
-            pushed = driver.console_push(config.text)
+        pushed = driver.console_push(
+            config.text,
+            resume=bool(state.hostname and state.hostname == targets.hostname),
+            progress=lambda sent: _progress(step.pk, bytes_pushed=step.bytes_pushed + sent),
+        )
         phases["bootstrap"] = round(time.monotonic() - mark, 3)
         _progress(step.pk, bytes_pushed=step.bytes_pushed + pushed.bytes)
         mark = time.monotonic()

@@ -11,6 +11,7 @@ records (``line_busy``, ``line_dropped``, ``no_answer``, ``auth_failed``, ``not_
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -165,8 +166,12 @@ class RouterDriver(Protocol):
         """Connect to the line, wake the router and reach a known, privileged state."""
         ...
 
-    def console_push(self, config: str) -> PushResult:
-        """Push (bootstrap) config lines over the console, paced and echo-verified."""
+    def console_push(
+        self, config: str, *, resume: bool = False, progress: Callable[[int], None] | None = None
+    ) -> PushResult:
+        """Push (bootstrap) config lines over the console, paced and echo-verified. With
+        ``resume``, only what the running config lacks; ``progress(bytes sent)`` is called
+        during the push (a live page shows it)."""
         ...
 
     def console_commit(self, *, confirm_minutes: int) -> str:

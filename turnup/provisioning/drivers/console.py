@@ -275,6 +275,8 @@ class ConsoleWriter:
         undo: Callable[[str], str] = lambda text: f"no {text}",
         clock: Callable[[], float] = time.monotonic,
         chunk: int = 16,
+        progress: Callable[[int], None] | None = None,
+        progress_every: float = 0.5,
     ) -> None:
         self.channel = channel
         self.rate = line_rate(baud) if baud else 0.0
@@ -287,6 +289,11 @@ class ConsoleWriter:
         self.clock = clock
         self.chunk = chunk
         self.report = WriteReport()
+        # ``progress(bytes sent so far)``, at most every ``progress_every`` seconds and once
+        # at the end: what a live page shows while a push crosses a slow line
+        self.progress = progress
+        self.progress_every = progress_every
+        self._progress_at = float("-inf")
 
     # -- public -------------------------------------------------------------------------------
 
@@ -318,7 +325,14 @@ class ConsoleWriter:
                 context = outgoing[stream.sent_lines - 1].context_after
             todo = self._plan_repair(stream)
         self.report.seconds = self.clock() - started
+        if self.progress is not None:
+            self.progress(self.report.bytes)
         return self.report
+
+    def _report_progress(self, now: float) -> None:
+        if self.progress is not None and now - self._progress_at >= self.progress_every:
+            self._progress_at = now
+            self.progress(self.report.bytes)
 
     def _item(self, text: str, origin: ConfigLine, *, undo: bool = False) -> Outgoing:
         return Outgoing(
@@ -370,6 +384,7 @@ class ConsoleWriter:
                     stream.sent_bytes += len(piece)
                     self.report.bytes = base_bytes + stream.sent_bytes
                     self.report.max_inflight = max(self.report.max_inflight, inflight + len(piece))
+                    self._report_progress(now)
                     while (
                         stream.sent_lines < len(outgoing)
                         and ends[stream.sent_lines] <= stream.sent_bytes

@@ -23,6 +23,7 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
 
 from turnup.provisioning.drivers.base import (
     AuthFailed,
@@ -329,9 +330,16 @@ class IosXeDriver:
     def running_config_over_console(self) -> str:
         return self._command("show running-config", read_timeout=120)
 
-    def console_push(self, config: str, *, resume: bool = False) -> PushResult:
+    def console_push(
+        self,
+        config: str,
+        *,
+        resume: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> PushResult:
         """Push the bootstrap. With ``resume`` (the hostname is already ours: an earlier
-        attempt got part of the way), only the lines the running config lacks are sent."""
+        attempt got part of the way), only the lines the running config lacks are sent.
+        ``progress(bytes sent)`` is called while the lines cross the line."""
         started = time.monotonic()
         lines = everything = config_lines(config)
         if resume:
@@ -353,6 +361,7 @@ class IosXeDriver:
             window=self.window,
             style=style,
             idle_timeout=self.idle_timeout,
+            progress=progress,
         )
         try:
             report = writer.push(lines, prompt=prompt, hierarchy=everything)

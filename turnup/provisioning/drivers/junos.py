@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 from turnup.provisioning.drivers.base import (
     AuthFailed,
@@ -230,9 +231,16 @@ class JunosDriver:
             )
         return ConsoleState(factory=factory, prompt=prompt, hostname=host, notes=notes)
 
-    def console_push(self, config: str, *, resume: bool = False) -> PushResult:
+    def console_push(
+        self,
+        config: str,
+        *,
+        resume: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> PushResult:
         """Load the bootstrap (set commands) into the candidate. Loading set commands the
-        router already has changes nothing, so a resumed push is the same push."""
+        router already has changes nothing, so a resumed push is the same push.
+        ``progress(bytes sent)`` is called while the lines cross the line."""
         del resume
         started = time.monotonic()
         lines = [
@@ -258,6 +266,7 @@ class JunosDriver:
                 style=JUNOS_LOAD,
                 idle_timeout=self.idle_timeout,
                 repair=False,
+                progress=(lambda sent, before=total: progress(before + sent)) if progress else None,
             )
             try:
                 report = writer.push(lines, prompt=text[match.end() :].lstrip("\r\n"))
