@@ -155,3 +155,30 @@ def test_recovery_resends_only_silent_runs(run):
     Step.objects.filter(pk=step.pk).update(heartbeat=old)
     assert run_recover() == [run.pk]
     assert run.sent == [run.pk], "sent again (the first send waits for a commit here)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_push_reports_its_bytes_through_the_heartbeat(run, monkeypatch):
+    from django.db import connection
+
+    from tests.conftest import require_service
+    from turnup.provisioning import services
+    from turnup.provisioning.models import Step
+
+    if connection.vendor == "sqlite":
+        require_service("POSTGRESQL")  # the heartbeat writes from its own thread
+    monkeypatch.setattr(services, "PROGRESS_SECONDS", 0.05)
+    step = _bootstraps(run)[0]
+    Step.objects.filter(pk=step.pk).update(status="running")
+    heartbeat = services._Heartbeat(step.pk)
+    heartbeat.start()
+    try:
+        for sent in (120, 480):
+            services._LIVE_BYTES[step.pk] = sent  # what the console writer's callback does
+            deadline = time.monotonic() + 5
+            while Step.objects.get(pk=step.pk).bytes_pushed != sent:
+                assert time.monotonic() < deadline, f"{sent} bytes never reached the step"
+                time.sleep(0.02)
+    finally:
+        heartbeat.stop()
+    assert step.pk not in services._LIVE_BYTES  # nothing left behind for a finished step

@@ -83,6 +83,7 @@ MGMT_COMMIT_SECONDS = 100.0
 # A step's heartbeat: written every HEARTBEAT_SECONDS; older than STALE_SECONDS means the
 # worker running it is gone and the step may be taken over.
 HEARTBEAT_SECONDS = 2.0
+PROGRESS_SECONDS = 0.5  # how often a running push's bytes reach its Step (the live board)
 STALE_SECONDS = 15.0
 # Retryable driver failures (busy line, dropped line, no answer, unreachable) are tried
 # again inside the step, at most this many attempts in all, RETRY_PAUSE seconds apart.
@@ -605,8 +606,15 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
     return {"step": step.pk, "status": status, "reason": reason}
 
 
+# step id -> bytes a console push has sent so far. The push only sets it (a dict write never
+# waits); the step's heartbeat thread writes it to the Step, so a busy database cannot slow a
+# push that must keep pace with the line.
+_LIVE_BYTES: dict[int, int] = {}
+
+
 class _Heartbeat:
-    """Writes the step's heartbeat (and renews its console-line lock) while it runs."""
+    """Writes the step's heartbeat (and renews its console-line lock) while it runs, and the
+    bytes its console push has sent so far."""
 
     def __init__(self, step_id: int):
         self.step_id = step_id
@@ -623,16 +631,23 @@ class _Heartbeat:
     def _run(self) -> None:
         from django.db import connection
 
+        running = Step.objects.filter(pk=self.step_id, status=StepStatus.RUNNING)
+        beat_at, written = time.monotonic(), None
         try:
-            while not self.stopped.wait(HEARTBEAT_SECONDS):
-                now = timezone.now()
-                Step.objects.filter(pk=self.step_id, status=StepStatus.RUNNING).update(
-                    heartbeat=now
-                )
+            while not self.stopped.wait(PROGRESS_SECONDS):
+                sent = _LIVE_BYTES.get(self.step_id)
+                if sent is not None and sent != written:
+                    running.update(bytes_pushed=sent)
+                    written = sent
+                if time.monotonic() - beat_at < HEARTBEAT_SECONDS:
+                    continue
+                beat_at, now = time.monotonic(), timezone.now()
+                running.update(heartbeat=now)
                 ConsoleLineLock.objects.filter(step_id=self.step_id).update(
                     expires_at=now + timedelta(seconds=STALE_SECONDS)
                 )
         finally:
+            _LIVE_BYTES.pop(self.step_id, None)
             connection.close()
 
 
@@ -740,7 +755,7 @@ def _step_bootstrap(step: Step) -> Outcome:
         pushed = driver.console_push(
             config.text,
             resume=bool(state.hostname and state.hostname == targets.hostname),
-            progress=lambda sent: _progress(step.pk, bytes_pushed=step.bytes_pushed + sent),
+            progress=lambda sent: _LIVE_BYTES.__setitem__(step.pk, step.bytes_pushed + sent),
         )
         phases["bootstrap"] = round(time.monotonic() - mark, 3)
         _progress(step.pk, bytes_pushed=step.bytes_pushed + pushed.bytes)
