@@ -63,7 +63,9 @@ test: lint browser
 	  TURNUP_SECRETS_KEY=test-only-not-secret \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
+# bench/requirements.txt: the peer tools bench/turnup_peers.py compares with (not dependencies of turnup).
 bench: install
+	$(PY) -m pip install -q -c constraints.txt -r bench/requirements.txt
 	@for script in bench/*.py; do echo "== $$script" >&2; $(PY) $$script || exit 1; done
 
 clean:
