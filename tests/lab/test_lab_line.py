@@ -85,6 +85,23 @@ async def show(line: Line, client: Client, text: str) -> str:
     return "\n".join(out.replace("\r\n", "\n").split("\n")[1:-1])
 
 
+def test_a_global_line_typed_under_an_interface_leaves_the_interface():
+    # "ip route" is ambiguous under an interface (ip route-cache, ip router): IOS takes it
+    # in the global mode, as every engineer who forgot an `exit` has seen
+    async def scenario():
+        router, line, client = await ready_router()
+        await command(line, client, "configure terminal", ")#")
+        await command(line, client, "interface GigabitEthernet0/0/0", ")#")
+        out = await command(line, client, "ip route 0.0.0.0 0.0.0.0 192.0.2.1", ")#")
+        assert "% " not in out and out.rstrip().endswith("Router(config)#")
+        await command(line, client, "end")
+        config = router.render_config()
+        assert "\nip route 0.0.0.0 0.0.0.0 192.0.2.1" in config
+        assert " ip route" not in config and "ip router" not in config
+
+    asyncio.run(scenario())
+
+
 def test_invalid_input_caret_is_under_the_bad_word():
     async def scenario():
         router, line, client = await ready_router()

@@ -99,7 +99,7 @@ INTERFACE = COMMON | _words(
 INTERFACE_IP = _words(
     "address ospf vrf helper-address access-group mtu tcp redirects unreachables proxy-arp nat",
     "pim flow policy verify dhcp router summary-address mask-reply directed-broadcast igmp",
-    "nbar",
+    "nbar route-cache",
 )
 MODES: dict[str, frozenset[str]] = {
     "config": GLOBAL,
