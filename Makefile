@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 # Pin the exact versions of everything installed now (run after changing pyproject.toml).
+# The bench-only peer tools (bench/requirements.txt, installed by `make bench`) stay out.
 lock: install
-	$(PY) -m pip freeze --exclude-editable | grep -v '^turnup' > constraints.txt
+	$(PY) -m pip freeze --exclude-editable | grep -v '^turnup' \
+	  | grep -v -i -E "^($$(grep -v '^#' bench/requirements.txt | cut -d= -f1 | tr -d ' ' | paste -sd'|' | sed 's/[._-]/[._-]/g'))==" \
+	  > constraints.txt
 
 $(DATA)/secret-key:
 	@mkdir -p $(DATA)
