@@ -32,109 +32,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-BLUEPRINT = """
-name: bench-turnup
-version: 1
-description: N IOS-XE routers behind M console servers (bench/turnup.py)
-parameters:
-  name: {type: string, required: true}
-  n: {type: integer, default: 20}
-  m: {type: integer, default: 2}
-pools:
-  bench-loopbacks: {prefix: 10.195.0.0/16}
-  bench-p2p: {prefix: 10.196.0.0/16}
-  bench-mgmt: {prefix: 127.91.0.0/16, vrf: mgmt}
-asn_ranges:
-  bench-asn: {start: 4200400000, end: 4200499999}
-addressing:
-  loopback: {pool: bench-loopbacks}
-  p2p: {pool: bench-p2p, prefix_length: 31}
-  management: {pool: bench-mgmt, prefix_length: 24, gateway: first}
-  asn: {range: bench-asn}
-slots:
-  - name: edge
-    count: "{n}"
-    name_pattern: "{site_lower}-er{n}"
-    role: edge
-    device_type: cisco-c8300-1n1s-4t2x
-    platform: cisco_iosxe
-    loopback_interface: Loopback0
-    mgmt_interface: GigabitEthernet0
-    asn: site
-  - name: console
-    count: "{m}"
-    name_pattern: "{site_lower}-cs{n}"
-    role: console-server
-    device_type: opengear-cm7116-2
-    platform: console_server
-    mgmt_interface: eth0
-console:
-  server: console
-  first_line: 1
-  tcp_port_base: 2000
-  baud: BAUD
-  method: telnet
-variables:
-  domain_name: "{site_lower}.example.net"
-  ntp_servers: [192.0.2.123]
-  syslog_server: 192.0.2.50
-"""
+from _turnup_site import approved_site, django_setup  # noqa: E402
 
 IOS_COMMIT_SECONDS = 1.5  # the lab's `write memory` cost (turnup/lab/iosxe.py COST_WRITE)
-
-
-def setup(data_dir: Path) -> dict[str, str]:
-    env = {
-        "TURNUP_DATA_DIR": str(data_dir),
-        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", ""),
-        "REDIS_URL": "",
-        "CELERY_BROKER_URL": os.environ.get("BENCH_REDIS_URL", ""),
-        "CELERY_RESULT_BACKEND": os.environ.get("BENCH_REDIS_URL", ""),
-        "SECRET_KEY": "bench-only-not-secret",
-        "TURNUP_SECRETS_KEY": "bench-only-not-secret",
-        "LOG_LEVEL": "WARNING",
-    }
-    for key in list(os.environ):
-        if key.startswith(("TURNUP_", "CELERY_")) and key not in env:
-            del os.environ[key]
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "turnup.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return env
-
-
-def build_site(*, routers: int, servers: int, baud: int):
-    from turnup.blueprints.services import blueprint_create, blueprint_instantiate
-    from turnup.dcim.models import Site
-    from turnup.dcim.services import credential_profile_create, site_transition
-
-    credential_profile_create(
-        name="bench",
-        is_default=True,
-        local_username="turnup",
-        local_password="bench-local-1",
-        junos_root_password="bench-root-1",
-        enable_secret="bench-enable-1",
-        snmp_username="nms",
-        snmp_auth_protocol="sha-256",
-        snmp_auth_key="bench-auth-123",
-        snmp_priv_protocol="aes-128",
-        snmp_priv_key="bench-priv-123",
-    )
-    blueprint = blueprint_create(source=BLUEPRINT.replace("BAUD", str(baud)))
-    blueprint_instantiate(
-        blueprint=blueprint, params={"name": "BEN-01", "n": routers, "m": servers}
-    )
-    site = Site.objects.get(name="BEN-01")
-    for status in ("designed", "approved"):
-        site_transition(site=site, to_status=status)
-    return site
 
 
 class LabThread:
@@ -175,12 +77,16 @@ def main() -> None:
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-turnup-"))
-    env = setup(data_dir)
+    env = django_setup(
+        data_dir,
+        database_url=os.environ.get("BENCH_DATABASE_URL", ""),
+        broker_url=os.environ.get("BENCH_REDIS_URL", ""),
+    )
     from turnup.lab.design import site_lab_config
     from turnup.provisioning.models import Run, Step
     from turnup.provisioning.services import run_start
 
-    site = build_site(routers=args.routers, servers=args.servers, baud=args.baud)
+    site = approved_site(name="BEN-01", routers=args.routers, servers=args.servers, baud=args.baud)
     config = site_lab_config(site=site, time_scale=1.0)
     config["control"] = "127.0.0.1:0"
     for router in config["routers"]:

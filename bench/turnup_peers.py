@@ -60,13 +60,9 @@ objects: how many routers carry every bootstrap line in their running config (th
 ``missing_lines`` comparison: mode paths, secrets up to the keyword) and how many saved it;
 errors by type, and which bootstrap lines were missing on how many routers.
 
-A lab gap shows there: in the flat list the peers send, ``ip route vrf …`` follows the
-``interface GigabitEthernet0`` block, and the lab takes ``ip route`` in interface mode for an
-abbreviation of the interface command ``ip router`` and files the line under the interface
-(``ip router vrf …``), where IOS would reject it in the sub-mode and run it in global
-configuration mode. Our writer leaves a sub-mode by the config's hierarchy before a top-level
-line, so it is not affected; the peers lose that one line on every router until the lab is
-fixed (``turnup/lab/iosxe.py``, ``_resolve``).
+In the flat list the peers send, ``ip route vrf …`` follows the ``interface GigabitEthernet0``
+block: like IOS, the lab takes it in global configuration mode (it is ambiguous under an
+interface), so the peers are not penalised for relying on that fallback.
 
     .venv/bin/python -m pip install -c constraints.txt -r bench/requirements.txt
     .venv/bin/python bench/turnup_peers.py --routers 20 --servers 2
@@ -88,59 +84,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-BLUEPRINT = """
-name: bench-peers
-version: 1
-description: N IOS-XE routers behind M console servers (bench/turnup_peers.py)
-parameters:
-  name: {type: string, required: true}
-  n: {type: integer, default: 20}
-  m: {type: integer, default: 2}
-pools:
-  peers-loopbacks: {prefix: 10.197.0.0/16}
-  peers-p2p: {prefix: 10.198.0.0/16}
-  peers-mgmt: {prefix: 10.199.0.0/16, vrf: mgmt}
-asn_ranges:
-  peers-asn: {start: 4200500000, end: 4200599999}
-addressing:
-  loopback: {pool: peers-loopbacks}
-  p2p: {pool: peers-p2p, prefix_length: 31}
-  management: {pool: peers-mgmt, prefix_length: 24, gateway: first}
-  asn: {range: peers-asn}
-slots:
-  - name: edge
-    count: "{n}"
-    name_pattern: "{site_lower}-er{n}"
-    role: edge
-    device_type: cisco-c8300-1n1s-4t2x
-    platform: cisco_iosxe
-    loopback_interface: Loopback0
-    mgmt_interface: GigabitEthernet0
-    asn: site
-  - name: console
-    count: "{m}"
-    name_pattern: "{site_lower}-cs{n}"
-    role: console-server
-    device_type: opengear-cm7116-2
-    platform: console_server
-    mgmt_interface: eth0
-console:
-  server: console
-  first_line: 1
-  tcp_port_base: 2000
-  baud: BAUD
-  method: telnet
-variables:
-  domain_name: "{site_lower}.example.net"
-  ntp_servers: [192.0.2.123]
-  syslog_server: 192.0.2.50
-"""
+from _turnup_site import (  # noqa: E402
+    ENABLE_SECRET,
+    LOCAL_PASSWORD,
+    LOCAL_USER,
+    approved_site,
+    django_setup,
+)
 
-# IOS-XE 17's first-boot dialog takes an enable secret of 10-32 characters with upper and
-# lower case and a digit: the designed one complies, so every tool answers it with the same.
-ENABLE_SECRET = "BenchEnable2026"
-LOCAL_USER, LOCAL_PASSWORD = "turnup", "bench-local-1"
 FACTORY = {
     "dialog": {"pnp_messages": False},
     "ios17": {"pnp_messages": False, "autoinstall_prompt": True, "enable_secret_prompt": True},
@@ -150,56 +103,12 @@ FACTORY = {
 # -- the site, its bootstraps and a lab wired as it says ------------------------------------
 
 
-def django_setup(data_dir: Path) -> None:
-    """Django on a throw-away SQLite file (the design and the renders only)."""
-    for key in list(os.environ):
-        if key.startswith(("TURNUP_", "CELERY_")):
-            del os.environ[key]
-    os.environ.update(
-        TURNUP_DATA_DIR=str(data_dir),
-        DATABASE_URL="",
-        REDIS_URL="",
-        SECRET_KEY="bench-only-not-secret",
-        TURNUP_SECRETS_KEY="bench-only-not-secret",
-        LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="turnup.settings",
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
 def site_bootstraps(*, routers: int, servers: int, baud: int):
     """An approved site of ``routers`` IOS-XE routers behind ``servers`` console servers, and
     each router's rendered bootstrap (hostname → text)."""
-    from turnup.blueprints.services import blueprint_create, blueprint_instantiate
     from turnup.configs.services import site_render
-    from turnup.dcim.models import Site
-    from turnup.dcim.services import credential_profile_create, site_transition
 
-    credential_profile_create(
-        name="bench",
-        is_default=True,
-        local_username=LOCAL_USER,
-        local_password=LOCAL_PASSWORD,
-        junos_root_password="bench-root-1",
-        enable_secret=ENABLE_SECRET,
-        snmp_username="nms",
-        snmp_auth_protocol="sha-256",
-        snmp_auth_key="bench-auth-123",
-        snmp_priv_protocol="aes-128",
-        snmp_priv_key="bench-priv-123",
-    )
-    blueprint = blueprint_create(source=BLUEPRINT.replace("BAUD", str(baud)))
-    blueprint_instantiate(
-        blueprint=blueprint, params={"name": "PEE-01", "n": routers, "m": servers}
-    )
-    site = Site.objects.get(name="PEE-01")
-    for status in ("designed", "approved"):
-        site_transition(site=site, to_status=status)
+    site = approved_site(name="PEE-01", routers=routers, servers=servers, baud=baud)
     rendered = site_render(site=site, store=False)
     bad = [c.hostname for c in rendered.configs if not c.ok] + list(rendered.problems)
     if bad:
