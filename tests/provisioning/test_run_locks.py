@@ -182,3 +182,44 @@ def test_a_running_push_reports_its_bytes_through_the_heartbeat(run, monkeypatch
     finally:
         heartbeat.stop()
     assert step.pk not in services._LIVE_BYTES  # nothing left behind for a finished step
+
+
+def test_management_steps_share_a_capped_number_of_sessions(monkeypatch):
+    from turnup.provisioning import services
+
+    monkeypatch.setattr(services, "_MANAGEMENT_SLOTS", threading.BoundedSemaphore(2))
+    limited_at: list[float] = []
+
+    def limited(step, limit, close, body):  # the time limit starts only inside the slot
+        limited_at.append(time.monotonic())
+        return body()
+
+    monkeypatch.setattr(services, "_limited", limited)
+    lock = threading.Lock()
+    inside, most, closed = [0], [0], []
+
+    class Driver:
+        def mgmt_close(self):
+            closed.append(1)
+
+    def body():
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.05)
+        with lock:
+            inside[0] -= 1
+        return services.Outcome(message="ok")
+
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=services._over_management, args=(None, 30.0, Driver(), body))
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert most[0] == 2  # never more sessions than slots, and the slots were used
+    assert len(closed) == 6  # every session closed
+    assert max(limited_at) - started >= 0.1  # the last ones waited before their limit began

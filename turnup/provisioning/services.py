@@ -94,6 +94,11 @@ RETRY_PAUSE_SECONDS = 2.0
 RETRY_ALSO = {"echo_mismatch"}
 # At most this many sessions at once on one console server (its CPU and uplink are shared).
 CONSOLE_SERVER_SESSIONS = 32
+# Management sessions (SSH / NETCONF) open at once in one worker process. Their key exchanges
+# are CPU work: two hundred at once on a small machine starve each other past their time
+# limits, so steps queue for a slot (the wait does not count against their limit).
+MANAGEMENT_SESSIONS = 16
+_MANAGEMENT_SLOTS = threading.BoundedSemaphore(MANAGEMENT_SESSIONS)
 POLL_SECONDS = 0.5
 
 # Stage of each device role: lower stages are turned up first. Other roles go last.
@@ -864,10 +869,7 @@ def _step_full_config(step: Step) -> Outcome:
             },
         )
 
-    try:
-        return _limited(step, limit, driver.mgmt_close, body)
-    finally:
-        driver.mgmt_close()
+    return _over_management(step, limit, driver, body)
 
 
 def _step_verify(step: Step) -> Outcome:
@@ -892,10 +894,7 @@ def _step_verify(step: Step) -> Outcome:
             result={"checks": verdict.checks},
         )
 
-    try:
-        return _limited(step, limit, driver.mgmt_close, body)
-    finally:
-        driver.mgmt_close()
+    return _over_management(step, limit, driver, body)
 
 
 def _step_confirm(step: Step) -> Outcome:
@@ -912,10 +911,7 @@ def _step_confirm(step: Step) -> Outcome:
             phases={"confirm": round(time.monotonic() - mark, 3)},
         )
 
-    try:
-        return _limited(step, limit, driver.mgmt_close, body)
-    finally:
-        driver.mgmt_close()
+    return _over_management(step, limit, driver, body)
 
 
 def _step_archive(step: Step) -> Outcome:
@@ -944,10 +940,18 @@ def _step_archive(step: Step) -> Outcome:
             },
         )
 
-    try:
-        return _limited(step, limit, driver.mgmt_close, body)
-    finally:
-        driver.mgmt_close()
+    return _over_management(step, limit, driver, body)
+
+
+def _over_management(step: Step, limit: float, driver, body: Callable[[], Outcome]) -> Outcome:
+    """Run a management-network step: in one of the worker's management slots (waiting for
+    one does not count against the step's time limit), under its time limit, and always
+    closing the session."""
+    with _MANAGEMENT_SLOTS:
+        try:
+            return _limited(step, limit, driver.mgmt_close, body)
+        finally:
+            driver.mgmt_close()
 
 
 STEP_BODIES: dict[str, Callable[[Step], Outcome]] = {
