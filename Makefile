@@ -69,7 +69,7 @@ test: lint browser
 # bench/requirements.txt: the peer tools bench/turnup_peers.py compares with (not dependencies of turnup).
 bench: install
 	$(PY) -m pip install -q -c constraints.txt -r bench/requirements.txt
-	@for script in bench/*.py; do echo "== $$script" >&2; $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script" >&2; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache .ruff_cache build *.egg-info
