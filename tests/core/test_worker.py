@@ -57,37 +57,22 @@ def test_the_embedded_broker_is_polled_every_tenth_of_a_second(tmp_path):
         connection.release()
 
 
-def _declare_celery_queue(url, barrier, outcomes):
-    import warnings
-
-    from kombu import Connection
-
-    warnings.resetwarnings()  # a worker's filters, not pytest's warnings-as-errors
-    connection = Connection(url)
-    barrier.wait()
-    try:
-        connection.channel()._get_or_create("celery")
-        outcomes.put("ok")
-    except Exception as error:  # the outcome is the assertion, whatever the error
-        outcomes.put(f"{type(error).__name__}: {error}"[:200])
-    finally:
-        connection.release()
-
-
 def test_processes_starting_together_on_a_fresh_embedded_broker_all_get_the_queue(tmp_path):
     """A worker and a command starting together both create the broker's tables and its queue;
-    kombu's own lock is per process, so without the transport's retries one of them fails."""
+    kombu's own lock is per process, so without the transport's retries one of them fails.
+    Fresh interpreters (spawn), as a worker and a command are: a fork would inherit this
+    process's SQLAlchemy mappers, configured under pytest's warnings-as-errors."""
     import multiprocessing
 
-    import turnup.celery  # noqa: F401 - registers the embedded broker's transport
+    from tests.core.broker_race import declare_celery_queue
 
-    context = multiprocessing.get_context("fork")
-    processes_per_round = 8
-    for round_ in range(6):
+    context = multiprocessing.get_context("spawn")
+    processes_per_round = 6
+    for round_ in range(3):
         url = f"sqla+sqlite:///{tmp_path / f'broker-{round_}.sqlite3'}"
         barrier, outcomes = context.Barrier(processes_per_round), context.Queue()
         processes = [
-            context.Process(target=_declare_celery_queue, args=(url, barrier, outcomes))
+            context.Process(target=declare_celery_queue, args=(url, barrier, outcomes))
             for _ in range(processes_per_round)
         ]
         for process in processes:
