@@ -149,3 +149,21 @@ def test_running_config_archive_diffs_against_the_rendered_full_config(local_sto
     assert drifted.created and drifted.version.pk != same.version.pk
     assert "-logging trap informational\n" in drifted.diff
     assert "+logging trap debugging\n" in drifted.diff
+
+
+def test_both_kinds_for_push_come_from_one_render_of_the_router(local_storage):
+    from turnup.configs.services import device_config_for_push, device_configs_for_push
+    from turnup.dcim.models import Device
+
+    default_credentials()
+    pop_core_site()
+    device = Device.objects.get(name="lon-01-er1")
+    both = device_configs_for_push(device=device, kinds=("bootstrap", "full"))
+    assert set(both) == {"bootstrap", "full"}
+    assert both["bootstrap"].version_id != both["full"].version_id
+    assert both["full"].text == device_config_for_push(device=device, kind="full").text
+    with CaptureQueriesContext(connection) as one:
+        device_configs_for_push(device=device, kinds=("full",))
+    with CaptureQueriesContext(connection) as two:
+        device_configs_for_push(device=device, kinds=("bootstrap", "full"))
+    assert len(two) == len(one)

@@ -4,9 +4,10 @@ set).
 
 What other apps call:
 - ``site_render(*, site, store=True, progress=None) -> SiteRenderResult``
-- ``device_config_for_push(*, device, kind) -> PushableConfig`` — the turn-up engine's entry:
-  the linted, archived text of a router's bootstrap or full config (refuses a config with
-  lint errors), with the version id to record.
+- ``device_configs_for_push(*, device, kinds) -> dict[str, PushableConfig]`` — the turn-up
+  engine's entry: the linted, archived text of a router's bootstrap and/or full config
+  (refuses a config with lint errors), with the version id to record; one render of the
+  router's context whatever the number of kinds (``device_config_for_push`` for one).
 - ``running_config_archive(*, device, text) -> RunningArchive`` — store the running config
   read back after turn-up and diff it against the latest rendered full config.
 """
@@ -131,15 +132,17 @@ def site_render(
     store: bool = True,
     progress: Callable[[RenderedConfig], None] | None = None,
     device_ids: list[int] | None = None,
+    kinds: tuple[str, ...] = KINDS,
 ) -> SiteRenderResult:
-    """Render, lint and (``store``) version the bootstrap and full config of every router of
-    ``site``. The query count does not grow with the number of routers. A device whose
-    design is incomplete is reported in ``problems``; the others are rendered."""
+    """Render, lint and (``store``) version the configs of ``kinds`` (bootstrap and full) of
+    every router of ``site`` (or of ``device_ids``). The query count does not grow with the
+    number of routers. A device whose design is incomplete is reported in ``problems``; the
+    others are rendered."""
     site_context = site_render_context(site=site, device_ids=device_ids)
     env = template_environment()
     result = SiteRenderResult(site=site, problems=dict(site_context.problems))
     for context in site_context.devices:
-        for kind in KINDS:
+        for kind in kinds:
             config = render_and_lint(context=context, kind=kind, env=env)
             result.configs.append(config)
             if progress is not None:
@@ -167,39 +170,50 @@ class PushableConfig:
     version_id: int
 
 
-def device_config_for_push(*, device: Device, kind: str) -> PushableConfig:
-    """Render ``kind`` (``bootstrap``/``full``) for ``device`` from the current design, lint
-    it, archive it (a new version only if the text changed), and return it. Raises
-    ApplicationError (with the findings) when lint finds an error: such a config is never
-    pushed."""
-    if kind not in KINDS:
-        raise ApplicationError(f"unknown config kind {kind!r}", extra={"kind": kind})
-    result = site_render(site=device.site, store=False, device_ids=[device.pk])
+def device_configs_for_push(*, device: Device, kinds: tuple[str, ...]) -> dict[str, PushableConfig]:
+    """Render ``kinds`` (``bootstrap``/``full``) for ``device`` from the current design in
+    one pass, lint them, archive them (a new version only if the text changed), and return
+    them by kind. Raises ApplicationError (with the findings) when lint finds an error: such
+    a config is never pushed."""
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if unknown or not kinds:
+        raise ApplicationError(f"unknown config kind {unknown!r}", extra={"kind": unknown})
+    result = site_render(site=device.site, store=False, device_ids=[device.pk], kinds=kinds)
     if device.name in result.problems:
         raise ApplicationError(result.problems[device.name], extra={"device": device.name})
-    config = next((c for c in result.configs if c.kind == kind), None)
-    if config is None:
+    if not result.configs:
         raise ApplicationError(
             f"{device.name} has no rendered platform", extra={"device": device.name}
         )
-    if not config.ok:
-        raise ApplicationError(
-            f"{device.name} {kind} config has lint errors",
-            extra={"findings": [f.as_dict() for f in config.findings]},
+    for config in result.configs:
+        if not config.ok:
+            raise ApplicationError(
+                f"{device.name} {config.kind} config has lint errors",
+                extra={"findings": [f.as_dict() for f in config.findings]},
+            )
+    versions = config_versions_store(
+        rendered=result.configs,
+        site_slug=device.site.slug,
+        design_change_id=latest_design_change_id(),
+    )
+    return {
+        config.kind: PushableConfig(
+            device_id=device.pk,
+            hostname=config.hostname,
+            platform=config.platform,
+            kind=config.kind,
+            text=config.text,
+            sha256=hashlib.sha256(config.text.encode()).hexdigest(),
+            size=config.size,
+            version_id=version.pk,
         )
-    [(version, _)] = config_versions_store(
-        rendered=[config], site_slug=device.site.slug, design_change_id=latest_design_change_id()
-    )
-    return PushableConfig(
-        device_id=device.pk,
-        hostname=config.hostname,
-        platform=config.platform,
-        kind=kind,
-        text=config.text,
-        sha256=hashlib.sha256(config.text.encode()).hexdigest(),
-        size=config.size,
-        version_id=version.pk,
-    )
+        for config, (version, _) in zip(result.configs, versions, strict=True)
+    }
+
+
+def device_config_for_push(*, device: Device, kind: str) -> PushableConfig:
+    """``device_configs_for_push`` for one kind."""
+    return device_configs_for_push(device=device, kinds=(kind,))[kind]
 
 
 @dataclass(frozen=True)
