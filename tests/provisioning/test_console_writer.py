@@ -92,6 +92,32 @@ def test_config_lines_keep_the_hierarchy_and_drop_comments_and_end():
     assert lines[2].number == 4
 
 
+def test_only_whole_mode_words_enter_a_mode():
+    text = (
+        "router ospf 1\n router-id 10.0.0.1\n auto-cost reference-bandwidth 100000\n"
+        "key chain K\n key 10\n  key-string x\nvlan 100\n name users\n"
+    )
+    lines = config_lines(text)
+    modes = {line.text: line.is_parent for line in lines}
+    assert modes["router ospf 1"] and modes["key chain K"] and modes["key 10"]
+    assert modes["vlan 100"]
+    assert not modes["router-id 10.0.0.1"]  # "router" is a mode, "router-id" is not
+    # so the writer sends auto-cost under router ospf, not after an exit to global config
+    by_number = {line.number: line for line in lines}
+    paths = mode_paths(lines)
+    items = [
+        Outgoing(
+            line.text, line, path=paths[line.number], enters=line.number if line.is_parent else None
+        )
+        for line in lines[:3]
+    ]
+    assert [item.text for item in navigate(items, (), by_number)] == [
+        "router ospf 1",
+        "router-id 10.0.0.1",
+        "auto-cost reference-bandwidth 100000",
+    ]
+
+
 def test_pipelined_push_fills_the_line_without_overrunning_the_input_buffer():
     router = bare_router(buffer=64)
     report = push(router, bootstrap_text(keys=False), window=48)

@@ -70,9 +70,9 @@ class ConfigLine:
 #: Commands that enter a configuration mode (even with nothing under them).
 MODE_LINE = re.compile(
     r"^(?:interface|router|vrf definition|ip vrf|address-family|line|ip access-list|route-map"
-    r"|class-map|policy-map|class|control-plane|archive|key chain|key \d|aaa group"
-    r"|tacacs server|radius server|vlan \d|redundancy|crypto pki trustpoint)\b"
-)
+    r"|class-map|policy-map|class|control-plane|archive|key chain|key \d+|aaa group"
+    r"|tacacs server|radius server|vlan \d+|redundancy|crypto pki trustpoint)(?=\s|$)"
+)  # a whole word: ``router-id`` and ``line-protocol`` enter no mode
 #: Lines that only change mode (the writer navigates by the hierarchy instead).
 NAVIGATION = re.compile(r"^(?:exit|exit-address-family|exit-vrf|exit-peer-\w+|end)$")
 
