@@ -125,7 +125,8 @@ def approved_site(
 
 
 def router_state(lab: RunningLab, name: str) -> dict:
-    """What the lab router shows: hostname, running and saved config, console bytes in."""
+    """What the lab router shows: hostname, running and saved config, console bytes in,
+    management logins."""
     router = lab.router(name)
     running = lab.call(router.show_running)
     line = lab.line(name)
@@ -134,6 +135,7 @@ def router_state(lab: RunningLab, name: str) -> dict:
         "running": running,
         "saved": router.startup or "",
         "bytes_in": lab.call(line.status)["bytes_in"],
+        "mgmt_logins": router.mgmt_logins,
     }
 
 

@@ -55,6 +55,7 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
         assert f"hostname {name}" in state["saved"], "saved only after verification"
         bootstrap = next(s for s in steps if s.device.name == name and s.name == "bootstrap")
         assert state["bytes_in"] < 2 * bootstrap.bytes_total, "the bootstrap crossed the line once"
+        assert state["mgmt_logins"] == 1, "one management session for the four management steps"
     archive = next(s for s in steps if s.name == "archive")
     assert archive.result["version_id"]
     assert run.summary["failed"] == []
@@ -66,7 +67,7 @@ def test_junos_core_then_iosxe_edge(worker, lab_of):
     from turnup.provisioning.services import run_start
 
     site = approved_site("GRT-05", edges=1, junos_core=True)
-    lab_of(site)
+    lab = lab_of(site)
     run = wait_finished(run_start(site=site))
     problems = [
         (s.device.name, s.name, s.reason, s.message)
@@ -78,6 +79,8 @@ def test_junos_core_then_iosxe_edge(worker, lab_of):
     core = run.steps.get(device__name=f"{site.name.lower()}-cr1", name="bootstrap")
     assert core.device.platform.slug == "juniper_junos"
     assert core.bytes_pushed > 0
+    for name in lab.lab.routers:  # NETCONF and SSH sessions alike are kept between steps
+        assert lab.router(name).mgmt_logins == 1, name
 
 
 def set_faults(lab, router: str, **faults) -> None:

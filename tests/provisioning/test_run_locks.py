@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -199,8 +200,8 @@ def test_management_steps_share_a_capped_number_of_sessions(monkeypatch):
     inside, most, closed = [0], [0], []
 
     class Driver:
-        def mgmt_close(self):
-            closed.append(1)
+        def mgmt_close(self, *, keep=False):
+            closed.append(keep)
 
     def body():
         with lock:
@@ -213,7 +214,10 @@ def test_management_steps_share_a_capped_number_of_sessions(monkeypatch):
 
     started = time.monotonic()
     threads = [
-        threading.Thread(target=services._over_management, args=(None, 30.0, Driver(), body))
+        threading.Thread(
+            target=services._over_management,
+            args=(SimpleNamespace(name="verify"), 30.0, Driver(), body),
+        )
         for _ in range(6)
     ]
     for thread in threads:
@@ -221,5 +225,36 @@ def test_management_steps_share_a_capped_number_of_sessions(monkeypatch):
     for thread in threads:
         thread.join(5)
     assert most[0] == 2  # never more sessions than slots, and the slots were used
-    assert len(closed) == 6  # every session closed
+    assert closed == [True] * 6  # every session released, parked for the router's next step
     assert max(limited_at) - started >= 0.1  # the last ones waited before their limit began
+
+
+@pytest.mark.parametrize(
+    ("step_name", "fails", "kept"),
+    [("full_config", False, True), ("archive", False, False), ("verify", True, False)],
+)
+def test_a_management_session_is_parked_only_after_a_clean_step_that_is_not_the_last(
+    monkeypatch, step_name, fails, kept
+):
+    from turnup.provisioning import services
+    from turnup.provisioning.drivers.base import Unreachable
+
+    monkeypatch.setattr(services, "_limited", lambda step, limit, close, body: body())
+    closed = []
+
+    class Driver:
+        def mgmt_close(self, *, keep=False):
+            closed.append(keep)
+
+    def body():
+        if fails:
+            raise Unreachable("no answer")
+        return services.Outcome(message="ok")
+
+    step = SimpleNamespace(name=step_name)
+    if fails:
+        with pytest.raises(Unreachable):
+            services._over_management(step, 30.0, Driver(), body)
+    else:
+        services._over_management(step, 30.0, Driver(), body)
+    assert closed == [kept]

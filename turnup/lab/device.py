@@ -219,6 +219,7 @@ class SimRouter(abc.ABC):
         # router seconds of processing charged so far (every cost goes through cost()): the
         # part of a turn-up's time no driver can save, which bench/turnup.py's limit counts
         self.busy_seconds = 0.0
+        self.mgmt_logins = 0  # SSH/NETCONF logins accepted on the management network
         self.input_buffer_bytes = spec.input_buffer_bytes
         self.console: Console | None = None
         # Set by the lab: called with the router after a change that may affect management().

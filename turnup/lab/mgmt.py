@@ -189,6 +189,7 @@ class _MgmtServer(asyncssh.SSHServer):
             return False
         if self.router.check_login(username, password):
             self.username = username
+            self.router.mgmt_logins += 1
             return True
         return False
 

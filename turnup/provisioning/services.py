@@ -43,6 +43,7 @@ from turnup.dcim.choices import SiteStatus
 from turnup.dcim.models import Device, Site
 from turnup.dcim.services import site_transition
 from turnup.provisioning.drivers.base import (
+    PARKED_SESSIONS,
     ConsoleTarget,
     Credentials,
     DriverError,
@@ -705,7 +706,7 @@ def _limited(step: Step, limit: float, close: Callable[[], None], body: Callable
 
 
 def _context(step: Step):
-    from turnup.configs.services import device_config_for_push
+    from turnup.configs.services import device_configs_for_push
 
     device = Device.objects.select_related("platform", "site", "role").get(pk=step.device_id)
     targets = device_targets(device=device)
@@ -717,7 +718,7 @@ def _context(step: Step):
         hostname=targets.hostname,
         overwrite=step.run.overwrite,
     )
-    return device, targets, driver, device_config_for_push
+    return device, targets, driver, device_configs_for_push
 
 
 def _driver_log(driver, targets: DeviceTargets, extra: str = "") -> str:
@@ -727,9 +728,9 @@ def _driver_log(driver, targets: DeviceTargets, extra: str = "") -> str:
 
 
 def _step_bootstrap(step: Step) -> Outcome:
-    device, targets, driver, config_for_push = _context(step)
-    config = config_for_push(device=device, kind="bootstrap")
-    full = config_for_push(device=device, kind="full")
+    device, targets, driver, configs_for_push = _context(step)
+    configs = configs_for_push(device=device, kinds=("bootstrap", "full"))
+    config, full = configs["bootstrap"], configs["full"]
     phases: dict[str, float] = {}
     _progress(step.pk, bytes_total=config.size)
     limit = step_time_limit(
@@ -848,8 +849,8 @@ def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLine
 
 
 def _step_full_config(step: Step) -> Outcome:
-    device, targets, driver, config_for_push = _context(step)
-    config = config_for_push(device=device, kind="full")
+    device, targets, driver, configs_for_push = _context(step)
+    config = configs_for_push(device=device, kinds=("full",))["full"]
     _progress(step.pk, bytes_total=config.size)
     limit = step_time_limit(name=StepName.FULL_CONFIG, bytes_total=config.size, baud=0)
 
@@ -945,13 +946,23 @@ def _step_archive(step: Step) -> Outcome:
 
 def _over_management(step: Step, limit: float, driver, body: Callable[[], Outcome]) -> Outcome:
     """Run a management-network step: in one of the worker's management slots (waiting for
-    one does not count against the step's time limit), under its time limit, and always
-    closing the session."""
+    one does not count against the step's time limit), under its time limit. A step that
+    succeeds parks its session for the router's next step (``PARKED_SESSIONS``); the last
+    step, a failure or a timeout closes it."""
+    succeeded = False
     with _MANAGEMENT_SLOTS:
         try:
-            return _limited(step, limit, driver.mgmt_close, body)
+            outcome = _limited(step, limit, driver.mgmt_close, body)
+            succeeded = True
+            return outcome
         finally:
-            driver.mgmt_close()
+            driver.mgmt_close(keep=succeeded and step.name != STEP_ORDER[-1])
+
+
+def idle_sessions_close() -> int:
+    """Close the management sessions parked longer than the pool's idle time (a router's
+    next step ran in another worker process, or its run stopped); returns how many."""
+    return PARKED_SESSIONS.sweep()
 
 
 STEP_BODIES: dict[str, Callable[[Step], Outcome]] = {

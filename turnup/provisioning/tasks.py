@@ -39,6 +39,7 @@ def _reaper() -> None:
     while True:
         try:
             recovered = services.run_recover()
+            services.idle_sessions_close()
             if recovered:
                 log.warning("recovered turn-up runs %s (their worker stopped)", recovered)
         except Exception:  # noqa: BLE001 - the database may be away for a moment

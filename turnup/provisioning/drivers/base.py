@@ -11,6 +11,8 @@ records (``line_busy``, ``line_dropped``, ``no_answer``, ``auth_failed``, ``not_
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
@@ -194,7 +196,63 @@ class RouterDriver(Protocol):
 
     def mgmt_verify(self, *, hostname: str, interfaces_up: list[str]) -> VerifyResult: ...
 
-    def mgmt_close(self) -> None: ...
+    def mgmt_close(self, *, keep: bool = False) -> None:
+        """End the management session; ``keep`` parks it in ``PARKED_SESSIONS`` for the
+        router's next step instead (only a session in a clean state: no open edit)."""
+
+
+class SessionPool:
+    """Open management sessions parked between one router's steps, per worker process.
+
+    A router's steps over the management network (full config, verify, confirm, archive)
+    run one after another; each used to open its own SSH/NETCONF session, a key exchange on
+    both ends. A step that ends cleanly parks its session under the router's address and
+    user; the next step takes it (the driver checks that it still answers) or opens a new
+    one. A session nobody takes within ``idle_seconds`` is closed by ``sweep``.
+    """
+
+    def __init__(self, idle_seconds: float = 30.0):
+        self.idle_seconds = idle_seconds
+        self._lock = threading.Lock()
+        self._parked: dict[tuple, tuple[float, object, Callable[[], None]]] = {}
+
+    def park(self, key: tuple, session: object, close: Callable[[], None]) -> None:
+        with self._lock:
+            replaced = self._parked.pop(key, None)
+            self._parked[key] = (time.monotonic(), session, close)
+        if replaced is not None:
+            _quietly(replaced[2])
+        self.sweep()
+
+    def take(self, key: tuple) -> object | None:
+        with self._lock:
+            entry = self._parked.pop(key, None)
+        self.sweep()
+        return entry[1] if entry else None
+
+    def sweep(self, *, idle_seconds: float | None = None) -> int:
+        """Close the sessions parked longer than ``idle_seconds``; returns how many."""
+        limit = self.idle_seconds if idle_seconds is None else idle_seconds
+        now = time.monotonic()
+        with self._lock:
+            stale = [key for key, (at, _, _) in self._parked.items() if now - at >= limit]
+            closers = [self._parked.pop(key)[2] for key in stale]
+        for close in closers:
+            _quietly(close)
+        return len(closers)
+
+    def __len__(self) -> int:
+        return len(self._parked)
+
+
+def _quietly(close: Callable[[], None]) -> None:
+    try:
+        close()
+    except Exception:  # noqa: BLE001 - closing a dead session is not an error
+        pass
+
+
+PARKED_SESSIONS = SessionPool()
 
 
 def scrub(text: str, secrets: list[str], *, limit: int = 4000) -> str:

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 
 from turnup.provisioning.drivers.base import (
+    PARKED_SESSIONS,
     AuthFailed,
     CommitFailed,
     ConfigRejected,
@@ -41,6 +42,7 @@ from turnup.provisioning.drivers.base import (
     PushResult,
     Unreachable,
     VerifyResult,
+    line_rate,
     scrub,
 )
 from turnup.provisioning.drivers.console import (
@@ -77,7 +79,9 @@ WAKE_PATTERNS = [
     ("user", re.compile(r"(?:^|\n)[^\s#>()]{1,63}>\s*$")),
 ]
 FACTORY_SIGNS = {"dialog", "autoinstall", "secret", "press_return"}
-CONFIG_ERROR = r"% Invalid|% Incomplete|% Ambiguous|% Unknown"
+# bytes in flight over SSH: the vty reads from TCP, nothing overruns, but lines already sent
+# still run after one is refused, so the window stays a few dozen lines
+MGMT_WINDOW = 2048
 
 
 class IosXeDriver:
@@ -139,7 +143,7 @@ class IosXeDriver:
             conn_timeout=10,
             auth_timeout=10,
             banner_timeout=10,
-            fast_cli=False,
+            fast_cli=True,
         )
         if target.method == "ssh":
             params.update(
@@ -321,7 +325,9 @@ class IosXeDriver:
 
     def _command(self, command: str, *, read_timeout: float = 30) -> str:
         try:
-            output = self.console.send_command(command, read_timeout=read_timeout)
+            output = self.console.send_command(
+                command, read_timeout=read_timeout, auto_find_prompt=False
+            )
         except (OSError, EOFError) as error:
             raise LineDropped(f"console line {self.target.key} dropped: {error}") from None
         self._log(f"{command}\n{output}")
@@ -349,55 +355,77 @@ class IosXeDriver:
                 return PushResult(changed=False, output="already configured", seconds=0.0)
         channel = self.channel
         assert channel is not None
-        channel.send("configure terminal\r")
-        text, match = read_until(channel, re.compile(r"\(config\)#\s*$"), timeout=15)
-        self._log(text)
-        if match is None:
-            raise NoAnswer("the router did not enter configuration mode", output=self.output())
-        style, prompt = self._prompt_off()
-        writer = ConsoleWriter(
-            channel,
-            baud=self.target.baud,
-            window=self.window,
-            style=style,
-            idle_timeout=self.idle_timeout,
-            progress=progress,
+        report = self._push_lines(
+            channel, lines, everything, baud=self.target.baud, window=self.window, progress=progress
         )
-        try:
-            report = writer.push(lines, prompt=prompt, hierarchy=everything)
-        except DriverError as error:
-            self._log("\n".join(writer.report.transcript))
-            self._abandon_config()
-            error.output = self.output()
-            raise
-        self._log("\n".join(writer.report.transcript))
-        # The prompt comes back only now: sent with the pipeline, it could take effect
-        # before a repair of an earlier line, which expects bare echoes.
-        channel.send("end\r" if style is IOS_CONFIG else "service prompt config\rend\r")
-        text, match = read_until(
-            channel, re.compile(r"^[^\s#>()]{1,63}#[ \t]*\r?$", re.MULTILINE), timeout=15
-        )
-        self._log(text)
         return PushResult(
             changed=True,
             diff="\n".join(line.text for line in lines),
-            output=scrub("\n".join(writer.report.transcript), self._secrets()),
+            output=scrub("\n".join(report.transcript), self._secrets()),
             bytes=report.bytes,
             seconds=time.monotonic() - started,
             repairs=report.repairs,
             wire_seconds=report.seconds,
         )
 
-    def _prompt_off(self):
+    def _push_lines(
+        self,
+        channel,
+        lines: list[ConfigLine],
+        everything: list[ConfigLine],
+        *,
+        baud: int,
+        window: int,
+        progress: Callable[[int], None] | None = None,
+        enter: str = "\r",
+    ):
+        """``configure terminal``, the lines through the ConsoleWriter (pipelined within
+        ``window`` bytes, paced to ``baud`` when it is not 0, every echo checked), ``end``.
+        The same on the console line and over SSH; returns the writer's report. ``enter``
+        ends the closing commands: over SSH netmiko's ``\n`` — a CR there would make the
+        router take netmiko's next LF as the end of the same Enter, and miss it."""
+        channel.send("configure terminal\r")
+        text, match = read_until(channel, re.compile(r"\(config\)#\s*$"), timeout=15)
+        self._log(text)
+        if match is None:
+            raise NoAnswer("the router did not enter configuration mode", output=self.output())
+        style, prompt = self._prompt_off(channel, baud)
+        writer = ConsoleWriter(
+            channel,
+            baud=baud,
+            window=window,
+            style=style,
+            idle_timeout=self.idle_timeout,
+            progress=progress,
+        )
+        try:
+            writer.push(lines, prompt=prompt, hierarchy=everything)
+        except DriverError as error:
+            self._log("\n".join(writer.report.transcript))
+            self._abandon_config(channel)
+            error.output = self.output()
+            raise
+        self._log("\n".join(writer.report.transcript))
+        # The prompt comes back only now: sent with the pipeline, it could take effect
+        # before a repair of an earlier line, which expects bare echoes.
+        channel.send(
+            f"end{enter}" if style is IOS_CONFIG else f"service prompt config{enter}end{enter}"
+        )
+        text, match = read_until(
+            channel, re.compile(r"^[^\s#>()]{1,63}#[ \t]*\r?$", re.MULTILINE), timeout=15
+        )
+        self._log(text)
+        return writer.report
+
+    def _prompt_off(self, channel, baud: int):
         """Turn the config prompt off if this IOS can (it can since 12.x)."""
-        channel = self.channel
         channel.send("no service prompt config\r")
         text, _ = read_until(channel, re.compile(r"prompt config\r?\n"), timeout=5.0)
         # The prompt (or an error) follows its echo at once when it is still on.
         text, match = read_until(
             channel,
             re.compile(r"% Invalid|\(config[^)]*\)#\s*$"),
-            timeout=0.3 + 60 / self.target.bytes_per_second if self.target.baud else 0.5,
+            timeout=0.3 + 60 / line_rate(baud) if baud else 0.5,
             buffer=text,
         )
         self._log(text)
@@ -410,12 +438,12 @@ class IosXeDriver:
             return IOS_CONFIG, last
         return IOS_CONFIG_BARE, ""
 
-    def _abandon_config(self) -> None:
+    def _abandon_config(self, channel) -> None:
         try:
-            self.channel.send("\x03\r")  # Ctrl-C leaves configuration mode
-            read_quiet(self.channel, quiet=0.3, limit=2.0)
-            self.channel.send("service prompt config\rend\r")
-            read_quiet(self.channel, quiet=0.3, limit=2.0)
+            channel.send("\x03\r")  # Ctrl-C leaves configuration mode
+            read_quiet(channel, quiet=0.3, limit=2.0)
+            channel.send("service prompt config\rend\r")
+            read_quiet(channel, quiet=0.3, limit=2.0)
         except ChannelClosed:
             pass
 
@@ -450,10 +478,38 @@ class IosXeDriver:
 
     # -- management ---------------------------------------------------------------------------
 
+    def _mgmt_key(self) -> tuple:
+        return (
+            self.platform,
+            self.mgmt_target.host,
+            self.mgmt_target.port,
+            self.credentials.username,
+        )
+
+    def _mgmt_parked(self) -> bool:
+        """Take the session an earlier step of this router parked, if it still answers at
+        the privileged prompt."""
+        session = PARKED_SESSIONS.take(self._mgmt_key())
+        if session is None:
+            return False
+        try:
+            if session.find_prompt().endswith("#"):
+                self.mgmt = session
+                return True
+        except Exception:  # noqa: BLE001 - a dead parked session: open a new one
+            pass
+        try:
+            session.disconnect()
+        except Exception:  # noqa: BLE001
+            pass
+        return False
+
     def mgmt_open(self) -> None:
         from netmiko import ConnectHandler
         from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
+        if self._mgmt_parked():
+            return
         try:
             self.mgmt = ConnectHandler(
                 device_type="cisco_ios",
@@ -492,23 +548,33 @@ class IosXeDriver:
         banners = [b for b in banners if not banner_present(b, running)]
         if not lines and not banners:
             return PushResult(changed=False, seconds=time.monotonic() - started)
-        commands = with_parents(lines, config_lines(config))
-        try:
-            output = ""
-            if commands:
-                output = self.mgmt.send_config_set(
-                    commands, error_pattern=CONFIG_ERROR, read_timeout=120, exit_config_mode=True
+        everything = config_lines(config)
+        commands = with_parents(lines, everything)
+        output = ""
+        if lines:
+            # the console push's writer, unpaced: one pipelined pass instead of netmiko's
+            # wait for every line's echo and prompt (a round trip a line)
+            try:
+                report = self._push_lines(
+                    NetmikoChannel(self.mgmt),
+                    lines,
+                    everything,
+                    baud=0,
+                    window=MGMT_WINDOW,
+                    enter=self.mgmt.RETURN,
                 )
-            for banner in banners:
-                output += self._mgmt_banner(banner)
-                commands.extend(banner.splitlines())
-        except Exception as error:  # netmiko ConfigInvalidException names the command
-            if type(error).__name__ == "ConfigInvalidException":
+            except ConfigRejected as error:
                 raise ConfigRejected(
-                    f"{self.hostname} refused the full config: {error}",
-                    output=scrub(str(error), self._secrets()),
+                    f"{self.hostname} refused the full config: {error.message}",
+                    line=error.line,
+                    output=error.output,
                 ) from None
-            raise
+            except ChannelClosed as error:
+                raise Unreachable(f"{self.hostname}: the SSH session closed: {error}") from None
+            output = "\n".join(report.transcript)
+        for banner in banners:
+            output += self._mgmt_banner(banner)
+            commands.extend(banner.splitlines())
         return PushResult(
             changed=True,
             diff="\n".join(commands),
@@ -563,13 +629,17 @@ class IosXeDriver:
         }
         return VerifyResult(ok=not problems, checks=checks, problems=problems)
 
-    def mgmt_close(self) -> None:
-        if self.mgmt is not None:
-            try:
-                self.mgmt.disconnect()
-            except Exception:  # noqa: BLE001
-                pass
-            self.mgmt = None
+    def mgmt_close(self, *, keep: bool = False) -> None:
+        session, self.mgmt = self.mgmt, None
+        if session is None:
+            return
+        if keep:
+            PARKED_SESSIONS.park(self._mgmt_key(), session, session.disconnect)
+            return
+        try:
+            session.disconnect()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def dialog_secret(designed: str) -> str:

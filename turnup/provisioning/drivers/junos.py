@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 
 from turnup.provisioning.drivers.base import (
+    PARKED_SESSIONS,
     AuthFailed,
     CommitFailed,
     ConfigRejected,
@@ -355,10 +356,37 @@ class JunosDriver:
 
     # -- management (PyEZ over NETCONF) ---------------------------------------------------------
 
+    def _mgmt_key(self) -> tuple:
+        return (
+            self.platform,
+            self.mgmt_target.host,
+            self.mgmt_target.port,
+            self.credentials.username,
+        )
+
+    def _mgmt_parked(self) -> bool:
+        """Take the NETCONF session an earlier step of this router parked, if its transport
+        is still up (PyEZ's ``connected`` is a flag it sets itself; ncclient's is the
+        session's own)."""
+        device = PARKED_SESSIONS.take(self._mgmt_key())
+        if device is None:
+            return False
+        session = getattr(device, "_conn", None)
+        if device.connected and session is not None and session.connected:
+            self.device = device
+            return True
+        try:
+            device.close()
+        except Exception:  # noqa: BLE001
+            pass
+        return False
+
     def mgmt_open(self) -> None:
         from jnpr.junos import Device
         from jnpr.junos.exception import ConnectAuthError, ConnectError
 
+        if self._mgmt_parked():
+            return
         device = Device(
             host=self.mgmt_target.host,
             port=self.mgmt_target.port,
@@ -459,13 +487,17 @@ class JunosDriver:
         }
         return VerifyResult(ok=not problems, checks=checks, problems=problems)
 
-    def mgmt_close(self) -> None:
-        if self.device is not None:
-            try:
-                self.device.close()
-            except Exception:  # noqa: BLE001
-                pass
-            self.device = None
+    def mgmt_close(self, *, keep: bool = False) -> None:
+        device, self.device = self.device, None
+        if device is None:
+            return
+        if keep:
+            PARKED_SESSIONS.park(self._mgmt_key(), device, device.close)
+            return
+        try:
+            device.close()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _junos_error(text: str) -> str:
