@@ -378,18 +378,24 @@ class IosXeDriver:
         window: int,
         progress: Callable[[int], None] | None = None,
         enter: str = "\r",
+        prompt_off: bool = True,
     ):
         """``configure terminal``, the lines through the ConsoleWriter (pipelined within
         ``window`` bytes, paced to ``baud`` when it is not 0, every echo checked), ``end``.
         The same on the console line and over SSH; returns the writer's report. ``enter``
         ends the closing commands: over SSH netmiko's ``\n`` — a CR there would make the
-        router take netmiko's next LF as the end of the same Enter, and miss it."""
+        router take netmiko's next LF as the end of the same Enter, and miss it. The config
+        prompt is turned off where its bytes cost line time (the console), not over SSH, where
+        finding out that it is gone would cost a wait for silence."""
         channel.send("configure terminal\r")
         text, match = read_until(channel, re.compile(r"\(config\)#\s*$"), timeout=15)
         self._log(text)
         if match is None:
             raise NoAnswer("the router did not enter configuration mode", output=self.output())
-        style, prompt = self._prompt_off(channel, baud)
+        if prompt_off:
+            style, prompt = self._prompt_off(channel, baud)
+        else:
+            style, prompt = IOS_CONFIG, text.replace("\r", "").rsplit("\n", 1)[-1]
         writer = ConsoleWriter(
             channel,
             baud=baud,
@@ -562,6 +568,7 @@ class IosXeDriver:
                     baud=0,
                     window=MGMT_WINDOW,
                     enter=self.mgmt.RETURN,
+                    prompt_off=False,
                 )
             except ConfigRejected as error:
                 raise ConfigRejected(
