@@ -151,6 +151,26 @@ def test_factory_router_from_console_to_saved_full_config(start_lab):
     assert "Admin12345" not in engine.output() and "Enable12345" not in engine.output()
 
 
+def test_a_full_config_line_the_router_refuses_over_ssh_is_named(start_lab):
+    from turnup.provisioning.drivers.base import ConfigRejected
+
+    port = free_port()
+    lab = start_lab(lab_config([ios()], baud=0, mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"}))
+    engine = driver(lab, baud=0, mgmt_port=port)
+    engine.console_open()
+    engine.console_push(BOOTSTRAP)
+    engine.console_close()
+    wait_for_management(lab)
+    engine.mgmt_open()
+    bad = BOOTSTRAP + "interface Loopback0\n description ok\n frobnicate the widgets\n"
+    with pytest.raises(ConfigRejected) as caught:
+        engine.mgmt_push(bad)
+    assert "refused the full config" in caught.value.message
+    assert "frobnicate the widgets" in caught.value.message
+    assert caught.value.reason == "config_rejected"
+    engine.mgmt_close()
+
+
 def test_resume_pushes_only_what_is_missing(start_lab):
     lab = start_lab(lab_config([ios()], baud=0))
     first = driver(lab, baud=0)
