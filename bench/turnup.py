@@ -74,6 +74,9 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--baud", type=int, default=9600)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (threads pool each)"
+    )
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-turnup-"))
@@ -92,29 +95,35 @@ def main() -> None:
     for router in config["routers"]:
         router["options"] = {"pnp_messages": False}
     lab = LabThread(config)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "turnup",
-            "worker",
-            "--pool",
-            "threads",
-            "--concurrency",
-            str(args.routers + 4),
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    per_worker = -(-args.routers // args.workers)  # ceiling: every router gets a thread
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "turnup",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                str(per_worker + 4),
+                "--hostname",
+                f"bench{index}@%h",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for index in range(args.workers)
+    ]
     try:
         time.sleep(3)  # the worker connects to the broker
         busy_before = lab.busy_seconds()
@@ -126,11 +135,13 @@ def main() -> None:
         wall = time.monotonic() - started
         busy = {k: v - busy_before.get(k, 0.0) for k, v in lab.busy_seconds().items()}
     finally:
-        worker.terminate()
-        try:
-            worker.wait(15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         lab.close()
 
     run = Run.objects.get(pk=run.pk)
@@ -197,6 +208,7 @@ def main() -> None:
                 "bench": "turnup",
                 "routers": args.routers,
                 "console_servers": args.servers,
+                "worker_processes": args.workers,
                 "baud": args.baud,
                 "line_rate_bytes_per_second": rate,
                 "broker": "redis" if env["CELERY_BROKER_URL"] else "embedded sqlite",
