@@ -1,8 +1,9 @@
 """Benchmark: a whole site turn-up through the real graph, worker and broker (prints JSON).
 
 N factory-fresh IOS-XE lab routers behind M console servers (16 lines each) at 9600 baud,
-turned up by ``run_start`` → the Celery graph → a separate ``celery worker`` process
-(threads pool) on the embedded SQLite broker (or ``BENCH_REDIS_URL``), with the database
+turned up by ``run_start`` → the Celery graph → ``--workers`` separate ``celery worker``
+processes (threads pool; default 1) on the embedded SQLite broker (or ``BENCH_REDIS_URL``;
+``BENCH_DATABASE_URL`` must name an empty database), with the database
 from ``BENCH_DATABASE_URL`` (default: a fresh SQLite file). The lab runs in this process at
 time scale 1 (router delays as the lab simulates them).
 
@@ -14,7 +15,7 @@ the console and over the management network) — what no driver could save. For 
 with earlier runs, also against a lenient limit that takes the management phase as measured
 (our SSH sessions included) instead of as simulated.
 
-    .venv/bin/python bench/turnup.py --routers 20 --servers 2
+    .venv/bin/python bench/turnup.py --routers 20 --servers 2 [--workers 2]
 """
 
 from __future__ import annotations
