@@ -84,19 +84,19 @@ def test_site_render_query_count_does_not_grow_with_the_site(local_storage):
     assert len(result.configs) == 80
 
 
-def test_device_config_for_push_archives_once_and_refuses_lint_errors(local_storage):
+def test_device_configs_for_push_archive_once_and_refuse_lint_errors(local_storage):
     from turnup.configs.models import ConfigTemplate, ConfigVersion
-    from turnup.configs.services import device_config_for_push
+    from turnup.configs.services import device_configs_for_push
     from turnup.core.errors import ApplicationError
     from turnup.dcim.models import Device
 
     default_credentials()
     pop_core_site()
     device = Device.objects.get(name="lon-01-cr1")
-    first = device_config_for_push(device=device, kind="bootstrap")
+    first = device_configs_for_push(device=device, kinds=("bootstrap",))["bootstrap"]
     assert first.text.startswith("set system host-name lon-01-cr1\n")
     assert first.size == len(first.text.encode())
-    again = device_config_for_push(device=device, kind="bootstrap")
+    again = device_configs_for_push(device=device, kinds=("bootstrap",))["bootstrap"]
     assert again.version_id == first.version_id
     assert ConfigVersion.objects.filter(device=device).count() == 1
 
@@ -106,7 +106,7 @@ def test_device_config_for_push_archives_once_and_refuses_lint_errors(local_stor
         text="set system services netconf ssh\n",
     )
     with pytest.raises(ApplicationError) as caught:
-        device_config_for_push(device=device, kind="bootstrap")
+        device_configs_for_push(device=device, kinds=("bootstrap",))["bootstrap"]
     assert {f["rule"] for f in caught.value.extra["findings"]} == {"ssh"}
     assert ConfigVersion.objects.filter(device=device).count() == 1
 
@@ -152,7 +152,7 @@ def test_running_config_archive_diffs_against_the_rendered_full_config(local_sto
 
 
 def test_both_kinds_for_push_come_from_one_render_of_the_router(local_storage):
-    from turnup.configs.services import device_config_for_push, device_configs_for_push
+    from turnup.configs.services import device_configs_for_push
     from turnup.dcim.models import Device
 
     default_credentials()
@@ -161,7 +161,7 @@ def test_both_kinds_for_push_come_from_one_render_of_the_router(local_storage):
     both = device_configs_for_push(device=device, kinds=("bootstrap", "full"))
     assert set(both) == {"bootstrap", "full"}
     assert both["bootstrap"].version_id != both["full"].version_id
-    assert both["full"].text == device_config_for_push(device=device, kind="full").text
+    assert both["full"].text == device_configs_for_push(device=device, kinds=("full",))["full"].text
     with CaptureQueriesContext(connection) as one:
         device_configs_for_push(device=device, kinds=("full",))
     with CaptureQueriesContext(connection) as two:

@@ -5,7 +5,7 @@ without storing, and versions with their text and diffs.
 What other apps call:
 - ``site_render_context(*, site) -> SiteRenderContext`` (contexts + per-device problems)
 - ``device_render(*, device) -> DeviceRender`` rendered + linted bootstrap and full text,
-  nothing stored (use ``services.device_config_for_push`` to get an archived version)
+  nothing stored (use ``services.device_configs_for_push`` to get an archived version)
 - ``config_version_text(*, version) -> str``, ``config_version_diff(*, version, against)``
 """
 

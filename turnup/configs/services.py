@@ -3,11 +3,12 @@ changed as new versions in the default storage (local folder, or S3 when S3_ENDP
 set).
 
 What other apps call:
-- ``site_render(*, site, store=True, progress=None) -> SiteRenderResult``
+- ``site_render(*, site, store=True, progress=None, device_ids=None, kinds=KINDS)
+  -> SiteRenderResult``
 - ``device_configs_for_push(*, device, kinds) -> dict[str, PushableConfig]`` — the turn-up
   engine's entry: the linted, archived text of a router's bootstrap and/or full config
   (refuses a config with lint errors), with the version id to record; one render of the
-  router's context whatever the number of kinds (``device_config_for_push`` for one).
+  router's context whatever the number of kinds.
 - ``running_config_archive(*, device, text) -> RunningArchive`` — store the running config
   read back after turn-up and diff it against the latest rendered full config.
 """
@@ -177,7 +178,10 @@ def device_configs_for_push(*, device: Device, kinds: tuple[str, ...]) -> dict[s
     a config is never pushed."""
     unknown = [kind for kind in kinds if kind not in KINDS]
     if unknown or not kinds:
-        raise ApplicationError(f"unknown config kind {unknown!r}", extra={"kind": unknown})
+        raise ApplicationError(
+            f"config kinds must be some of {list(KINDS)}, not {list(kinds)}",
+            extra={"kind": list(kinds)},
+        )
     result = site_render(site=device.site, store=False, device_ids=[device.pk], kinds=kinds)
     if device.name in result.problems:
         raise ApplicationError(result.problems[device.name], extra={"device": device.name})
@@ -209,11 +213,6 @@ def device_configs_for_push(*, device: Device, kinds: tuple[str, ...]) -> dict[s
         )
         for config, (version, _) in zip(result.configs, versions, strict=True)
     }
-
-
-def device_config_for_push(*, device: Device, kind: str) -> PushableConfig:
-    """``device_configs_for_push`` for one kind."""
-    return device_configs_for_push(device=device, kinds=(kind,))[kind]
 
 
 @dataclass(frozen=True)

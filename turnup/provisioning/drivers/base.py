@@ -221,7 +221,7 @@ class SessionPool:
             replaced = self._parked.pop(key, None)
             self._parked[key] = (time.monotonic(), session, close)
         if replaced is not None:
-            _quietly(replaced[2])
+            close_quietly(replaced[2])
         self.sweep()
 
     def take(self, key: tuple) -> object | None:
@@ -238,14 +238,14 @@ class SessionPool:
             stale = [key for key, (at, _, _) in self._parked.items() if now - at >= limit]
             closers = [self._parked.pop(key)[2] for key in stale]
         for close in closers:
-            _quietly(close)
+            close_quietly(close)
         return len(closers)
 
     def __len__(self) -> int:
         return len(self._parked)
 
 
-def _quietly(close: Callable[[], None]) -> None:
+def close_quietly(close: Callable[[], None]) -> None:
     try:
         close()
     except Exception:  # noqa: BLE001 - closing a dead session is not an error
@@ -253,6 +253,20 @@ def _quietly(close: Callable[[], None]) -> None:
 
 
 PARKED_SESSIONS = SessionPool()
+
+
+def management_key(platform: str, target: ManagementTarget, credentials: Credentials) -> tuple:
+    """What a parked management session is found by: the router's address and our user."""
+    return (platform, target.host, target.port, credentials.username)
+
+
+def session_end(key: tuple, session: object, close: Callable[[], None], *, keep: bool) -> None:
+    """End a driver's management session: parked for the router's next step (``keep``), or
+    closed."""
+    if keep:
+        PARKED_SESSIONS.park(key, session, close)
+    else:
+        close_quietly(close)
 
 
 def scrub(text: str, secrets: list[str], *, limit: int = 4000) -> str:

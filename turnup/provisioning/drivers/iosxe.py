@@ -42,8 +42,11 @@ from turnup.provisioning.drivers.base import (
     PushResult,
     Unreachable,
     VerifyResult,
+    close_quietly,
     line_rate,
+    management_key,
     scrub,
+    session_end,
 )
 from turnup.provisioning.drivers.console import (
     IOS_CONFIG,
@@ -484,18 +487,11 @@ class IosXeDriver:
 
     # -- management ---------------------------------------------------------------------------
 
-    def _mgmt_key(self) -> tuple:
-        return (
-            self.platform,
-            self.mgmt_target.host,
-            self.mgmt_target.port,
-            self.credentials.username,
-        )
-
     def _mgmt_parked(self) -> bool:
         """Take the session an earlier step of this router parked, if it still answers at
         the privileged prompt."""
-        session = PARKED_SESSIONS.take(self._mgmt_key())
+        key = management_key(self.platform, self.mgmt_target, self.credentials)
+        session = PARKED_SESSIONS.take(key)
         if session is None:
             return False
         try:
@@ -504,10 +500,7 @@ class IosXeDriver:
                 return True
         except Exception:  # noqa: BLE001 - a dead parked session: open a new one
             pass
-        try:
-            session.disconnect()
-        except Exception:  # noqa: BLE001
-            pass
+        close_quietly(session.disconnect)
         return False
 
     def mgmt_open(self) -> None:
@@ -638,15 +631,9 @@ class IosXeDriver:
 
     def mgmt_close(self, *, keep: bool = False) -> None:
         session, self.mgmt = self.mgmt, None
-        if session is None:
-            return
-        if keep:
-            PARKED_SESSIONS.park(self._mgmt_key(), session, session.disconnect)
-            return
-        try:
-            session.disconnect()
-        except Exception:  # noqa: BLE001
-            pass
+        if session is not None:
+            key = management_key(self.platform, self.mgmt_target, self.credentials)
+            session_end(key, session, session.disconnect, keep=keep)
 
 
 def dialog_secret(designed: str) -> str:

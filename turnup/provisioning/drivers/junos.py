@@ -40,7 +40,10 @@ from turnup.provisioning.drivers.base import (
     PushResult,
     Unreachable,
     VerifyResult,
+    close_quietly,
+    management_key,
     scrub,
+    session_end,
 )
 from turnup.provisioning.drivers.console import (
     ChannelClosed,
@@ -356,29 +359,19 @@ class JunosDriver:
 
     # -- management (PyEZ over NETCONF) ---------------------------------------------------------
 
-    def _mgmt_key(self) -> tuple:
-        return (
-            self.platform,
-            self.mgmt_target.host,
-            self.mgmt_target.port,
-            self.credentials.username,
-        )
-
     def _mgmt_parked(self) -> bool:
         """Take the NETCONF session an earlier step of this router parked, if its transport
         is still up (PyEZ's ``connected`` is a flag it sets itself; ncclient's is the
         session's own)."""
-        device = PARKED_SESSIONS.take(self._mgmt_key())
+        key = management_key(self.platform, self.mgmt_target, self.credentials)
+        device = PARKED_SESSIONS.take(key)
         if device is None:
             return False
         session = getattr(device, "_conn", None)
         if device.connected and session is not None and session.connected:
             self.device = device
             return True
-        try:
-            device.close()
-        except Exception:  # noqa: BLE001
-            pass
+        close_quietly(device.close)
         return False
 
     def mgmt_open(self) -> None:
@@ -489,15 +482,9 @@ class JunosDriver:
 
     def mgmt_close(self, *, keep: bool = False) -> None:
         device, self.device = self.device, None
-        if device is None:
-            return
-        if keep:
-            PARKED_SESSIONS.park(self._mgmt_key(), device, device.close)
-            return
-        try:
-            device.close()
-        except Exception:  # noqa: BLE001
-            pass
+        if device is not None:
+            key = management_key(self.platform, self.mgmt_target, self.credentials)
+            session_end(key, device, device.close, keep=keep)
 
 
 def _junos_error(text: str) -> str:
