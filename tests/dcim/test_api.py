@@ -511,3 +511,29 @@ def test_interface_bulk_update_costs_the_same_queries_for_10_and_200(api_client)
     patch(ports[:1], 1400)  # warm-up
     assert patch(ports[:10], 1500) == patch(ports, 9000)
     assert Interface.objects.filter(mtu=9000).count() == 200
+
+
+def test_serializers_get_fresh_fields_from_the_cached_prototypes(rf, settings):
+    """Fields are built once per serializer class and form, then copied: two serializers
+    never share a bound field (each renders with its own request), the brief form keeps
+    its own field set, and a nested object is rendered per serializer."""
+    from turnup.dcim.api import DeviceSerializer, InterfaceSerializer
+
+    settings.ALLOWED_HOSTS = ["one.test", "two.test"]
+    interface = f.InterfaceFactory(name="Gi0/0/7")
+    one = InterfaceSerializer(interface, context={"request": rf.get("/", HTTP_HOST="one.test")})
+    two = InterfaceSerializer(interface, context={"request": rf.get("/", HTTP_HOST="two.test")})
+    assert one.fields["name"] is not two.fields["name"]
+    assert one.fields["device"] is not two.fields["device"]
+    assert one.fields["name"].parent is one and two.fields["name"].parent is two
+    assert one.data["url"].startswith("http://one.test/api/dcim/interfaces/")
+    assert two.data["url"].startswith("http://two.test/api/dcim/interfaces/")
+    assert one.data["device"]["url"].startswith("http://one.test/api/dcim/devices/")
+    assert two.data["device"]["url"].startswith("http://two.test/api/dcim/devices/")
+    brief = InterfaceSerializer(interface, context={"brief": True}).data
+    assert set(brief) == set(InterfaceSerializer.Meta.brief_fields)
+    full = InterfaceSerializer(interface, context={}).data
+    assert set(full) == set(InterfaceSerializer.Meta.fields)
+    assert (full["name"], full["type"]["value"], full["enabled"]) == ("Gi0/0/7", "1000base-t", True)
+    device = DeviceSerializer(interface.device, context={}).data
+    assert device["name"] == interface.device.name

@@ -127,21 +127,46 @@ def test_available_ips_shapes(api_client):
     assert list(bad.json()["extra"]["items"]) == ["1"]
 
 
+def test_allocating_from_a_missing_pool_answers_404_and_writes_nothing(api_client):
+    for pk in ("999999", "abc"):
+        response = api_client.post(f"{API}/prefixes/{pk}/available-ips/", {}, format="json")
+        assert response.status_code == 404, response.content
+        assert pk in response.json()["message"]
+    assert not IPAddress.objects.exists()
+    assert not ObjectChange.objects.exists()
+
+
+def test_addresses_allocated_through_the_api_take_the_pools_vrf(api_client):
+    vrf = f.VRFFactory(name="CUST-A")
+    prefix = services.prefix_create(prefix="10.9.0.0/30", vrf=vrf)
+    services.prefix_create(prefix="10.9.0.0/30")  # the same network in the global table
+    url = f"{API}/prefixes/{prefix.pk}/available-ips/"
+    with CaptureQueriesContext(connection) as ctx:
+        created = ok(api_client.post(url, {"count": 2}, format="json"), 201)
+    assert [(a["address"], a["vrf"]["name"]) for a in created] == [
+        ("10.9.0.1/30", "CUST-A"),
+        ("10.9.0.2/30", "CUST-A"),
+    ]
+    assert IPAddress.objects.filter(vrf=vrf).count() == 2
+    assert not IPAddress.objects.filter(vrf__isnull=True).exists()
+    assert sum('FROM "ipam_vrf"' in q["sql"] for q in ctx.captured_queries) == 1
+
+
 def test_one_address_through_the_api_costs_a_fixed_list_of_statements(api_client):
-    """Read the pool, lock, find the next free address, insert it, log it: the same five
-    statements for the 1st and the 300th address (the service's transaction shows here as
-    a savepoint inside the test's transaction; in production it is BEGIN ... COMMIT)."""
+    """Read the pool and lock (one statement on PostgreSQL), find the next free address,
+    insert it, log it: the same four statements for the 1st and the 300th address (the
+    service's transaction shows here as a savepoint inside the test's transaction; in
+    production it is BEGIN ... COMMIT)."""
     prefix = services.prefix_create(prefix="10.0.0.0/16")
     url = f"{API}/prefixes/{prefix.pk}/available-ips/"
     expected = [
-        'SELECT "ipam_prefix"."id"',
-        "SELECT pg_advisory_xact_lock(",  # PostgreSQL only
+        "SELECT pool.*, pg_advisory_xact_lock("
+        if connection.vendor == "postgresql"
+        else 'SELECT "ipam_prefix"."id"',
         "SELECT COUNT(*), MIN(host), MAX(host)",
         'INSERT INTO "ipam_ipaddress"',
         'INSERT INTO "core_objectchange"',
     ]
-    if connection.vendor != "postgresql":
-        expected.remove("SELECT pg_advisory_xact_lock(")
 
     def statements() -> list[str]:
         with CaptureQueriesContext(connection) as ctx:

@@ -45,15 +45,15 @@ def device_list() -> QuerySet[Device]:
 
 
 def interface_list() -> QuerySet[Interface]:
-    return Interface.objects.select_related("device", "cable")
+    return Interface.objects.select_related("cable").prefetch_related("device")
 
 
 def console_port_list() -> QuerySet[ConsolePort]:
-    return ConsolePort.objects.select_related("device", "cable")
+    return ConsolePort.objects.select_related("cable").prefetch_related("device")
 
 
 def console_server_port_list() -> QuerySet[ConsoleServerPort]:
-    return ConsoleServerPort.objects.select_related("device", "cable")
+    return ConsoleServerPort.objects.select_related("cable").prefetch_related("device")
 
 
 def cable_list() -> QuerySet[Cable]:

@@ -33,7 +33,7 @@ from turnup.core.api import (
     TurnupModelViewSet,
     optional,
 )
-from turnup.core.errors import ApplicationError
+from turnup.core.errors import ApplicationError, NotFoundError
 from turnup.dcim.api import BriefDeviceSerializer, BriefSiteSerializer
 from turnup.dcim.models import Interface, Site
 from turnup.ipam import choices, filters, selectors, services
@@ -409,6 +409,13 @@ def _limit(request) -> int:
     return max(1, min(limit, AVAILABLE_MAX_LIMIT))
 
 
+def _pk(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise NotFoundError(f"No object with id {value!r}.") from None
+
+
 # -- viewsets -----------------------------------------------------------------------------------
 class AllocatingViewSet(TurnupModelViewSet):
     """A viewset with allocation actions: they read the pool with a light query and answer
@@ -487,9 +494,8 @@ class PrefixViewSet(AllocatingViewSet):
         """GET: the next free addresses (``?limit=``, default 50). POST ``{}``, a list of
         objects, or ``{"count": N}`` (optionally ``mask_length``): allocate them; 409 when
         too few are free."""
-        # an address takes the pool's VRF (rendered in the answer), never its site
-        prefix = self.get_light_object(Prefix.objects.select_related("vrf"))
         if request.method == "GET":
+            prefix = self.get_light_object(Prefix.objects.select_related("vrf"))
             vrf = BriefVRFSerializer(prefix.vrf, context=self.get_serializer_context()).data
             family = {"value": prefix.family, "label": prefix.get_family_display()}
             return Response(
@@ -510,7 +516,10 @@ class PrefixViewSet(AllocatingViewSet):
             raise ApplicationError(
                 "Validation error", extra={"fields": {"mask_length": ["a whole number"]}}
             )
-        created = services.ip_allocate_next(prefix=prefix, mask_length=mask_length, items=items)
+        # the service reads the pool with the statement that locks it (404 when there is none)
+        created = services.ip_allocate_next(
+            prefix=_pk(self.kwargs["pk"]), mask_length=mask_length, items=items
+        )
         if any(address.assigned_interface_id for address in created):
             # the interfaces came without their devices: one query for all of them
             created = list(IPAddressViewSet.queryset.filter(pk__in=[a.pk for a in created]))
@@ -518,7 +527,9 @@ class PrefixViewSet(AllocatingViewSet):
 
 
 class IPAddressViewSet(TurnupModelViewSet):
-    queryset = IPAddress.objects.select_related("vrf", "device", "assigned_interface__device").all()
+    queryset = IPAddress.objects.select_related("vrf", "assigned_interface").prefetch_related(
+        "device", "assigned_interface__device"
+    )
     serializer_class = IPAddressSerializer
     filterset_class = filters.IPAddressFilterSet
     create_service = staticmethod(services.ip_address_create)

@@ -39,7 +39,6 @@ from turnup.ipam.constants import (
     ALLOCATION_MAX_COUNT,
     AllocationLock,
 )
-from turnup.ipam.fields import int_to_hex
 from turnup.ipam.models import ASN, VLAN, ASNRange, IPAddress, Prefix, VLANGroup
 
 T = TypeVar("T")
@@ -502,7 +501,7 @@ def ip_address_bulk_create(*, items: list[dict[str, Any]]) -> list[IPAddress]:
 
 def ip_allocate_next(
     *,
-    prefix: Prefix,
+    prefix: Prefix | int,
     count: int = 1,
     mask_length: int | None = None,
     items: Sequence[Mapping[str, Any]] | None = None,
@@ -513,45 +512,50 @@ def ip_allocate_next(
     Each gets ``prefix``'s mask length (or ``mask_length``, e.g. 32 for loopbacks taken from
     a /24) and its VRF; ``attrs`` (or one entry of ``items`` per address) set status, role,
     dns_name, description, assigned_interface, is_primary_mgmt. Which addresses are usable:
-    ``Prefix.usable_range``. The prefix is taken as passed (not read again). All or nothing;
-    ``ConflictError`` when too few are free.
+    ``Prefix.usable_range``. A Prefix is taken as passed (not read again); given its id, it
+    is read by the statement that takes the lock (one round trip less: the API's path) —
+    ``NotFoundError`` when there is none. All or nothing; ``ConflictError`` when too few are
+    free.
     """
     requests = _requests(count, items, attrs)
 
     def attempt() -> list[IPAddress]:
-        _lock_outermost_prefix(prefix)
-        return _ip_allocate(prefix, mask_length, requests)
+        pool = _lock_outermost_prefix(prefix)
+        return _ip_allocate(pool, mask_length, requests)
 
     return _with_retries(attempt, what=f"Prefix {prefix}")
 
 
-# The outermost prefix of the VRF containing a prefix, found and locked in one statement
-# (written out once: the query is the same for every allocation).
+# The outermost prefix of the VRF containing the pool, found and locked in the statement that
+# reads the pool (written out once: the query is the same for every allocation).
 _LOCK_OUTERMOST_SQL = """
-SELECT pg_advisory_xact_lock(%s, CAST(COALESCE((
-    SELECT id FROM {table}
-    WHERE {vrf} AND family = %s AND start <= %s AND "end" >= %s
-    ORDER BY prefix_length
+SELECT pool.*, pg_advisory_xact_lock(%s, CAST(COALESCE((
+    SELECT outer_prefix.id FROM {table} outer_prefix
+    WHERE (outer_prefix.vrf_id = pool.vrf_id
+           OR (outer_prefix.vrf_id IS NULL AND pool.vrf_id IS NULL))
+      AND outer_prefix.family = pool.family
+      AND outer_prefix.start <= pool.start AND outer_prefix."end" >= pool."end"
+    ORDER BY outer_prefix.prefix_length
     LIMIT 1
-), %s) %% %s AS integer))
+), pool.id) %% %s AS integer)) AS locked
+FROM {table} pool
+WHERE pool.id = %s
 """
 
 
-def _lock_outermost_prefix(prefix: Prefix) -> None:
+def _lock_outermost_prefix(prefix: Prefix | int) -> Prefix:
     """Lock ``(IP_ADDRESS, id of the biggest prefix of the VRF containing prefix)`` — found
-    and locked in the same statement. Allocating from a subnet and from its parent at the
-    same time then take turns instead of racing for the same addresses."""
+    and locked by the statement that reads the pool. Allocating from a subnet and from its
+    parent at the same time then take turns instead of racing for the same addresses.
+    Returns the pool: ``prefix`` itself, or the row read when given an id."""
+    pk = prefix.pk if isinstance(prefix, Prefix) else prefix
     if connection.vendor != "postgresql":
-        return
-    sql = _LOCK_OUTERMOST_SQL.format(
-        table=Prefix._meta.db_table,
-        vrf="vrf_id IS NULL" if prefix.vrf_id is None else "vrf_id = %s",
-    )
-    vrf = [] if prefix.vrf_id is None else [prefix.vrf_id]
-    params = [int(AllocationLock.IP_ADDRESS), *vrf, prefix.family]
-    params += [int_to_hex(prefix.start), int_to_hex(prefix.end), prefix.pk, ADVISORY_KEY_MODULO]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        return prefix if isinstance(prefix, Prefix) else _reload(Prefix, pk)
+    sql = _LOCK_OUTERMOST_SQL.format(table=Prefix._meta.db_table)
+    pools = list(Prefix.objects.raw(sql, [int(AllocationLock.IP_ADDRESS), ADVISORY_KEY_MODULO, pk]))
+    if not pools:
+        raise NotFoundError(f"{Prefix._meta.verbose_name} {pk} does not exist.")
+    return prefix if isinstance(prefix, Prefix) else pools[0]
 
 
 def _ip_allocate(
@@ -579,12 +583,9 @@ def _ip_allocate(
         [{"status": IPAddressStatus.ACTIVE, **request} for request in requests],
         forbidden={"vrf", "vrf_id", "device", "device_id", "family", "host", "mask_length"},
     )
-    vrf_loaded = Prefix._meta.get_field("vrf").is_cached(prefix)
+    vrf = prefix.vrf if prefix.vrf_id is not None else None  # read once if not loaded
     for instance in instances:
-        if vrf_loaded:
-            instance.vrf = prefix.vrf
-        else:
-            instance.vrf_id = prefix.vrf_id
+        instance.vrf = vrf
     _validate_local(instances)
     if any(instance.is_primary_mgmt for instance in instances):
         _check_addresses_free([i for i in instances if i.is_primary_mgmt])
