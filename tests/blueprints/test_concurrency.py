@@ -14,6 +14,7 @@ from turnup.routing.models import SiteRouting
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("seeded_transactional_db")  # the platforms, whatever ran before
 def test_parallel_instantiations_get_distinct_allocations():
     require_service("POSTGRESQL")
     if connection.vendor != "postgresql":
