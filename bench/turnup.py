@@ -69,6 +69,44 @@ class LabThread:
         self.thread.join(5)
 
 
+def process_cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores of the machine have spent not idle so far (Linux /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_sample(workers: list[subprocess.Popen]) -> dict[str, float]:
+    return {
+        "workers": sum(process_cpu_seconds(worker.pid) for worker in workers),
+        "bench": process_cpu_seconds(),
+        "machine": machine_busy_seconds(),
+    }
+
+
+def cpu_report(before: dict, after: dict, *, wall: float, routers: int) -> dict:
+    """Where the CPU went during the run, and the floor it sets: the run cannot end sooner
+    than the CPU work it needs divided by the cores, whatever the line rate allows."""
+    used = {key: after[key] - before[key] for key in before}
+    cores = os.cpu_count() or 1
+    return {
+        "cores": cores,
+        "workers_seconds": round(used["workers"], 2),
+        "lab_and_bench_process_seconds": round(used["bench"], 2),
+        "machine_busy_seconds": round(used["machine"], 2),
+        "machine_busy_fraction": round(used["machine"] / (wall * cores), 3),
+        "workers_seconds_per_router": round(used["workers"] / routers, 3),
+        "machine_seconds_per_router": round(used["machine"] / routers, 3),
+        "cpu_floor_seconds": round(used["machine"] / cores, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--routers", type=int, default=20)
@@ -128,12 +166,14 @@ def main() -> None:
     try:
         time.sleep(3)  # the worker connects to the broker
         busy_before = lab.busy_seconds()
+        cpu_before = cpu_sample(workers)
         started = time.monotonic()
         run = run_start(site=site)
         deadline = started + args.timeout
         while not Run.objects.get(pk=run.pk).is_finished and time.monotonic() < deadline:
             time.sleep(0.5)
         wall = time.monotonic() - started
+        cpu = cpu_report(cpu_before, cpu_sample(workers), wall=wall, routers=args.routers)
         busy = {k: v - busy_before.get(k, 0.0) for k, v in lab.busy_seconds().items()}
     finally:
         for worker in workers:
@@ -226,6 +266,7 @@ def main() -> None:
                 "run_over_limit_with_measured_management": (
                     round(wall / with_mgmt, 3) if with_mgmt else None
                 ),
+                "cpu": cpu,
                 "phases": phases,
                 "graph": {
                     "hop_seconds_mean": round(sum(hops) / len(hops), 3) if hops else None,
