@@ -7,7 +7,7 @@ import logging
 import threading
 
 from celery import shared_task
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_ready, worker_shutdown
 
 from turnup.provisioning import services
 
@@ -48,6 +48,11 @@ def _reaper() -> None:
             connection.close()
         if _reaper_stop.wait(services.STALE_SECONDS):
             return
+
+
+@worker_init.connect
+def _preload_drivers(**kwargs) -> None:
+    services.drivers_preload()
 
 
 @worker_ready.connect

@@ -62,6 +62,10 @@ from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel
 
 log = logging.getLogger(__name__)
 
+#: The vendor libraries this driver imports when it first needs them (a worker imports them at
+#: start: see ``services.drivers_preload``).
+LIBRARIES = ("netmiko",)
+
 BUSY = re.compile(r"port in use|[Cc]onnection refused|line is busy|[Pp]ort busy")
 # (pattern, what it means) — checked against the end of the output, in this order.
 WAKE_PATTERNS = [

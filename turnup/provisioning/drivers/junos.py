@@ -55,6 +55,10 @@ from turnup.provisioning.drivers.console import (
 )
 from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel
 
+#: The vendor libraries this driver imports when it first needs them (a worker imports them at
+#: start: see ``services.drivers_preload``).
+LIBRARIES = ("netmiko", "jnpr.junos", "jnpr.junos.utils.config")
+
 BUSY = re.compile(r"port in use|[Cc]onnection refused|line is busy")
 SHELL = re.compile(r"(?:root@[^\s%#]*\s?[%#]|^%)\s*$", re.MULTILINE)
 CLI = re.compile(r"(?:^|\n)[\w.\-@:]*>\s*$")
