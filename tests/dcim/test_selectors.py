@@ -129,3 +129,21 @@ def test_site_device_credentials_costs_constant_queries():
     small = count()
     f.DeviceFactory.create_batch(20, site=site, credential_profile=f.CredentialProfileFactory())
     assert count() == small == 3
+
+
+def test_device_links_name_the_far_end_of_each_cabled_port():
+    r1, r2, r3 = f.DeviceFactory(name="r1"), f.DeviceFactory(name="r2"), f.DeviceFactory(name="r3")
+    up = f.InterfaceFactory(device=r1, name="Gi0/0/1")
+    shut = f.InterfaceFactory(device=r1, name="Gi0/0/2", enabled=False)
+    mgmt = f.InterfaceFactory(device=r1, name="Gi0", mgmt_only=True)
+    f.InterfaceFactory(device=r1, name="Gi0/0/3")  # not cabled: not a link
+    services.cable_create(a_end=up, b_end=f.InterfaceFactory(device=r2, name="Gi0/0/9"))
+    services.cable_create(a_end=f.InterfaceFactory(device=r3, name="Gi0/0/4"), b_end=shut)
+    services.cable_create(a_end=mgmt, b_end=f.InterfaceFactory(device=r3, name="Gi0/0/5"))
+    with CaptureQueriesContext(connection) as ctx:
+        links = selectors.device_links(device=r1)
+    assert links == [
+        selectors.DeviceLink(name="Gi0/0/1", enabled=True, peer="r2 Gi0/0/9"),
+        selectors.DeviceLink(name="Gi0/0/2", enabled=False, peer="r3 Gi0/0/4"),
+    ]
+    assert len(ctx.captured_queries) == 2

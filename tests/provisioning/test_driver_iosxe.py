@@ -12,6 +12,7 @@ from turnup.provisioning.drivers.base import (
     AuthFailed,
     ConsoleTarget,
     Credentials,
+    InterfaceExpectation,
     LineBusy,
     LineDropped,
     ManagementTarget,
@@ -50,6 +51,13 @@ FULL = (
 interface Loopback0
  description router-id
  ip address 192.0.2.1 255.255.255.255
+interface GigabitEthernet0/0/2
+ description to r2 GigabitEthernet0/0/2
+ ip address 10.0.0.0 255.255.255.254
+ no shutdown
+interface GigabitEthernet0/0/3
+ description spare, shut by the design
+ shutdown
 router ospf 1
  router-id 192.0.2.1
 banner login ^
@@ -138,8 +146,34 @@ def test_factory_router_from_console_to_saved_full_config(start_lab):
     assert "interface Loopback0" in full.diff and "hostname R1" not in full.diff
     again = engine.mgmt_push(FULL)
     assert not again.changed  # idempotent: the router already has everything
-    verified = engine.mgmt_verify(hostname="R1", interfaces_up=["GigabitEthernet0/0/1"])
+    expected = [
+        InterfaceExpectation(name="GigabitEthernet0/0/1", line_up=True),
+        InterfaceExpectation(name="GigabitEthernet0/0/2", peer="r2 GigabitEthernet0/0/2"),
+        InterfaceExpectation(name="GigabitEthernet0/0/3", enabled=False),
+    ]
+    verified = engine.mgmt_verify(hostname="R1", interfaces=expected)
     assert verified.ok, verified.problems
+    assert verified.checks["interfaces"] == {
+        "GigabitEthernet0/0/1": "up/up",
+        "GigabitEthernet0/0/2": "up/up (to r2 GigabitEthernet0/0/2)",
+        "GigabitEthernet0/0/3": "admin-down/down",
+    }
+    # a design that says otherwise than the router: each difference is named
+    wrong = engine.mgmt_verify(
+        hostname="R9",
+        interfaces=[
+            InterfaceExpectation(name="GigabitEthernet0/0/3"),
+            InterfaceExpectation(name="GigabitEthernet0/0/2", enabled=False),
+            InterfaceExpectation(name="GigabitEthernet0/0/9"),
+        ],
+    )
+    assert not wrong.ok
+    assert wrong.problems == [
+        "hostname is 'R1', the design says 'R9'",
+        "GigabitEthernet0/0/3 is shut down; the design enables it",
+        "GigabitEthernet0/0/2 is not shut down; the design disables it",
+        "GigabitEthernet0/0/9 is missing",
+    ]
     assert engine.mgmt_confirm().endswith("saved")
     running = engine.mgmt_running_config()
     assert "ip route vrf MGMT 0.0.0.0 0.0.0.0 10.9.0.1" in running.splitlines()

@@ -12,6 +12,7 @@ from turnup.provisioning.drivers.base import (
     ConfigRejected,
     ConsoleTarget,
     Credentials,
+    InterfaceExpectation,
     ManagementTarget,
     NotFactory,
 )
@@ -78,11 +79,27 @@ def test_factory_junos_bootstrap_commit_confirmed_then_netconf(start_lab):
     while time.time() < deadline and not lab.call(lab.lab.mgmt.endpoints, lab.router("j1")):
         time.sleep(0.1)
     engine.mgmt_open()
-    full = BOOTSTRAP + "set snmp location lab\n"
+    full = BOOTSTRAP + (
+        "set snmp location lab\n"
+        "set interfaces ge-0/0/1 unit 0 family inet address 10.0.0.0/31\n"
+        "set interfaces ge-0/0/2 disable\n"
+    )
     assert engine.mgmt_push(full).changed
     assert not engine.mgmt_push(full).changed
-    verified = engine.mgmt_verify(hostname="j1", interfaces_up=["fxp0"])
+    verified = engine.mgmt_verify(
+        hostname="j1",
+        interfaces=[
+            InterfaceExpectation(name="fxp0", line_up=True),
+            InterfaceExpectation(name="ge-0/0/1.0", peer="r2 ge-0/0/1"),
+            InterfaceExpectation(name="ge-0/0/2", enabled=False),
+        ],
+    )
     assert verified.ok, verified.problems
+    assert verified.checks["interfaces"] == {
+        "fxp0": "up/up",
+        "ge-0/0/1": "up/up (to r2 ge-0/0/1)",
+        "ge-0/0/2": "admin-down/down",
+    }
     assert "confirmed" in engine.mgmt_confirm()
     assert "set snmp location lab" in engine.mgmt_running_config()
     engine.mgmt_close()

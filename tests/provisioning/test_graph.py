@@ -24,13 +24,42 @@ def wait_finished(run, timeout: float = 180):
     raise AssertionError(f"run {run.pk} still {run.status} after {timeout} s: {steps}")
 
 
+def _free_ports(site, *routers: str):
+    """The first port of each router that is neither cabled nor its management port."""
+    from turnup.dcim.models import Interface
+    from turnup.ipam.models import IPAddress
+
+    mgmt = IPAddress.objects.filter(is_primary_mgmt=True).values("assigned_interface_id")
+    ports = []
+    for router in routers:
+        free = Interface.objects.filter(
+            device__name=f"{site.name.lower()}-{router}", cable__isnull=True, mgmt_only=False
+        ).exclude(pk__in=mgmt)
+        ports.append(free.exclude(name__startswith="Loopback").order_by("id").first())
+    return ports
+
+
 @pytest.mark.slow
 def test_site_turned_up_through_the_graph(worker, lab_of):
     from turnup.dcim.models import Site
+    from turnup.dcim.services import cable_create, port_update
+    from turnup.ipam.services import ip_address_create
     from turnup.provisioning.models import RunStatus, StepStatus
     from turnup.provisioning.services import run_start
 
     site = approved_site("GRT-01", edges=2)
+    core_port, edge_port, spare_port = _free_ports(site, "cr1", "er1", "er2")
+    cable_create(a_end=core_port, b_end=edge_port)  # a link: verification must name it
+    port_update(instance=spare_port, enabled=False)
+    (core_spare,) = _free_ports(site, "cr1")
+    cable_create(a_end=spare_port, b_end=core_spare)  # designed shut at one end
+    for port, address in [
+        (core_port, "10.255.0.0/31"),
+        (edge_port, "10.255.0.1/31"),
+        (core_spare, "10.255.0.2/31"),
+        (spare_port, "10.255.0.3/31"),
+    ]:
+        ip_address_create(address=address, assigned_interface=port)
     lab = lab_of(site)
     run = wait_finished(run_start(site=site))
     steps = list(run.steps.select_related("device"))
@@ -59,6 +88,23 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
     archive = next(s for s in steps if s.name == "archive")
     assert archive.result["version_id"]
     assert run.summary["failed"] == []
+    # verification compared every cabled port of the design, named with its far end
+    from turnup.dcim.selectors import device_links
+
+    shown = {
+        s.device.name.rsplit("-", 1)[1]: s.result["checks"]["interfaces"]
+        for s in steps
+        if s.name == "verify"
+    }
+    assert shown["cr1"][core_port.name] == f"up/up (to {site.name.lower()}-er1 {edge_port.name})"
+    assert shown["er1"][edge_port.name] == f"up/up (to {site.name.lower()}-cr1 {core_port.name})"
+    assert shown["er2"][spare_port.name].startswith("admin-down/down (to ")
+    for step in (s for s in steps if s.name == "verify"):
+        links = device_links(device=step.device)
+        assert set(shown[step.device.name.rsplit("-", 1)[1]]) >= {link.name for link in links}
+        assert f"{len(shown[step.device.name.rsplit('-', 1)[1]])} interfaces as designed" in (
+            step.message
+        )
 
 
 @pytest.mark.slow

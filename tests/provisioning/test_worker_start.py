@@ -1,6 +1,8 @@
 """What a worker does when it starts: import the drivers and their vendor libraries once,
 before a run's first steps (which would otherwise all wait on the import lock)."""
 
+import logging
+
 from celery.signals import worker_init
 
 from turnup.provisioning import services, tasks  # noqa: F401 - tasks connects the signals
@@ -23,7 +25,14 @@ def test_drivers_and_their_libraries_are_imported_at_worker_start(monkeypatch):
 
 def test_a_driver_missing_from_the_build_does_not_stop_the_worker(monkeypatch, caplog):
     monkeypatch.setitem(services.DRIVERS, "vendor_x", "turnup.provisioning.drivers.nope.Driver")
-    imported = services.drivers_preload()
+    # the handler on the module's logger itself: the suite's logging set-up may stop
+    # propagation to the root logger caplog listens on
+    caplog.set_level(logging.WARNING, logger=services.log.name)
+    services.log.addHandler(caplog.handler)
+    try:
+        imported = services.drivers_preload()
+    finally:
+        services.log.removeHandler(caplog.handler)
     assert "turnup.provisioning.drivers.iosxe" in imported
     assert not any("nope" in name for name in imported)
     assert "turnup.provisioning.drivers.nope.Driver is not available" in caplog.text

@@ -56,6 +56,34 @@ def console_server_port_list() -> QuerySet[ConsoleServerPort]:
     return ConsoleServerPort.objects.select_related("cable").prefetch_related("device")
 
 
+@dataclass(frozen=True)
+class DeviceLink:
+    """One cabled network port of a device and what is at the far end of its cable."""
+
+    name: str
+    enabled: bool
+    peer: str  # "<device> <interface>", or "" for a cable whose far end is not an interface
+
+
+def device_links(*, device: Device) -> list[DeviceLink]:
+    """The cabled network ports of ``device`` that are not management-only, in port order,
+    with their far ends (two queries)."""
+    ports = (
+        Interface.objects.filter(device=device, cable__isnull=False, mgmt_only=False)
+        .select_related("cable")
+        .prefetch_related(
+            Prefetch("cable__interfaces", queryset=Interface.objects.select_related("device"))
+        )
+        .order_by("id")
+    )
+    links = []
+    for port in ports:
+        far = [end for end in port.cable.interfaces.all() if end.pk != port.pk]
+        peer = f"{far[0].device.name} {far[0].name}" if far else ""
+        links.append(DeviceLink(name=port.name, enabled=port.enabled, peer=peer))
+    return links
+
+
 def cable_list() -> QuerySet[Cable]:
     """Cables with their ends (three prefetches, whatever the number of cables)."""
     return Cable.objects.prefetch_related(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -92,6 +92,45 @@ class VerifyResult:
     ok: bool
     checks: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InterfaceExpectation:
+    """What verification expects of one interface the design configures: shut down or not as
+    the design says (``enabled``), and for the management interface (``line_up``) its line
+    protocol up too. A link's far end may not be turned up yet, so its line state is
+    recorded (with ``peer``, the far end of its cable), not required."""
+
+    name: str
+    enabled: bool = True
+    line_up: bool = False
+    peer: str = ""
+
+
+def interfaces_verdict(
+    expected: Sequence[InterfaceExpectation], states: Mapping[str, tuple[bool, bool]]
+) -> tuple[dict[str, str], list[str]]:
+    """Compare what the router shows — ``states``: interface name → (administratively up,
+    line protocol up) — with the design. Returns what each interface showed (``up/up``,
+    ``up/down``, ``admin-down/down``, ``missing``, with its peer) and the problems."""
+    checks: dict[str, str] = {}
+    problems: list[str] = []
+    for want in expected:
+        state = states.get(want.name)
+        if state is None:
+            checks[want.name] = "missing"
+            problems.append(f"{want.name} is missing")
+            continue
+        admin_up, line_up = state
+        shown = f"{'up' if admin_up else 'admin-down'}/{'up' if line_up else 'down'}"
+        checks[want.name] = f"{shown} (to {want.peer})" if want.peer else shown
+        if want.enabled and not admin_up:
+            problems.append(f"{want.name} is shut down; the design enables it")
+        elif not want.enabled and admin_up:
+            problems.append(f"{want.name} is not shut down; the design disables it")
+        elif want.line_up and not line_up:
+            problems.append(f"{want.name} is {shown}")
+    return checks, problems
 
 
 @dataclass(frozen=True)
@@ -194,7 +233,12 @@ class RouterDriver(Protocol):
         """Make everything pushed so far permanent (Junos confirming commit, IOS save)."""
         ...
 
-    def mgmt_verify(self, *, hostname: str, interfaces_up: list[str]) -> VerifyResult: ...
+    def mgmt_verify(
+        self, *, hostname: str, interfaces: Sequence[InterfaceExpectation]
+    ) -> VerifyResult:
+        """Compare the router's hostname and interfaces with the design
+        (``interfaces_verdict``)."""
+        ...
 
     def mgmt_close(self, *, keep: bool = False) -> None:
         """End the management session; ``keep`` parks it in ``PARKED_SESSIONS`` for the

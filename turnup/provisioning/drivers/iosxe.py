@@ -23,7 +23,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from turnup.provisioning.drivers.base import (
     PARKED_SESSIONS,
@@ -34,6 +34,7 @@ from turnup.provisioning.drivers.base import (
     ConsoleTarget,
     Credentials,
     DriverError,
+    InterfaceExpectation,
     LineBusy,
     LineDropped,
     ManagementTarget,
@@ -43,6 +44,7 @@ from turnup.provisioning.drivers.base import (
     Unreachable,
     VerifyResult,
     close_quietly,
+    interfaces_verdict,
     line_rate,
     management_key,
     scrub,
@@ -612,26 +614,21 @@ class IosXeDriver:
         said.append("saved")
         return "; ".join(s for s in said if s)
 
-    def mgmt_verify(self, *, hostname: str, interfaces_up: list[str]) -> VerifyResult:
+    def mgmt_verify(
+        self, *, hostname: str, interfaces: Sequence[InterfaceExpectation]
+    ) -> VerifyResult:
         prompt = self.mgmt.find_prompt().rstrip("#>")
         brief = self.mgmt.send_command("show ip interface brief")
-        states = parse_ip_interface_brief(brief)
-        problems = []
-        if prompt != hostname:
-            problems.append(f"hostname is {prompt!r}, the design says {hostname!r}")
-        for name in interfaces_up:
-            state = states.get(name)
-            if state is None:
-                problems.append(f"{name} is missing")
-            elif state != ("up", "up"):
-                problems.append(f"{name} is {state[0]}/{state[1]}")
-        checks = {
-            "hostname": prompt,
-            "interfaces": {
-                name: "/".join(states.get(name, ("missing",))) for name in interfaces_up
-            },
+        states = {
+            name: (status != "administratively down", protocol == "up")
+            for name, (status, protocol) in parse_ip_interface_brief(brief).items()
         }
-        return VerifyResult(ok=not problems, checks=checks, problems=problems)
+        checks, problems = interfaces_verdict(interfaces, states)
+        if prompt != hostname:
+            problems.insert(0, f"hostname is {prompt!r}, the design says {hostname!r}")
+        return VerifyResult(
+            ok=not problems, checks={"hostname": prompt, "interfaces": checks}, problems=problems
+        )
 
     def mgmt_close(self, *, keep: bool = False) -> None:
         session, self.mgmt = self.mgmt, None

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from turnup.provisioning.drivers.base import (
     PARKED_SESSIONS,
@@ -32,6 +33,7 @@ from turnup.provisioning.drivers.base import (
     Credentials,
     DriverError,
     EchoMismatch,
+    InterfaceExpectation,
     LineBusy,
     LineDropped,
     ManagementTarget,
@@ -41,6 +43,7 @@ from turnup.provisioning.drivers.base import (
     Unreachable,
     VerifyResult,
     close_quietly,
+    interfaces_verdict,
     management_key,
     scrub,
     session_end,
@@ -455,34 +458,28 @@ class JunosDriver:
             raise CommitFailed(f"{self.hostname}: confirming commit failed: {error}") from None
         return "confirmed (commit)"
 
-    def mgmt_verify(self, *, hostname: str, interfaces_up: list[str]) -> VerifyResult:
+    def mgmt_verify(
+        self, *, hostname: str, interfaces: Sequence[InterfaceExpectation]
+    ) -> VerifyResult:
         info = self.device.rpc.get_software_information()
         host = info.findtext(".//host-name") or ""
-        problems = []
-        if host != hostname:
-            problems.append(f"hostname is {host!r}, the design says {hostname!r}")
-        states = {}
-        if interfaces_up:
+        states: dict[str, tuple[bool, bool]] = {}
+        if interfaces:
             reply = self.device.rpc.get_interface_information(terse=True)
             for entry in reply.findall(".//physical-interface"):
                 name = (entry.findtext("name") or "").strip()
                 states[name] = (
-                    (entry.findtext("admin-status") or "").strip(),
-                    (entry.findtext("oper-status") or "").strip(),
+                    (entry.findtext("admin-status") or "").strip() == "up",
+                    (entry.findtext("oper-status") or "").strip() == "up",
                 )
-        for name in interfaces_up:
-            state = states.get(name.split(".")[0])
-            if state is None:
-                problems.append(f"{name} is missing")
-            elif state != ("up", "up"):
-                problems.append(f"{name} is {state[0]}/{state[1]}")
-        checks = {
-            "hostname": host,
-            "interfaces": {
-                n: "/".join(states.get(n.split(".")[0], ("missing",))) for n in interfaces_up
-            },
-        }
-        return VerifyResult(ok=not problems, checks=checks, problems=problems)
+        # the design may name a logical unit (ge-0/0/1.0); its physical port shows the state
+        physical = [replace(want, name=want.name.split(".")[0]) for want in interfaces]
+        checks, problems = interfaces_verdict(physical, states)
+        if host != hostname:
+            problems.insert(0, f"hostname is {host!r}, the design says {hostname!r}")
+        return VerifyResult(
+            ok=not problems, checks={"hostname": host, "interfaces": checks}, problems=problems
+        )
 
     def mgmt_close(self, *, keep: bool = False) -> None:
         device, self.device = self.device, None
