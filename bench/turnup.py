@@ -207,7 +207,14 @@ def main() -> None:
                 round(sum(fractions) / len(fractions), 3) if fractions else None
             )
             entry["line_rate_fraction_min"] = round(min(fractions), 3) if fractions else None
-            for sub in ("claim_line", "wake_login", "bootstrap", "commit_confirmed"):
+            for sub in (
+                "render",
+                "claim_line",
+                "wake_login",
+                "bootstrap",
+                "commit_confirmed",
+                "release_line",
+            ):
                 values = [s.phases.get(sub, 0.0) for s in rows]
                 entry[f"{sub}_seconds_max"] = round(max(values), 2)
         phases[name] = entry

@@ -171,8 +171,9 @@ class BriefModelSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         # DRF's loop, with the lookup planned once per serializer (a list's child serves the
-        # whole page): a field showing one column of the model reads it with one getattr.
-        # DRF's generic lookup per field and row was a third of rendering a 1,000-row page.
+        # whole page): a field showing one column of the model reads it with one getattr
+        # instead of DRF's generic lookup (source path, callables, exceptions) per field and
+        # row — about a tenth of rendering a 1,000-row interface page.
         if not isinstance(instance, self.Meta.model):
             return super().to_representation(instance)
         plan = self.__dict__.get("_representation_plan")

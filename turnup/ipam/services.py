@@ -527,17 +527,22 @@ def ip_allocate_next(
 
 
 # The outermost prefix of the VRF containing the pool, found and locked in the statement that
-# reads the pool (written out once: the query is the same for every allocation).
+# reads the pool (written out once: the query is the same for every allocation). One lookup
+# for a VRF's table and one for the global table, each a range scan of ipam_prefix_range (an
+# OR of the two made PostgreSQL scan both).
 _LOCK_OUTERMOST_SQL = """
-SELECT pool.*, pg_advisory_xact_lock(%s, CAST(COALESCE((
-    SELECT outer_prefix.id FROM {table} outer_prefix
-    WHERE (outer_prefix.vrf_id = pool.vrf_id
-           OR (outer_prefix.vrf_id IS NULL AND pool.vrf_id IS NULL))
-      AND outer_prefix.family = pool.family
-      AND outer_prefix.start <= pool.start AND outer_prefix."end" >= pool."end"
-    ORDER BY outer_prefix.prefix_length
-    LIMIT 1
-), pool.id) %% %s AS integer)) AS locked
+SELECT pool.*, pg_advisory_xact_lock(%s, CAST(COALESCE(
+    (SELECT outer_prefix.id FROM {table} outer_prefix
+     WHERE outer_prefix.vrf_id = pool.vrf_id AND outer_prefix.family = pool.family
+       AND outer_prefix.start <= pool.start AND outer_prefix."end" >= pool."end"
+     ORDER BY outer_prefix.prefix_length LIMIT 1),
+    (SELECT outer_prefix.id FROM {table} outer_prefix
+     WHERE pool.vrf_id IS NULL AND outer_prefix.vrf_id IS NULL
+       AND outer_prefix.family = pool.family
+       AND outer_prefix.start <= pool.start AND outer_prefix."end" >= pool."end"
+     ORDER BY outer_prefix.prefix_length LIMIT 1),
+    pool.id
+) %% %s AS integer)) AS locked
 FROM {table} pool
 WHERE pool.id = %s
 """

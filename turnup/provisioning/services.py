@@ -769,10 +769,11 @@ def _driver_log(driver, targets: DeviceTargets, extra: str = "") -> str:
 
 
 def _step_bootstrap(step: Step) -> Outcome:
+    started = time.monotonic()
     device, targets, driver, configs_for_push = _context(step)
     configs = configs_for_push(device=device, kinds=("bootstrap", "full"))
     config, full = configs["bootstrap"], configs["full"]
-    phases: dict[str, float] = {}
+    phases: dict[str, float] = {"render": round(time.monotonic() - started, 3)}
     _progress(step.pk, bytes_total=config.size)
     limit = step_time_limit(
         name=StepName.BOOTSTRAP, bytes_total=config.size, baud=targets.console.baud
@@ -833,8 +834,10 @@ def _step_bootstrap(step: Step) -> Outcome:
     try:
         return _limited(step, limit, driver.console_close, body)
     finally:
+        mark = time.monotonic()
         driver.console_close()
         lease_release(ConsoleLineLock, pk=lock.pk)
+        phases["release_line"] = round(time.monotonic() - mark, 3)
 
 
 def _bootstrap_over_management(driver, hostname: str) -> bool:
