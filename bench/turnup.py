@@ -63,6 +63,20 @@ class LabThread:
     async def _busy(self) -> dict[str, float]:
         return {name: router.busy_seconds for name, router in self.lab.routers.items()}
 
+    def wait_booted(self, timeout: float = 120) -> None:
+        """Until every router has booted to its factory prompt: the run starts on routers that
+        were powered on before it, as on a site, not on boot messages still coming."""
+        deadline = time.monotonic() + timeout
+        while self._run(self._booting()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    async def _booting(self) -> list[str]:
+        return [
+            name
+            for name, router in self.lab.routers.items()
+            if router.state() in ("off", "booting", "reloading")
+        ]
+
     def close(self):
         self._run(self.lab.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -105,6 +119,19 @@ def cpu_report(before: dict, after: dict, *, wall: float, routers: int) -> dict:
         "machine_seconds_per_router": round(used["machine"] / routers, 3),
         "cpu_floor_seconds": round(used["machine"] / cores, 2),
     }
+
+
+def workers_ready(count: int, timeout: float = 120) -> None:
+    """Wait until ``count`` workers answer a ping: the run's clock starts on a ready pool, not
+    on processes still importing (two workers starting at once on 2 cores take seconds)."""
+    from turnup.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(app.control.ping(timeout=0.5)) >= count:
+            time.sleep(1)  # the start-up work after "ready" (recovery thread) settles
+            return
+    raise SystemExit(f"only some of the {count} workers answered within {timeout:.0f} s")
 
 
 def main() -> None:
@@ -164,14 +191,15 @@ def main() -> None:
         for index in range(args.workers)
     ]
     try:
-        time.sleep(3)  # the worker connects to the broker
+        workers_ready(len(workers))
+        lab.wait_booted()
         busy_before = lab.busy_seconds()
         cpu_before = cpu_sample(workers)
         started = time.monotonic()
         run = run_start(site=site)
         deadline = started + args.timeout
         while not Run.objects.get(pk=run.pk).is_finished and time.monotonic() < deadline:
-            time.sleep(0.5)
+            time.sleep(0.05)
         wall = time.monotonic() - started
         cpu = cpu_report(cpu_before, cpu_sample(workers), wall=wall, routers=args.routers)
         busy = {k: v - busy_before.get(k, 0.0) for k, v in lab.busy_seconds().items()}

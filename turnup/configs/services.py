@@ -9,13 +9,15 @@ What other apps call:
   engine's entry: the linted, archived text of a router's bootstrap and/or full config
   (refuses a config with lint errors), with the version id to record; one render of the
   router's context whatever the number of kinds.
+- ``site_configs_for_push(*, site, device_ids, kinds=KINDS)`` — the same for many routers in
+  one render (a run renders its site once when it starts), with why the others have none;
+  ``stored_configs_for_push(*, version_ids)`` reads such configs back.
 - ``running_config_archive(*, device, text) -> RunningArchive`` — store the running config
   read back after turn-up and diff it against the latest rendered full config.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -171,48 +173,93 @@ class PushableConfig:
     version_id: int
 
 
-def device_configs_for_push(*, device: Device, kinds: tuple[str, ...]) -> dict[str, PushableConfig]:
-    """Render ``kinds`` (``bootstrap``/``full``) for ``device`` from the current design in
-    one pass, lint them, archive them (a new version only if the text changed), and return
-    them by kind. Raises ApplicationError (with the findings) when lint finds an error: such
-    a config is never pushed."""
+@dataclass(frozen=True)
+class ConfigProblem:
+    """Why a router has no pushable config: a design problem or lint errors (findings)."""
+
+    message: str
+    findings: tuple[dict, ...] = ()
+
+
+def site_configs_for_push(
+    *, site: Site, device_ids: list[int], kinds: tuple[str, ...] = KINDS
+) -> tuple[dict[int, dict[str, PushableConfig]], dict[str, ConfigProblem]]:
+    """Render ``kinds`` for the routers ``device_ids`` of ``site`` in one pass (the query
+    count does not grow with the routers), lint them and archive the clean ones. Returns the
+    pushable configs by device id and kind, and why the other routers have none (by name):
+    one router's problem does not stop the others."""
     unknown = [kind for kind in kinds if kind not in KINDS]
     if unknown or not kinds:
         raise ApplicationError(
             f"config kinds must be some of {list(KINDS)}, not {list(kinds)}",
             extra={"kind": list(kinds)},
         )
-    result = site_render(site=device.site, store=False, device_ids=[device.pk], kinds=kinds)
-    if device.name in result.problems:
-        raise ApplicationError(result.problems[device.name], extra={"device": device.name})
-    if not result.configs:
-        raise ApplicationError(
-            f"{device.name} has no rendered platform", extra={"device": device.name}
-        )
+    result = site_render(site=site, store=False, device_ids=device_ids, kinds=kinds)
+    problems = {name: ConfigProblem(message) for name, message in result.problems.items()}
     for config in result.configs:
-        if not config.ok:
-            raise ApplicationError(
-                f"{device.name} {config.kind} config has lint errors",
-                extra={"findings": [f.as_dict() for f in config.findings]},
+        if not config.ok and config.hostname not in problems:
+            problems[config.hostname] = ConfigProblem(
+                f"{config.hostname} {config.kind} config has lint errors",
+                tuple(f.as_dict() for f in config.findings),
             )
+    clean = [c for c in result.configs if c.hostname not in problems]
     versions = config_versions_store(
-        rendered=result.configs,
-        site_slug=device.site.slug,
-        design_change_id=latest_design_change_id(),
+        rendered=clean, site_slug=site.slug, design_change_id=latest_design_change_id()
     )
-    return {
-        config.kind: PushableConfig(
-            device_id=device.pk,
+    pushable: dict[int, dict[str, PushableConfig]] = {}
+    for config, (version, _) in zip(clean, versions, strict=True):
+        pushable.setdefault(config.device_id, {})[config.kind] = PushableConfig(
+            device_id=config.device_id,
             hostname=config.hostname,
             platform=config.platform,
             kind=config.kind,
             text=config.text,
-            sha256=hashlib.sha256(config.text.encode()).hexdigest(),
+            sha256=config.sha256,
             size=config.size,
             version_id=version.pk,
         )
-        for config, (version, _) in zip(result.configs, versions, strict=True)
-    }
+    return pushable, problems
+
+
+def device_configs_for_push(*, device: Device, kinds: tuple[str, ...]) -> dict[str, PushableConfig]:
+    """Render ``kinds`` (``bootstrap``/``full``) for ``device`` from the current design in
+    one pass, lint them, archive them (a new version only if the text changed), and return
+    them by kind. Raises ApplicationError (with the findings) when lint finds an error: such
+    a config is never pushed."""
+    pushable, problems = site_configs_for_push(
+        site=device.site, device_ids=[device.pk], kinds=kinds
+    )
+    if device.pk in pushable:
+        return pushable[device.pk]
+    problem = problems.get(device.name) or ConfigProblem(f"{device.name} has no rendered platform")
+    raise ApplicationError(
+        problem.message, extra={"device": device.name, "findings": list(problem.findings)}
+    )
+
+
+def stored_configs_for_push(*, version_ids: Iterable[int]) -> dict[str, PushableConfig]:
+    """Configs archived by an earlier ``site_configs_for_push`` (a run renders its site once
+    when it starts), read back by version id: one query and a storage read each. By kind;
+    raises NotFoundError when a text is missing from storage."""
+    from turnup.configs.selectors import config_version_text
+
+    configs = {}
+    versions = ConfigVersion.objects.filter(pk__in=list(version_ids)).select_related(
+        "device__platform"
+    )
+    for version in versions:
+        text = config_version_text(version=version)
+        configs[version.kind] = PushableConfig(
+            device_id=version.device_id,
+            hostname=version.hostname,
+            platform=version.device.platform.slug if version.device.platform_id else "",
+            kind=version.kind,
+            text=text,
+            sha256=version.sha256,
+            size=version.size,
+            version_id=version.pk,
+        )
+    return configs
 
 
 @dataclass(frozen=True)

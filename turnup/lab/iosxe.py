@@ -995,6 +995,9 @@ class IosSession:
         mode = self.modes[-1]
         first = words[0][0]
         lowered = first.lower()
+        if first.startswith("!"):  # a comment: taken, changes nothing, stays in the mode
+            self.prompt()
+            return cost
         if lowered == "end" or (lowered == "exit" and mode == "config"):
             self.end_config()
             self.prompt()

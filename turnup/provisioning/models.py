@@ -73,6 +73,10 @@ class Run(BaseModel):
     summary = models.JSONField(default=dict, blank=True)
     # How many times the graph was (re-)enqueued: first start, retries, crash recovery.
     graphs = models.PositiveIntegerField(default=0)
+    # The configs this run pushes, rendered when it started (and again for the routers a
+    # retry turns up): {device id: {"bootstrap": ConfigVersion id, "full": id}}. A router
+    # missing here is rendered by its step (which records why it cannot be).
+    config_versions = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -36,7 +36,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from turnup.core.changelog import changelog_record, changelog_snapshot
-from turnup.core.errors import ApplicationError, ConflictError
+from turnup.core.errors import ApplicationError, ConflictError, NotFoundError
 from turnup.core.locks import lease_acquire, lease_release
 from turnup.dcim import selectors as dcim_selectors
 from turnup.dcim.choices import SiteStatus
@@ -156,6 +156,7 @@ def run_start(*, site: Site, overwrite: bool = False, requested_by=None) -> Run:
                 extra={"site_id": site.pk},
             )
         run = Run(site=site, overwrite=overwrite, requested_by=requested_by)
+        run.config_versions = _run_render(site=site, devices=devices)
         run.full_clean()
         run.save()
         stages = _compact_stages(devices)
@@ -168,6 +169,20 @@ def run_start(*, site: Site, overwrite: bool = False, requested_by=None) -> Run:
         changelog_record(action="create", instances=[run])
         transaction.on_commit(lambda: site_turnup_graph_enqueue(run_id=run.pk))
     return run
+
+
+def _run_render(*, site: Site, devices: list[Device]) -> dict[str, dict[str, int]]:
+    """Render the configs of ``devices`` in one pass (instead of one render per router step,
+    all at once when the run begins) and archive them: {device id: {kind: version id}}. A
+    router whose configs cannot be rendered is left out; its step renders again and fails
+    with the reason, as the others go on."""
+    from turnup.configs.services import site_configs_for_push
+
+    pushable, _ = site_configs_for_push(site=site, device_ids=[d.pk for d in devices])
+    return {
+        str(device_id): {kind: config.version_id for kind, config in configs.items()}
+        for device_id, configs in pushable.items()
+    }
 
 
 def _compact_stages(devices: list[Device]) -> dict[int, int]:
@@ -220,6 +235,12 @@ def run_retry_failed(*, run: Run) -> Run:
         if site.status != SiteStatus.TURNING_UP:
             site_transition(site=site, to_status=SiteStatus.TURNING_UP)
         before = changelog_snapshot([run])
+        # rendered again: a retry pushes the design as fixed since the failure
+        retried = list(Device.objects.filter(pk__in=failed_devices))
+        run.config_versions = {
+            **{k: v for k, v in run.config_versions.items() if int(k) not in failed_devices},
+            **_run_render(site=site, devices=retried),
+        }
         Step.objects.filter(run=run, device_id__in=failed_devices).exclude(
             status=StepStatus.DONE
         ).update(
@@ -233,7 +254,9 @@ def run_retry_failed(*, run: Run) -> Run:
         run.status = RunStatus.QUEUED
         run.cancel_requested = False
         run.finished = None
-        run.save(update_fields=["status", "cancel_requested", "finished", "updated"])
+        run.save(
+            update_fields=["status", "cancel_requested", "finished", "config_versions", "updated"]
+        )
         changelog_record(action="update", instances=[run], before=before)
         transaction.on_commit(lambda: site_turnup_graph_enqueue(run_id=run.pk))
     return run
@@ -746,9 +769,24 @@ def _limited(step: Step, limit: float, close: Callable[[], None], body: Callable
             raise
 
 
-def _context(step: Step):
-    from turnup.configs.services import device_configs_for_push
+def _configs_for_push(step: Step, device: Device, kinds: tuple[str, ...]):
+    """The configs of ``kinds`` the run rendered for ``device`` when it started (or was
+    retried); rendered now when the run has none for it (the render's problem is the
+    step's failure)."""
+    from turnup.configs.services import device_configs_for_push, stored_configs_for_push
 
+    versions = step.run.config_versions.get(str(device.pk), {})
+    if all(kind in versions for kind in kinds):
+        try:
+            stored = stored_configs_for_push(version_ids=[versions[kind] for kind in kinds])
+        except NotFoundError:  # the stored text is gone: render again
+            stored = {}
+        if all(kind in stored for kind in kinds):
+            return stored
+    return device_configs_for_push(device=device, kinds=kinds)
+
+
+def _context(step: Step):
     device = Device.objects.select_related("platform", "site", "role").get(pk=step.device_id)
     targets = device_targets(device=device)
     driver = driver_for(
@@ -759,7 +797,7 @@ def _context(step: Step):
         hostname=targets.hostname,
         overwrite=step.run.overwrite,
     )
-    return device, targets, driver, device_configs_for_push
+    return device, targets, driver
 
 
 def _driver_log(driver, targets: DeviceTargets, extra: str = "") -> str:
@@ -770,8 +808,8 @@ def _driver_log(driver, targets: DeviceTargets, extra: str = "") -> str:
 
 def _step_bootstrap(step: Step) -> Outcome:
     started = time.monotonic()
-    device, targets, driver, configs_for_push = _context(step)
-    configs = configs_for_push(device=device, kinds=("bootstrap", "full"))
+    device, targets, driver = _context(step)
+    configs = _configs_for_push(step, device, ("bootstrap", "full"))
     config, full = configs["bootstrap"], configs["full"]
     phases: dict[str, float] = {"render": round(time.monotonic() - started, 3)}
     _progress(step.pk, bytes_total=config.size)
@@ -893,8 +931,8 @@ def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLine
 
 
 def _step_full_config(step: Step) -> Outcome:
-    device, targets, driver, configs_for_push = _context(step)
-    config = configs_for_push(device=device, kinds=("full",))["full"]
+    device, targets, driver = _context(step)
+    config = _configs_for_push(step, device, ("full",))["full"]
     _progress(step.pk, bytes_total=config.size)
     limit = step_time_limit(name=StepName.FULL_CONFIG, bytes_total=config.size, baud=0)
 
@@ -923,7 +961,7 @@ def _step_verify(step: Step) -> Outcome:
     class VerifyFailed(_DriverError):
         reason = "verify_failed"
 
-    device, targets, driver, _ = _context(step)
+    device, targets, driver = _context(step)
     limit = step_time_limit(name=StepName.VERIFY, bytes_total=0, baud=0)
 
     interfaces = device_interface_expectations(device=device, targets=targets)
@@ -949,7 +987,7 @@ def _step_verify(step: Step) -> Outcome:
 
 
 def _step_confirm(step: Step) -> Outcome:
-    device, targets, driver, _ = _context(step)
+    device, targets, driver = _context(step)
     limit = step_time_limit(name=StepName.CONFIRM, bytes_total=0, baud=0)
 
     def body() -> Outcome:
@@ -968,7 +1006,7 @@ def _step_confirm(step: Step) -> Outcome:
 def _step_archive(step: Step) -> Outcome:
     from turnup.configs.services import running_config_archive
 
-    device, targets, driver, _ = _context(step)
+    device, targets, driver = _context(step)
     limit = step_time_limit(name=StepName.ARCHIVE, bytes_total=0, baud=0)
 
     def body() -> Outcome:

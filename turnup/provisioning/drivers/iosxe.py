@@ -88,6 +88,9 @@ WAKE_PATTERNS = [
     ("user", re.compile(r"(?:^|\n)[^\s#>()]{1,63}>\s*$")),
 ]
 FACTORY_SIGNS = {"dialog", "autoinstall", "secret", "press_return"}
+# a config-mode comment: changes nothing, and its echo marks where the router's answer to the
+# line before it ends
+PROMPT_PROBE = "! turnup"
 # bytes in flight over SSH: the vty reads from TCP, nothing overruns, but lines already sent
 # still run after one is refused, so the window stays a few dozen lines
 MGMT_WINDOW = 2048
@@ -165,10 +168,17 @@ class IosXeDriver:
         else:
             params.update(device_type="generic_termserver_telnet", username="", password="")
         try:
-            self.console = ConnectHandler(**params)
+            # Connected without netmiko's session preparation, which starts by typing a
+            # RETURN: at a factory box's "[yes/no]:" that is an answer ("% Please answer 'yes'
+            # or 'no'." and the question again, ~110 bytes of line time). The wake loop
+            # sends a RETURN itself when the line says nothing.
+            self.console = ConnectHandler(**params, auto_connect=False)
+            self.console.establish_connection()
         except NetmikoAuthenticationException as error:
+            self.console = None
             raise AuthFailed(f"console server {target.key} refused the login: {error}") from None
         except (NetmikoTimeoutException, OSError) as error:
+            self.console = None
             raise Unreachable(f"console server {target.key} did not answer: {error}") from None
         self.channel = NetmikoChannel(self.console)
         seen = self._wake()
@@ -183,7 +193,7 @@ class IosXeDriver:
         seen: set[str] = set()
         deadline = time.monotonic() + self.wake_timeout
         try:
-            text = read_quiet(channel, quiet=0.3, limit=2.0)
+            text = self._read_reactive(quiet=0.3, limit=2.0)
         except ChannelClosed as error:
             said = getattr(error, "text", "") + getattr(self.console, "_read_buffer", "")
             self._log(said)
@@ -296,7 +306,11 @@ class IosXeDriver:
         end = time.monotonic() + limit
         last = time.monotonic()
         while time.monotonic() < end:
-            data = self.channel.recv(0.05)
+            try:
+                data = self.channel.recv(0.05)
+            except ChannelClosed as error:
+                error.text = text  # what arrived before the close (e.g. "port in use")
+                raise
             now = time.monotonic()
             if data:
                 text += data
@@ -312,7 +326,10 @@ class IosXeDriver:
         from netmiko import redispatch
 
         try:
-            redispatch(self.console, device_type="cisco_ios")
+            # netmiko's session preparation for IOS, without the RETURN it types first to
+            # make the box say something (+ 0.1 s sleep): the box is at its prompt already
+            redispatch(self.console, device_type="cisco_ios", session_prep=False)
+            self.console._try_session_preparation(force_data=False)
         except (OSError, EOFError) as error:
             raise LineDropped(f"console line {self.target.key} dropped: {error}") from None
         prompt = self.console.base_prompt
@@ -433,22 +450,26 @@ class IosXeDriver:
         return writer.report
 
     def _prompt_off(self, channel, baud: int):
-        """Turn the config prompt off if this IOS can (it can since 12.x)."""
-        channel.send("no service prompt config\r")
-        text, _ = read_until(channel, re.compile(r"prompt config\r?\n"), timeout=5.0)
-        # The prompt (or an error) follows its echo at once when it is still on.
+        """Turn the config prompt off if this IOS can (it can since 12.x). A comment line
+        sent right behind the command tells, without waiting for silence, whether the prompt
+        is gone: the router answers the command (prompt, or an error and the prompt) before
+        it reads and echoes the comment."""
+        channel.send(f"no service prompt config\r{PROMPT_PROBE}\r")
         text, match = read_until(
             channel,
-            re.compile(r"% Invalid|\(config[^)]*\)#\s*$"),
-            timeout=0.3 + 60 / line_rate(baud) if baud else 0.5,
-            buffer=text,
+            re.compile(re.escape(PROMPT_PROBE) + r"\r?\n"),
+            timeout=5.0 + (120 / line_rate(baud) if baud else 0),
         )
         self._log(text)
-        if match is not None:  # the prompt is still there (or the command is unknown)
-            if "% Invalid" in match.group(0):
-                text, match = read_until(
-                    channel, re.compile(r"\(config[^)]*\)#\s*$"), timeout=2.0, buffer=text
-                )
+        if match is None:
+            raise NoAnswer(
+                "the router did not answer `no service prompt config`", output=self.output()
+            )
+        answer = text[: match.start()].split("prompt config", 1)[-1]
+        if re.search(r"% Invalid|\(config[^)]*\)#", answer):
+            # the prompt is still there (or the command is unknown): it follows the comment too
+            text, match = read_until(channel, re.compile(r"\(config[^)]*\)#\s*$"), timeout=5.0)
+            self._log(text)
             last = text.replace("\r", "").rsplit("\n", 1)[-1]
             return IOS_CONFIG, last
         return IOS_CONFIG_BARE, ""

@@ -1,0 +1,124 @@
+"""A run renders its site's configs once, when it starts; its steps push those archived configs
+(no render per router step); a retry renders the retried routers again, so a design fixed
+after a failure is what the retry pushes. (No worker: the graph's enqueue is captured.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.provisioning.conftest import approved_site
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    sent: list[int] = []
+    monkeypatch.setattr(
+        "turnup.provisioning.workflows.site_turnup_graph_enqueue",
+        lambda *, run_id: sent.append(run_id),
+    )
+    return sent
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """How many renders ran, and for which devices."""
+    from turnup.configs import services
+
+    calls: list[list[int] | None] = []
+    real = services.site_render
+
+    def counted(**kwargs):
+        calls.append(kwargs.get("device_ids"))
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "site_render", counted)
+    return calls
+
+
+def _bootstrap_step(run, device):
+    return run.steps.select_related("run").get(device=device, name="bootstrap")
+
+
+@pytest.mark.django_db
+def test_run_renders_once_and_its_steps_push_the_archived_configs(
+    storage, enqueued, renders, django_assert_num_queries
+):
+    from turnup.configs.models import ConfigVersion
+    from turnup.dcim.models import Device
+    from turnup.provisioning.services import _configs_for_push, run_start
+
+    site = approved_site("RND-01", edges=3)
+    run = run_start(site=site)
+    devices = list(Device.objects.filter(pk__in=run.steps.values("device_id")))
+    assert len(devices) == 4
+    assert len(renders) == 1, "one render of the whole site, not one per router"
+    assert set(run.config_versions) == {str(d.pk) for d in devices}
+    for device in devices:
+        ids = run.config_versions[str(device.pk)]
+        versions = ConfigVersion.objects.filter(pk__in=ids.values())
+        assert {(v.kind, v.hostname) for v in versions} == {
+            ("bootstrap", device.name),
+            ("full", device.name),
+        }
+
+    device = next(d for d in devices if d.name.endswith("er2"))
+    step = _bootstrap_step(run, device)
+    with django_assert_num_queries(1):  # the two versions; the texts come from storage
+        configs = _configs_for_push(step, device, ("bootstrap", "full"))
+    assert len(renders) == 1, "the step rendered nothing"
+    ids = run.config_versions[str(device.pk)]
+    assert configs["bootstrap"].version_id == ids["bootstrap"]
+    assert configs["full"].version_id == ids["full"]
+    assert f"hostname {device.name}" in configs["bootstrap"].text
+    assert configs["full"].size == len(configs["full"].text.encode())
+    assert configs["bootstrap"].platform == "cisco_iosxe"
+
+
+@pytest.mark.django_db
+def test_a_retry_pushes_the_design_as_fixed_since_the_failure(storage, enqueued, renders):
+    from turnup.dcim.models import CredentialProfile, Device
+    from turnup.dcim.services import credential_profile_update
+    from turnup.provisioning.models import RunStatus, StepStatus
+    from turnup.provisioning.services import _configs_for_push, run_retry_failed, run_start
+
+    site = approved_site("RND-02", edges=2)
+    run = run_start(site=site)
+    before = dict(run.config_versions)
+    failed = Device.objects.get(name=f"{site.name.lower()}-er1")
+    run.steps.filter(device=failed, name="bootstrap").update(status=StepStatus.FAILED)
+    run.steps.filter(device=failed).exclude(name="bootstrap").update(status=StepStatus.SKIPPED)
+    run.steps.exclude(device=failed).update(status=StepStatus.DONE)
+    run.status = RunStatus.FAILED
+    run.save(update_fields=["status"])
+
+    # the engineer fixes the design: the bootstrap's local user changes
+    profile = CredentialProfile.objects.get(is_default=True)
+    credential_profile_update(instance=profile, local_username="turnup-fixed")
+    run = run_retry_failed(run=run)
+
+    assert renders[-1] == [failed.pk], "only the retried router is rendered again"
+    assert run.config_versions[str(failed.pk)] != before[str(failed.pk)]
+    others = {k: v for k, v in run.config_versions.items() if k != str(failed.pk)}
+    assert others == {k: v for k, v in before.items() if k != str(failed.pk)}
+    configs = _configs_for_push(_bootstrap_step(run, failed), failed, ("bootstrap",))
+    assert "username turnup-fixed " in configs["bootstrap"].text
+
+
+@pytest.mark.django_db
+def test_a_stored_text_that_is_gone_is_rendered_again(storage, enqueued, renders):
+    from django.core.files.storage import default_storage
+
+    from turnup.configs.models import ConfigVersion
+    from turnup.dcim.models import Device
+    from turnup.provisioning.services import _configs_for_push, run_start
+
+    site = approved_site("RND-03", edges=1)
+    run = run_start(site=site)
+    device = Device.objects.get(name=f"{site.name.lower()}-er1")
+    version = ConfigVersion.objects.get(pk=run.config_versions[str(device.pk)]["full"])
+    default_storage.delete(version.storage_path)
+
+    configs = _configs_for_push(_bootstrap_step(run, device), device, ("full",))
+    assert renders[-1] == [device.pk]
+    assert configs["full"].sha256 == version.sha256, "the same design renders the same text"
+    assert f"hostname {device.name}" in configs["full"].text
