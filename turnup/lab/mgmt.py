@@ -106,13 +106,25 @@ class _MgmtSession(asyncssh.SSHServerSession):
         self.session = None
         self.pump: _Pump | None = None
         self.netconf = False
+        self.pending = bytearray()
 
-    # Console interface for the router's session
+    # Console interface for the router's session. What the router writes while the loop
+    # runs one callback (the echo of a whole chunk of input, a command's output) goes out as
+    # one SSH packet, as a vty's output buffer does, not one packet per echoed character.
     def write(self, data: bytes) -> None:
-        if self.chan is not None and not self.chan.is_closing():
+        if self.chan is None or self.chan.is_closing():
+            return
+        if not self.pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self.pending += data
+
+    def flush(self) -> None:
+        data, self.pending = bytes(self.pending), bytearray()
+        if data and self.chan is not None and not self.chan.is_closing():
             self.chan.write(data)
 
     def hangup(self) -> None:
+        self.flush()
         if self.chan is not None and not self.chan.is_closing():
             self.chan.exit(0)
 

@@ -26,6 +26,7 @@ import os
 import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -786,9 +787,32 @@ def _configs_for_push(step: Step, device: Device, kinds: tuple[str, ...]):
     return device_configs_for_push(device=device, kinds=kinds)
 
 
-def _context(step: Step):
+# (device id, run id, graph) -> (device, targets): a router's later steps in the same graph
+# reuse what its first step on this worker read from the design (5 queries and the decrypted
+# credentials each), as they reuse the configs the run rendered when it started. A retry is a
+# new graph: it reads the design again.
+_CONTEXTS: OrderedDict[tuple[int, int, int], tuple[Device, DeviceTargets]] = OrderedDict()
+_CONTEXTS_LOCK = threading.Lock()
+_CONTEXTS_KEPT = 1024
+
+
+def _device_and_targets(step: Step) -> tuple[Device, DeviceTargets]:
+    key = (step.device_id, step.run_id, step.run.graphs)
+    with _CONTEXTS_LOCK:
+        found = _CONTEXTS.get(key)
+    if found is not None:
+        return found
     device = Device.objects.select_related("platform", "site", "role").get(pk=step.device_id)
-    targets = device_targets(device=device)
+    found = (device, device_targets(device=device))
+    with _CONTEXTS_LOCK:
+        _CONTEXTS[key] = found
+        while len(_CONTEXTS) > _CONTEXTS_KEPT:
+            _CONTEXTS.popitem(last=False)
+    return found
+
+
+def _context(step: Step):
+    device, targets = _device_and_targets(step)
     driver = driver_for(
         platform=targets.platform,
         console=targets.console,

@@ -60,7 +60,7 @@ from turnup.provisioning.drivers.console import (
     read_quiet,
     read_until,
 )
-from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel
+from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel, netmiko_connect
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,6 @@ class IosXeDriver:
     # -- console ------------------------------------------------------------------------------
 
     def console_open(self) -> ConsoleState:
-        from netmiko import ConnectHandler
         from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
         target = self.target
@@ -168,17 +167,11 @@ class IosXeDriver:
         else:
             params.update(device_type="generic_termserver_telnet", username="", password="")
         try:
-            # Connected without netmiko's session preparation, which starts by typing a
-            # RETURN: at a factory box's "[yes/no]:" that is an answer ("% Please answer 'yes'
-            # or 'no'." and the question again, ~110 bytes of line time). The wake loop
-            # sends a RETURN itself when the line says nothing.
-            self.console = ConnectHandler(**params, auto_connect=False)
-            self.console.establish_connection()
+            # the wake loop sends a RETURN itself when the line says nothing
+            self.console = netmiko_connect(**params)
         except NetmikoAuthenticationException as error:
-            self.console = None
             raise AuthFailed(f"console server {target.key} refused the login: {error}") from None
         except (NetmikoTimeoutException, OSError) as error:
-            self.console = None
             raise Unreachable(f"console server {target.key} did not answer: {error}") from None
         self.channel = NetmikoChannel(self.console)
         seen = self._wake()
@@ -531,13 +524,12 @@ class IosXeDriver:
         return False
 
     def mgmt_open(self) -> None:
-        from netmiko import ConnectHandler
         from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
         if self._mgmt_parked():
             return
         try:
-            self.mgmt = ConnectHandler(
+            self.mgmt = netmiko_connect(
                 device_type="cisco_ios",
                 host=self.mgmt_target.host,
                 port=self.mgmt_target.port,
@@ -564,7 +556,11 @@ class IosXeDriver:
             ) from None
 
     def mgmt_running_config(self) -> str:
-        return self.mgmt.send_command("show running-config", read_timeout=120)
+        # the prompt is known (session preparation, or the parked session's check): netmiko
+        # need not look for it again before each command
+        return self.mgmt.send_command(
+            "show running-config", read_timeout=120, auto_find_prompt=False
+        )
 
     def mgmt_push(self, config: str) -> PushResult:
         started = time.monotonic()
@@ -639,7 +635,7 @@ class IosXeDriver:
         self, *, hostname: str, interfaces: Sequence[InterfaceExpectation]
     ) -> VerifyResult:
         prompt = self.mgmt.find_prompt().rstrip("#>")
-        brief = self.mgmt.send_command("show ip interface brief")
+        brief = self.mgmt.send_command("show ip interface brief", auto_find_prompt=False)
         states = {
             name: (status != "administratively down", protocol == "up")
             for name, (status, protocol) in parse_ip_interface_brief(brief).items()

@@ -56,7 +56,7 @@ from turnup.provisioning.drivers.console import (
     read_quiet,
     read_until,
 )
-from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel
+from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel, netmiko_connect
 
 #: The vendor libraries this driver imports when it first needs them (a worker imports them at
 #: start: see ``services.drivers_preload``).
@@ -125,7 +125,6 @@ class JunosDriver:
     # -- console ------------------------------------------------------------------------------
 
     def console_open(self) -> ConsoleState:
-        from netmiko import ConnectHandler
         from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
         target = self.target
@@ -141,7 +140,7 @@ class JunosDriver:
         else:
             params.update(device_type="generic_termserver_telnet", username="", password="")
         try:
-            self.console = ConnectHandler(**params)
+            self.console = netmiko_connect(**params)
         except NetmikoAuthenticationException as error:
             raise AuthFailed(f"console server {target.key} refused the login: {error}") from None
         except (NetmikoTimeoutException, OSError) as error:

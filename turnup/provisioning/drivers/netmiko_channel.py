@@ -9,7 +9,26 @@ from __future__ import annotations
 
 import select
 
+from turnup.provisioning.drivers.base import close_quietly
 from turnup.provisioning.drivers.console import ChannelClosed
+
+
+def netmiko_connect(**params):
+    """``ConnectHandler(**params)`` and the device type's session preparation, without the
+    RETURN netmiko types first to make the far end say something (and its 0.1 s sleep): on a
+    console line that RETURN answers whatever the box is asking (at a factory IOS-XE's
+    "[yes/no]:" it is a wrong answer, and ~110 bytes of line time), and a vty greets with its
+    prompt anyway. A connection that fails half-way is closed (netmiko's log filter too)."""
+    from netmiko import ConnectHandler
+
+    connection = ConnectHandler(**params, auto_connect=False)
+    try:
+        connection.establish_connection()
+        connection._try_session_preparation(force_data=False)
+    except BaseException:
+        close_quietly(connection.disconnect)
+        raise
+    return connection
 
 
 class NetmikoChannel:
