@@ -258,3 +258,76 @@ def test_a_management_session_is_parked_only_after_a_clean_step_that_is_not_the_
     else:
         services._over_management(step, 30.0, Driver(), body)
     assert closed == [kept]
+
+
+def test_a_claim_locks_its_step_and_not_the_run(seeded_transactional_db, storage, monkeypatch):
+    """Another transaction holds the key-share lock a foreign-key check takes on the run (a
+    line lock being inserted for another router): a claim still goes through. Locking the
+    run's row as well made 200 routers' claims and line locks deadlock."""
+    from django.db import connection, connections, transaction
+
+    from tests.conftest import require_service
+    from turnup.provisioning.services import _claim, run_start
+
+    require_service("POSTGRESQL")
+    monkeypatch.setattr(
+        "turnup.provisioning.workflows.site_turnup_graph_enqueue", lambda *, run_id: None
+    )
+    run = run_start(site=approved_site("LCK-02", edges=1))
+    step = _bootstraps(run)[0]
+    holding, release = threading.Event(), threading.Event()
+
+    def foreign_key_check() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT 1 FROM provisioning_run WHERE id = %s FOR KEY SHARE", [run.pk]
+                )
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=foreign_key_check)
+    other.start()
+    try:
+        assert holding.wait(10)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            verdict, claimed = _claim(step.pk)
+        assert verdict == "run" and claimed.status == "running"
+    finally:
+        release.set()
+        other.join(10)
+
+
+def test_a_deadlock_victim_is_run_again_and_other_database_errors_are_not():
+    from django.db import OperationalError
+
+    from turnup.provisioning.services import _deadlock_retried
+
+    class Cause(Exception):
+        def __init__(self, sqlstate):
+            self.sqlstate = sqlstate
+
+    def failing(sqlstate, times):
+        calls = []
+
+        def function(value):
+            calls.append(value)
+            if len(calls) <= times:
+                raise OperationalError("database error") from Cause(sqlstate)
+            return value * 2
+
+        return function, calls
+
+    function, calls = failing("40P01", 2)
+    assert _deadlock_retried(function, 21) == 42 and calls == [21, 21, 21]
+    function, calls = failing("40P01", 3)
+    with pytest.raises(OperationalError):
+        _deadlock_retried(function, 1)
+    assert len(calls) == 3, "gives up after three attempts"
+    function, calls = failing("57014", 1)  # a cancelled statement: not retried
+    with pytest.raises(OperationalError):
+        _deadlock_retried(function, 1)
+    assert calls == [1]

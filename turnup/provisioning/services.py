@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -558,7 +558,10 @@ def _claim(step_id: int) -> tuple[str, Step | None]:
     ``run`` (the step is now ours, marked running)."""
     now = timezone.now()
     with transaction.atomic():
-        step = Step.objects.select_for_update().select_related("run").get(pk=step_id)
+        # only the step's row: a lock on the run's row too (``select_related`` locks every
+        # joined table) made two hundred claims and line locks (whose foreign key checks
+        # share-lock the run) deadlock each other
+        step = Step.objects.select_for_update(of=("self",)).select_related("run").get(pk=step_id)
         if step.status in STEP_FINISHED:
             return "finished", step
         run = step.run
@@ -607,11 +610,28 @@ def _finish(step: Step, status: str, **fields: Any) -> None:
     step.save()
 
 
+DEADLOCK_ATTEMPTS = 3
+
+
+def _deadlock_retried(function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``, again when the database chose it as a deadlock's
+    victim (it rolled the transaction back: nothing was done; a cancel racing a claim can
+    cross locks)."""
+    for attempt in range(DEADLOCK_ATTEMPTS):
+        try:
+            return function(*args, **kwargs)
+        except OperationalError as error:
+            deadlock = getattr(error.__cause__, "sqlstate", None) == "40P01"
+            if not deadlock or attempt == DEADLOCK_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 def device_turnup_step(*, step_id: int) -> dict[str, Any]:
     """Run one step of one router (the task body). Returns ``{"step", "status"}``."""
     deadline = time.monotonic() + 3600
     while True:
-        verdict, step = _claim(step_id)
+        verdict, step = _deadlock_retried(_claim, step_id)
         if verdict != "wait":
             break
         if time.monotonic() > deadline:
@@ -934,7 +954,8 @@ def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLine
         now = timezone.now()
         live = ConsoleLineLock.objects.filter(server=server, expires_at__gt=now)
         if live.exclude(step=step).count() < CONSOLE_SERVER_SESSIONS:
-            lock = lease_acquire(
+            lock = _deadlock_retried(
+                lease_acquire,
                 ConsoleLineLock,
                 key=console.key,
                 now=now,
