@@ -88,6 +88,8 @@ WAKE_PATTERNS = [
     ("user", re.compile(r"(?:^|\n)[^\s#>()]{1,63}>\s*$")),
 ]
 FACTORY_SIGNS = {"dialog", "autoinstall", "secret", "press_return"}
+# the privileged exec prompt at the end of what a management session said (group: hostname)
+PRIVILEGED_PROMPT = re.compile(r"(?:^|\n)([^\s#>()]{1,63})#[ \t]*$")
 # a config-mode comment: changes nothing, and its echo marks where the router's answer to the
 # line before it ends
 PROMPT_PROBE = "! turnup"
@@ -515,9 +517,9 @@ class IosXeDriver:
         if session is None:
             return False
         try:
-            if session.find_prompt().endswith("#"):
-                self.mgmt = session
-                return True
+            self._exchange(session, "", timeout=5)  # answers at the privileged prompt
+            self.mgmt = session
+            return True
         except Exception:  # noqa: BLE001 - a dead parked session: open a new one
             pass
         close_quietly(session.disconnect)
@@ -555,12 +557,28 @@ class IosXeDriver:
                 f"{self.mgmt_target.port}: {error}"
             ) from None
 
+    def _exchange(self, session, command: str, *, timeout: float) -> tuple[str, str]:
+        """Send ``command`` on a management session and read up to the privileged prompt,
+        waiting on the socket: netmiko's own reads poll every 10 ms, and two hundred
+        sessions waiting out `write memory` that way kept both cores busy. Returns the
+        output (without the echo and the prompt) and the prompt's hostname."""
+        channel = NetmikoChannel(session)
+        try:
+            channel.send(command + session.RETURN)
+            text, match = read_until(channel, PRIVILEGED_PROMPT, timeout=timeout)
+        except ChannelClosed as error:
+            raise Unreachable(f"{self.hostname}: the SSH session closed: {error}") from None
+        if match is None:
+            raise NoAnswer(
+                f"{self.hostname} did not come back to its prompt after {command!r} "
+                f"within {timeout:.0f} s",
+                output=scrub(text[-500:], self._secrets()),
+            )
+        lines = text[: match.start()].replace("\r", "").split("\n")
+        return "\n".join(lines[1:]), match.group(1)
+
     def mgmt_running_config(self) -> str:
-        # the prompt is known (session preparation, or the parked session's check): netmiko
-        # need not look for it again before each command
-        return self.mgmt.send_command(
-            "show running-config", read_timeout=120, auto_find_prompt=False
-        )
+        return self._exchange(self.mgmt, "show running-config", timeout=120)[0]
 
     def mgmt_push(self, config: str) -> PushResult:
         started = time.monotonic()
@@ -623,9 +641,10 @@ class IosXeDriver:
             said.append(out.strip())
             self.reload_armed = False
         try:
-            out = self.mgmt.save_config()
-        except Exception as error:  # noqa: BLE001 - reported as a commit failure
+            out, _ = self._exchange(self.mgmt, "write memory", timeout=120)
+        except DriverError as error:
             raise CommitFailed(f"{self.hostname}: write memory failed: {error}") from None
+        self._log(f"write memory\n{out}")
         if "[OK]" not in out and "OK" not in out:
             raise CommitFailed(f"{self.hostname}: write memory did not confirm: {out!r}")
         said.append("saved")
@@ -634,8 +653,7 @@ class IosXeDriver:
     def mgmt_verify(
         self, *, hostname: str, interfaces: Sequence[InterfaceExpectation]
     ) -> VerifyResult:
-        prompt = self.mgmt.find_prompt().rstrip("#>")
-        brief = self.mgmt.send_command("show ip interface brief", auto_find_prompt=False)
+        brief, prompt = self._exchange(self.mgmt, "show ip interface brief", timeout=30)
         states = {
             name: (status != "administratively down", protocol == "up")
             for name, (status, protocol) in parse_ip_interface_brief(brief).items()
