@@ -143,6 +143,9 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (threads pool each)"
     )
+    parser.add_argument(
+        "--worker-logs", default="", help="a folder for the workers' logs (INFO level)"
+    )
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-turnup-"))
@@ -160,6 +163,9 @@ def main() -> None:
     config["control"] = "127.0.0.1:0"
     for router in config["routers"]:
         router["options"] = {"pnp_messages": False}
+    from turnup.celery import app
+
+    app.control.purge()  # what an interrupted earlier run left in the broker's queue
     lab = LabThread(config)
     per_worker = -(-args.routers // args.workers)  # ceiling: every router gets a thread
     workers = [
@@ -178,7 +184,7 @@ def main() -> None:
                 "--hostname",
                 f"bench{index}@%h",
                 "--loglevel",
-                "WARNING",
+                "INFO" if args.worker_logs else "WARNING",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
@@ -186,7 +192,11 @@ def main() -> None:
             env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=(
+                open(Path(args.worker_logs) / f"worker{index}.log", "w")  # noqa: SIM115
+                if args.worker_logs
+                else subprocess.DEVNULL
+            ),
         )
         for index in range(args.workers)
     ]

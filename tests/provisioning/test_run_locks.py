@@ -185,17 +185,64 @@ def test_a_running_push_reports_its_bytes_through_the_heartbeat(run, monkeypatch
     assert step.pk not in services._LIVE_BYTES  # nothing left behind for a finished step
 
 
+@pytest.mark.django_db(transaction=True)
+def test_one_heartbeat_thread_serves_every_running_step_of_a_process(run, monkeypatch):
+    from django.db import connection
+
+    from tests.conftest import require_service
+    from turnup.provisioning import services
+    from turnup.provisioning.models import ConsoleLineLock, Step
+
+    if connection.vendor == "sqlite":
+        require_service("POSTGRESQL")  # the heartbeat writes from its own thread
+    monkeypatch.setattr(services, "PROGRESS_SECONDS", 0.05)
+    monkeypatch.setattr(services, "HEARTBEAT_SECONDS", 0.1)
+    first, second, _ = _bootstraps(run)
+    long_ago = timezone.now() - timedelta(minutes=5)
+    Step.objects.filter(pk__in=[first.pk, second.pk]).update(status="running", heartbeat=long_ago)
+    lock = services._line_claim(first, _target(first), limit=5)
+    ConsoleLineLock.objects.filter(pk=lock.pk).update(expires_at=timezone.now())
+    beats = [services._Heartbeat(first.pk), services._Heartbeat(second.pk)]
+    for beat in beats:
+        beat.start()
+    try:
+        services._LIVE_BYTES.update({first.pk: 100, second.pk: 250})
+        deadline = time.monotonic() + 5
+        while True:
+            rows = {s.pk: s for s in Step.objects.filter(pk__in=[first.pk, second.pk])}
+            if [rows[first.pk].bytes_pushed, rows[second.pk].bytes_pushed] == [100, 250] and all(
+                s.heartbeat > long_ago for s in rows.values()
+            ):
+                break
+            assert time.monotonic() < deadline, "bytes or heartbeats never reached the steps"
+            time.sleep(0.02)
+        names = [t.name for t in threading.enumerate()]
+        assert names.count("turnup-heartbeats") == 1, "one thread for both steps"
+        renewed = ConsoleLineLock.objects.get(pk=lock.pk).expires_at
+        assert renewed > timezone.now() + timedelta(seconds=5), "the line lock was renewed"
+    finally:
+        for beat in beats:
+            beat.stop()
+    deadline = time.monotonic() + 5
+    while any(t.name == "turnup-heartbeats" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the thread ends when no step runs"
+        time.sleep(0.02)
+    assert first.pk not in services._LIVE_BYTES and second.pk not in services._LIVE_BYTES
+
+
 def test_management_steps_share_a_capped_number_of_sessions(monkeypatch):
     from turnup.provisioning import services
 
     monkeypatch.setattr(services, "_MANAGEMENT_SLOTS", threading.BoundedSemaphore(2))
     limited_at: list[float] = []
 
-    def limited(step, limit, close, body):  # the time limit starts only inside the slot
+    def watched(step, limit, close, body):  # the time limit starts only inside the slot
         limited_at.append(time.monotonic())
         return body()
 
-    monkeypatch.setattr(services, "_limited", limited)
+    monkeypatch.setattr(services, "_watched", watched)
+    monkeypatch.setattr(services, "_progress", lambda step_id, **fields: None)
+    monkeypatch.setattr(services, "_db_release", lambda: None)
     lock = threading.Lock()
     inside, most, closed = [0], [0], []
 
@@ -216,7 +263,7 @@ def test_management_steps_share_a_capped_number_of_sessions(monkeypatch):
     threads = [
         threading.Thread(
             target=services._over_management,
-            args=(SimpleNamespace(name="verify"), 30.0, Driver(), body),
+            args=(SimpleNamespace(name="verify", pk=1), 30.0, Driver(), body),
         )
         for _ in range(6)
     ]
@@ -239,7 +286,7 @@ def test_a_management_session_is_parked_only_after_a_clean_step_that_is_not_the_
     from turnup.provisioning import services
     from turnup.provisioning.drivers.base import Unreachable
 
-    monkeypatch.setattr(services, "_limited", lambda step, limit, close, body: body())
+    monkeypatch.setattr(services, "_limited", lambda step, limit, close, body, **kw: body())
     closed = []
 
     class Driver:

@@ -18,6 +18,7 @@ and returns, so one bad router never breaks the chord and the others carry on.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import logging
@@ -33,7 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import OperationalError, transaction
-from django.db.models import F
+from django.db.models import Case, F, PositiveIntegerField, Value, When
 from django.utils import timezone
 
 from turnup.core.changelog import changelog_record, changelog_snapshot
@@ -694,52 +695,102 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
         phases=outcome.phases or step.phases,
         result=result,
     )
+    _db_release()
     return {"step": step.pk, "status": status, "reason": reason}
 
 
 # step id -> bytes a console push has sent so far. The push only sets it (a dict write never
-# waits); the step's heartbeat thread writes it to the Step, so a busy database cannot slow a
-# push that must keep pace with the line.
+# waits); the heartbeat thread writes it to the Step, so a busy database cannot slow a push
+# that must keep pace with the line.
 _LIVE_BYTES: dict[int, int] = {}
 
 
-class _Heartbeat:
-    """Writes the step's heartbeat (and renews its console-line lock) while it runs, and the
-    bytes its console push has sent so far."""
+class _Heartbeats:
+    """The one thread of a worker process that writes the heartbeat of every step the process
+    runs, renews their console-line locks and writes their pushes' live bytes: a few UPDATEs
+    a beat whatever the number of steps, on one database connection. (A thread and a
+    connection per step took two hundred connections for two hundred routers, past
+    PostgreSQL's limit: steps failed to claim and their chains broke.)"""
 
-    def __init__(self, step_id: int):
-        self.step_id = step_id
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True, name=f"heartbeat-{step_id}")
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.steps: dict[int, int | None] = {}  # step id -> bytes last written
+        self.thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self.thread.start()
+    def add(self, step_id: int) -> None:
+        with self.lock:
+            self.steps[step_id] = None
+            if self.thread is None:
+                self.thread = threading.Thread(
+                    target=self._run, daemon=True, name="turnup-heartbeats"
+                )
+                self.thread.start()
 
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(5)
+    def remove(self, step_id: int) -> None:
+        with self.lock:
+            self.steps.pop(step_id, None)
+        _LIVE_BYTES.pop(step_id, None)
 
     def _run(self) -> None:
         from django.db import connection
 
-        running = Step.objects.filter(pk=self.step_id, status=StepStatus.RUNNING)
-        beat_at, written = time.monotonic(), None
+        beat_at = 0.0
         try:
-            while not self.stopped.wait(PROGRESS_SECONDS):
-                sent = _LIVE_BYTES.get(self.step_id)
-                if sent is not None and sent != written:
-                    running.update(bytes_pushed=sent)
-                    written = sent
-                if time.monotonic() - beat_at < HEARTBEAT_SECONDS:
+            while True:
+                time.sleep(PROGRESS_SECONDS)
+                with self.lock:
+                    if not self.steps:
+                        self.thread = None  # the next step's add() starts a new one
+                        return
+                    steps = dict(self.steps)
+                try:
+                    self._write(steps, beat=time.monotonic() - beat_at >= HEARTBEAT_SECONDS)
+                except Exception:  # noqa: BLE001 - the database may be away for a moment
+                    log.exception("writing the heartbeats of steps %s failed", sorted(steps))
+                    connection.close()
                     continue
-                beat_at, now = time.monotonic(), timezone.now()
-                running.update(heartbeat=now)
-                ConsoleLineLock.objects.filter(step_id=self.step_id).update(
-                    expires_at=now + timedelta(seconds=STALE_SECONDS)
-                )
+                if time.monotonic() - beat_at >= HEARTBEAT_SECONDS:
+                    beat_at = time.monotonic()
         finally:
-            _LIVE_BYTES.pop(self.step_id, None)
             connection.close()
+
+    def _write(self, steps: dict[int, int | None], *, beat: bool) -> None:
+        running = Step.objects.filter(status=StepStatus.RUNNING)
+        sent = {pk: _LIVE_BYTES[pk] for pk in steps if _LIVE_BYTES.get(pk, steps[pk]) != steps[pk]}
+        if sent:
+            running.filter(pk__in=sent).update(
+                bytes_pushed=Case(
+                    *(When(pk=pk, then=Value(count)) for pk, count in sent.items()),
+                    default=F("bytes_pushed"),
+                    output_field=PositiveIntegerField(),
+                )
+            )
+            with self.lock:
+                for pk, count in sent.items():
+                    if pk in self.steps:
+                        self.steps[pk] = count
+        if beat:
+            now = timezone.now()
+            running.filter(pk__in=steps).update(heartbeat=now)
+            ConsoleLineLock.objects.filter(step_id__in=steps).update(
+                expires_at=now + timedelta(seconds=STALE_SECONDS)
+            )
+
+
+_HEARTBEATS = _Heartbeats()
+
+
+class _Heartbeat:
+    """A running step's place in its process's heartbeat thread (``_Heartbeats``)."""
+
+    def __init__(self, step_id: int):
+        self.step_id = step_id
+
+    def start(self) -> None:
+        _HEARTBEATS.add(self.step_id)
+
+    def stop(self) -> None:
+        _HEARTBEATS.remove(self.step_id)
 
 
 class _Watchdog:
@@ -771,8 +822,34 @@ def _progress(step_id: int, **fields: Any) -> None:
     Step.objects.filter(pk=step_id).update(**fields)
 
 
-def _limited(step: Step, limit: float, close: Callable[[], None], body: Callable[[], Outcome]):
+def _db_release() -> None:
+    """Give this thread's database connection back while it waits on a router for seconds:
+    a worker runs a step per router at once, and a connection each (kept 60 s by
+    CONN_MAX_AGE) took two hundred routers past PostgreSQL's connection limit. The next
+    query opens one again. (Inside a transaction — a test's — it is kept.)"""
+    from django.db import connection
+
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def _limited(
+    step: Step,
+    limit: float,
+    close: Callable[[], None],
+    body: Callable[[], Outcome],
+    *,
+    slots: threading.BoundedSemaphore | None = None,
+):
+    """``body()`` under the step's time limit (recorded first); with ``slots``, after
+    taking one of them (the wait does not count against the limit)."""
     _progress(step.pk, time_limit=round(limit, 1))
+    _db_release()
+    with slots or contextlib.nullcontext():
+        return _watched(step, limit, close, body)
+
+
+def _watched(step: Step, limit: float, close: Callable[[], None], body: Callable[[], Outcome]):
     with _Watchdog(limit, close) as watchdog:
         try:
             return body()
@@ -1083,13 +1160,12 @@ def _over_management(step: Step, limit: float, driver, body: Callable[[], Outcom
     succeeds parks its session for the router's next step (``PARKED_SESSIONS``); the last
     step, a failure or a timeout closes it."""
     succeeded = False
-    with _MANAGEMENT_SLOTS:
-        try:
-            outcome = _limited(step, limit, driver.mgmt_close, body)
-            succeeded = True
-            return outcome
-        finally:
-            driver.mgmt_close(keep=succeeded and step.name != STEP_ORDER[-1])
+    try:
+        outcome = _limited(step, limit, driver.mgmt_close, body, slots=_MANAGEMENT_SLOTS)
+        succeeded = True
+        return outcome
+    finally:
+        driver.mgmt_close(keep=succeeded and step.name != STEP_ORDER[-1])
 
 
 def idle_sessions_close() -> int:

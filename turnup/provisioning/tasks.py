@@ -8,13 +8,24 @@ import threading
 
 from celery import shared_task
 from celery.signals import worker_init, worker_ready, worker_shutdown
+from django.db import InterfaceError, OperationalError
 
 from turnup.provisioning import services
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="provisioning.step", acks_late=True, reject_on_worker_lost=True)
+# A database that refuses a step for a moment (restarting, out of connections) must not break
+# the router's chain: the step is sent again (a retry keeps the chain), and it is idempotent.
+@shared_task(
+    name="provisioning.step",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=15,
+    max_retries=20,
+)
 def turnup_step(*, step_id: int) -> dict:
     return services.device_turnup_step(step_id=step_id)
 
