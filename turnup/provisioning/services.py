@@ -884,17 +884,18 @@ def _configs_for_push(step: Step, device: Device, kinds: tuple[str, ...]):
     return device_configs_for_push(device=device, kinds=kinds)
 
 
-# (device id, run id, graph) -> (device, targets): a router's later steps in the same graph
-# reuse what its first step on this worker read from the design (5 queries and the decrypted
-# credentials each), as they reuse the configs the run rendered when it started. A retry is a
-# new graph: it reads the design again.
-_CONTEXTS: OrderedDict[tuple[int, int, int], tuple[Device, DeviceTargets]] = OrderedDict()
+# (device id, design revision) -> (device, targets): a router's later steps reuse what its
+# first step on this worker read from the design (5 queries and the decrypted credentials),
+# for one query (the newest change-log entry) while the design has not changed since.
+_CONTEXTS: OrderedDict[tuple[int, int | None], tuple[Device, DeviceTargets]] = OrderedDict()
 _CONTEXTS_LOCK = threading.Lock()
 _CONTEXTS_KEPT = 1024
 
 
 def _device_and_targets(step: Step) -> tuple[Device, DeviceTargets]:
-    key = (step.device_id, step.run_id, step.run.graphs)
+    from turnup.configs.services import latest_design_change_id
+
+    key = (step.device_id, latest_design_change_id())
     with _CONTEXTS_LOCK:
         found = _CONTEXTS.get(key)
     if found is not None:

@@ -704,14 +704,17 @@ def read_until(
         text += channel.recv(min(left, 0.05))
 
 
-def read_quiet(
+def read_reactive(
     channel: Channel,
+    patterns: Sequence[re.Pattern[str]],
     *,
     quiet: float,
     limit: float,
     clock: Callable[[], float] = time.monotonic,
 ) -> str:
-    """Read until nothing arrives for ``quiet`` seconds (at most ``limit`` seconds)."""
+    """Read until one of ``patterns`` matches the end of the output (a prompt or question a
+    login loop knows: answered at once, every dialog answered sooner is time saved per
+    router), or until nothing arrives for ``quiet`` seconds, or ``limit`` passes."""
     text = ""
     end = clock() + limit
     last = clock()
@@ -725,9 +728,22 @@ def read_quiet(
         if data:
             text += data
             last = now
+            if patterns and any(rx.search(text[-300:]) for rx in patterns):
+                break
         elif now - last >= quiet:
             break
     return text
+
+
+def read_quiet(
+    channel: Channel,
+    *,
+    quiet: float,
+    limit: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> str:
+    """Read until nothing arrives for ``quiet`` seconds (at most ``limit`` seconds)."""
+    return read_reactive(channel, (), quiet=quiet, limit=limit, clock=clock)
 
 
 def _rejoin(held: str, rest: str, expected: str) -> str:

@@ -58,6 +58,7 @@ from turnup.provisioning.drivers.console import (
     ConsoleWriter,
     config_lines,
     read_quiet,
+    read_reactive,
     read_until,
 )
 from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel, netmiko_connect
@@ -87,6 +88,7 @@ WAKE_PATTERNS = [
     ("enable", re.compile(r"(?:^|\n)[^\s#>()]{1,63}#\s*$")),
     ("user", re.compile(r"(?:^|\n)[^\s#>()]{1,63}>\s*$")),
 ]
+WAKE_STOPS = [BUSY, *(rx for _, rx in WAKE_PATTERNS)]
 FACTORY_SIGNS = {"dialog", "autoinstall", "secret", "press_return"}
 # the privileged exec prompt at the end of what a management session said (group: hostname)
 PRIVILEGED_PROMPT = re.compile(r"(?:^|\n)([^\s#>()]{1,63})#[ \t]*$")
@@ -295,27 +297,7 @@ class IosXeDriver:
             text += data
 
     def _read_reactive(self, *, quiet: float, limit: float) -> str:
-        """Read until something the wake loop knows shows at the end of the output (then at
-        once: every dialog answered sooner is seconds saved per router), or until quiet."""
-        text = ""
-        end = time.monotonic() + limit
-        last = time.monotonic()
-        while time.monotonic() < end:
-            try:
-                data = self.channel.recv(0.05)
-            except ChannelClosed as error:
-                error.text = text  # what arrived before the close (e.g. "port in use")
-                raise
-            now = time.monotonic()
-            if data:
-                text += data
-                last = now
-                tail = text[-300:]
-                if BUSY.search(tail) or any(rx.search(tail) for _, rx in WAKE_PATTERNS):
-                    break
-            elif now - last >= quiet:
-                break
-        return text
+        return read_reactive(self.channel, WAKE_STOPS, quiet=quiet, limit=limit)
 
     def _prepare(self, seen: set[str]) -> ConsoleState:
         from netmiko import redispatch

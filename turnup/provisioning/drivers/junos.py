@@ -54,6 +54,7 @@ from turnup.provisioning.drivers.console import (
     ConsoleWriter,
     EchoStyle,
     read_quiet,
+    read_reactive,
     read_until,
 )
 from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel, netmiko_connect
@@ -70,6 +71,8 @@ LOGIN = re.compile(r"login:\s*$")
 PASSWORD = re.compile(r"[Pp]assword:\s*$")
 LOGIN_BAD = re.compile(r"Login incorrect")
 MORE = re.compile(r"---\(more[^)]*\)---\s*$")
+# what the wake loop answers (or stops at) as soon as it shows at the end of the line
+WAKE_STOPS = [BUSY, LOGIN, PASSWORD, SHELL, MORE, CONFIG, CLI]
 LOAD_READY = re.compile(r"\[Type \^D at a new line to end input\]")
 
 #: ``load set terminal``: bare echoes, errors reported after Ctrl-D.
@@ -155,7 +158,7 @@ class JunosDriver:
         channel = self.channel
         deadline = time.monotonic() + self.wake_timeout
         try:
-            text = read_quiet(channel, quiet=0.3, limit=2.0)
+            text = read_reactive(channel, WAKE_STOPS, quiet=0.3, limit=2.0)
         except ChannelClosed as error:
             said = getattr(error, "text", "")
             if BUSY.search(said) or not said.strip():
@@ -204,7 +207,7 @@ class JunosDriver:
                 channel.send(answer)
                 text = ""
             try:
-                data = read_quiet(channel, quiet=0.4, limit=3.0)
+                data = read_reactive(channel, WAKE_STOPS, quiet=0.4, limit=3.0)
             except ChannelClosed:
                 raise LineDropped(f"console line {self.target.key} dropped") from None
             self._log(data)
