@@ -103,6 +103,9 @@ CONSOLE_SERVER_SESSIONS = 32
 # limits, so steps queue for a slot (the wait does not count against their limit).
 MANAGEMENT_SESSIONS = 16
 _MANAGEMENT_SLOTS = threading.BoundedSemaphore(MANAGEMENT_SESSIONS)
+# Database connections a worker process keeps while its steps wait on routers (see
+# ``_db_release``): two processes keep at most a third of PostgreSQL's default 100.
+DB_CONNECTIONS_KEPT = 16
 POLL_SECONDS = 0.5
 
 # Stage of each device role: lower stages are turned up first. Other roles go last.
@@ -726,6 +729,9 @@ class _Heartbeats:
                 )
                 self.thread.start()
 
+    def running(self) -> int:
+        return len(self.steps)
+
     def remove(self, step_id: int) -> None:
         with self.lock:
             self.steps.pop(step_id, None)
@@ -823,13 +829,15 @@ def _progress(step_id: int, **fields: Any) -> None:
 
 
 def _db_release() -> None:
-    """Give this thread's database connection back while it waits on a router for seconds:
-    a worker runs a step per router at once, and a connection each (kept 60 s by
-    CONN_MAX_AGE) took two hundred routers past PostgreSQL's connection limit. The next
-    query opens one again. (Inside a transaction — a test's — it is kept.)"""
+    """Give this thread's database connection back while it waits on a router for seconds,
+    when this worker process runs more steps at once than DB_CONNECTIONS_KEPT: a connection
+    per step (kept 60 s by CONN_MAX_AGE) took two hundred routers past PostgreSQL's
+    connection limit. Below it the connection is kept (opening one costs ~4 ms, mostly the
+    server's). The next query opens one again. (Inside a transaction — a test's — it is
+    kept.)"""
     from django.db import connection
 
-    if not connection.in_atomic_block:
+    if _HEARTBEATS.running() > DB_CONNECTIONS_KEPT and not connection.in_atomic_block:
         connection.close()
 
 
