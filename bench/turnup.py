@@ -121,17 +121,29 @@ def cpu_report(before: dict, after: dict, *, wall: float, routers: int) -> dict:
     }
 
 
-def workers_ready(count: int, timeout: float = 120) -> None:
-    """Wait until ``count`` workers answer a ping: the run's clock starts on a ready pool, not
-    on processes still importing (two workers starting at once on 2 cores take seconds)."""
+def workers_ready(workers: list[subprocess.Popen], *, broadcast: bool, timeout: float = 120):
+    """Wait until the workers are ready: the run's clock starts on a ready pool, not on
+    processes still importing (two workers starting at once on 2 cores take seconds). Over
+    Redis every worker answers a ping; the embedded broker has no broadcast, so there a worker
+    is ready once it stops using CPU for a second (start-up done, waiting for tasks)."""
     from turnup.celery import app
 
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if len(app.control.ping(timeout=0.5)) >= count:
-            time.sleep(1)  # the start-up work after "ready" (recovery thread) settles
-            return
-    raise SystemExit(f"only some of the {count} workers answered within {timeout:.0f} s")
+    if broadcast:
+        while time.monotonic() < deadline:
+            if len(app.control.ping(timeout=0.5)) >= len(workers):
+                time.sleep(1)  # the start-up work after "ready" (recovery thread) settles
+                return
+    else:
+        time.sleep(2)
+        before = [process_cpu_seconds(w.pid) for w in workers]
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            now = [process_cpu_seconds(w.pid) for w in workers]
+            if all(b - a < 0.05 for a, b in zip(before, now, strict=True)):
+                return
+            before = now
+    raise SystemExit(f"the {len(workers)} workers were not ready within {timeout:.0f} s")
 
 
 def main() -> None:
@@ -201,7 +213,7 @@ def main() -> None:
         for index in range(args.workers)
     ]
     try:
-        workers_ready(len(workers))
+        workers_ready(workers, broadcast=bool(env["CELERY_BROKER_URL"]))
         lab.wait_booted()
         busy_before = lab.busy_seconds()
         cpu_before = cpu_sample(workers)
