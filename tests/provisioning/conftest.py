@@ -168,6 +168,17 @@ def lab_of():
 
 
 @pytest.fixture
+def enqueued(monkeypatch):
+    """Graphs the services would send to the broker (run ids): no worker runs them."""
+    sent: list[int] = []
+    monkeypatch.setattr(
+        "turnup.provisioning.workflows.site_turnup_graph_enqueue",
+        lambda *, run_id: sent.append(run_id),
+    )
+    return sent
+
+
+@pytest.fixture
 def storage(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,

@@ -7,17 +7,6 @@ import pytest
 from tests.provisioning.conftest import approved_site
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    """Graphs the services would send to the broker (run ids)."""
-    sent: list[int] = []
-    monkeypatch.setattr(
-        "turnup.provisioning.workflows.site_turnup_graph_enqueue",
-        lambda *, run_id: sent.append(run_id),
-    )
-    return sent
-
-
 @pytest.mark.django_db
 def test_start_list_get_cancel(api_client, storage, enqueued, django_capture_on_commit_callbacks):
     site = approved_site("API-01", edges=1)

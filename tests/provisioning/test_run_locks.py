@@ -15,16 +15,11 @@ from tests.provisioning.conftest import approved_site
 
 
 @pytest.fixture
-def run(storage, monkeypatch):
+def run(storage, enqueued):
     from turnup.provisioning.services import run_start
 
-    sent: list[int] = []
-    monkeypatch.setattr(
-        "turnup.provisioning.workflows.site_turnup_graph_enqueue",
-        lambda *, run_id: sent.append(run_id),
-    )
     started = run_start(site=approved_site("LCK-01", edges=2))
-    started.sent = sent
+    started.sent = enqueued
     return started
 
 
@@ -307,7 +302,7 @@ def test_a_management_session_is_parked_only_after_a_clean_step_that_is_not_the_
     assert closed == [kept]
 
 
-def test_a_claim_locks_its_step_and_not_the_run(seeded_transactional_db, storage, monkeypatch):
+def test_a_claim_locks_its_step_and_not_the_run(seeded_transactional_db, storage, enqueued):
     """Another transaction holds the key-share lock a foreign-key check takes on the run (a
     line lock being inserted for another router): a claim still goes through. Locking the
     run's row as well made 200 routers' claims and line locks deadlock."""
@@ -317,9 +312,6 @@ def test_a_claim_locks_its_step_and_not_the_run(seeded_transactional_db, storage
     from turnup.provisioning.services import _claim, run_start
 
     require_service("POSTGRESQL")
-    monkeypatch.setattr(
-        "turnup.provisioning.workflows.site_turnup_graph_enqueue", lambda *, run_id: None
-    )
     run = run_start(site=approved_site("LCK-02", edges=1))
     step = _bootstraps(run)[0]
     holding, release = threading.Event(), threading.Event()

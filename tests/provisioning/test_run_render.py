@@ -10,16 +10,6 @@ from tests.provisioning.conftest import approved_site
 
 
 @pytest.fixture
-def enqueued(monkeypatch):
-    sent: list[int] = []
-    monkeypatch.setattr(
-        "turnup.provisioning.workflows.site_turnup_graph_enqueue",
-        lambda *, run_id: sent.append(run_id),
-    )
-    return sent
-
-
-@pytest.fixture
 def renders(monkeypatch):
     """How many renders ran, and for which devices."""
     from turnup.configs import services
