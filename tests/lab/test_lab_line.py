@@ -449,6 +449,15 @@ def test_output_while_nobody_is_connected_waits_in_the_port_buffer():
         await until(lambda: len(kept.data) == 10)
         assert kept.data == b"6789abcdef"
 
+        # the port's buffer is the console server's memory: on a slow line the held bytes
+        # (which crossed the wire when the router said them) do not cross it again
+        slow = Line(4, None, clock=clock, baud=300, hold_bytes=256)  # 30 B/s: 8.5 s for 256 B
+        slow.write(b"x" * 300)
+        waiting = Client()
+        slow.connect(waiting)
+        await asyncio.sleep(0.2)
+        assert waiting.data == b"x" * 256
+
         deaf = Line(3, None, clock=clock, baud=0, hold_bytes=0)
         deaf.write(b"lost")
         nobody = Client()

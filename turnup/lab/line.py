@@ -27,7 +27,9 @@ TICK_SECONDS = 0.01
 TX_BUFFER_BYTES = 64
 # The console server keeps the last ``hold_bytes`` of what the router said while no client was
 # connected and delivers them on the next connect (the tail of the boot messages — the prompt
-# the router waits at —, a late %SYS-5-CONFIG_I from the previous session). Small by default:
+# the router waits at —, a late %SYS-5-CONFIG_I from the previous session), at once: they
+# crossed the serial wire when the router said them, and the console server sends them from
+# its memory at network speed. Small by default:
 # a whole boot log with its "#####" progress line makes netmiko's telnet login take that line
 # for a prompt.
 DEFAULT_HOLD_BYTES = 256
@@ -149,10 +151,17 @@ class Line:
         self.sessions += 1
         self._session_bytes = 0
         if self._held:
-            # what the router said while nobody was connected, as far as the port kept it
+            # what the router said while nobody was connected, as far as the port kept it:
+            # from the console server's memory, not across the wire again
             held, self._held = bytes(self._held), bytearray()
-            self._tx.push(held)
+            self.clock.loop.call_soon(self._deliver_held, client, held)
         return True
+
+    def _deliver_held(self, client: Client, held: bytes) -> None:
+        if self.client is client:
+            self._count(len(held))
+            if self.client is client:
+                client.send(held)
 
     def disconnect(self, client: Client) -> None:
         """The client went away. Bytes still on the wire toward the router keep going."""

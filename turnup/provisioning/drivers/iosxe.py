@@ -24,6 +24,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from turnup.provisioning.drivers.base import (
     PARKED_SESSIONS,
@@ -61,7 +62,11 @@ from turnup.provisioning.drivers.console import (
     read_reactive,
     read_until,
 )
-from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel, netmiko_connect
+from turnup.provisioning.drivers.netmiko_channel import (
+    NetmikoChannel,
+    netmiko_close,
+    netmiko_connect,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +97,8 @@ WAKE_STOPS = [BUSY, *(rx for _, rx in WAKE_PATTERNS)]
 FACTORY_SIGNS = {"dialog", "autoinstall", "secret", "press_return"}
 # the privileged exec prompt at the end of what a management session said (group: hostname)
 PRIVILEGED_PROMPT = re.compile(r"(?:^|\n)([^\s#>()]{1,63})#[ \t]*$")
+# what netmiko's IOS session preparation sets (long echoes not scrolled, output not paged)
+SESSION_SETUP = ("terminal width 511", "terminal length 0")
 # a config-mode comment: changes nothing, and its echo marks where the router's answer to the
 # line before it ends
 PROMPT_PROBE = "! turnup"
@@ -133,6 +140,8 @@ class IosXeDriver:
         self.transcript: list[str] = []
         self.reload_armed = False
         self.dialog_secret: str | None = None
+        self.console_at_prompt = False  # the console session was last seen at its # prompt
+        self.mgmt_at_prompt = False  # and the management session
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -303,14 +312,17 @@ class IosXeDriver:
         from netmiko import redispatch
 
         try:
-            # netmiko's session preparation for IOS, without the RETURN it types first to
-            # make the box say something (+ 0.1 s sleep): the box is at its prompt already
             redispatch(self.console, device_type="cisco_ios", session_prep=False)
-            self.console._try_session_preparation(force_data=False)
-        except (OSError, EOFError) as error:
+            startup, prompt, _ = self._session_setup(
+                self.console,
+                enter="\r",
+                then="show startup-config",
+                timeout=60,
+                where=f"the router on {self.target.key}",
+            )
+        except (OSError, EOFError, ChannelClosed) as error:
             raise LineDropped(f"console line {self.target.key} dropped: {error}") from None
-        prompt = self.console.base_prompt
-        startup = self._command("show startup-config", read_timeout=60)
+        self.console_at_prompt = True
         factory_signs = sorted(seen & FACTORY_SIGNS)
         empty_startup = "not present" in startup or not startup.strip()
         ours = prompt == self.hostname
@@ -325,6 +337,30 @@ class IosXeDriver:
                 output=self.output(),
             )
         return ConsoleState(factory=factory, prompt=prompt, hostname=prompt, notes=notes)
+
+    def _session_setup(
+        self, session, *, enter: str, then: str = "", timeout: float, where: str
+    ) -> tuple[str, str, str]:
+        """netmiko's IOS session preparation (terminal width, no paging, the base prompt)
+        with ``then`` behind it, typed ahead in one burst and read back in one pass up to the
+        prompt after the last command: netmiko waits for each command's echo and then sends
+        a RETURN to find the prompt, three round trips (on the console ~0.1 s of line time).
+        Returns ``then``'s output, the hostname and the prompt's mode character."""
+        commands = [*SESSION_SETUP, then] if then else list(SESSION_SETUP)
+        last = re.compile(
+            re.escape(commands[-1]) + r"[^\n]*\n(?:([\s\S]*)\n)?([^\s#>()]{1,63})([#>])[ \t]*$"
+        )
+        channel = NetmikoChannel(session)
+        channel.send(enter.join(commands) + enter)
+        text, match = read_until(channel, last, timeout=timeout)
+        self._log(text)
+        if match is None:
+            raise NoAnswer(
+                f"{where} did not answer {commands[-1]!r} within {timeout:.0f} s",
+                output=self.output(),
+            )
+        session.base_prompt = match.group(2)
+        return (match.group(1) or "").replace("\r", ""), match.group(2), match.group(3)
 
     def _command(self, command: str, *, read_timeout: float = 30) -> str:
         try:
@@ -358,7 +394,8 @@ class IosXeDriver:
                 return PushResult(changed=False, output="already configured", seconds=0.0)
         channel = self.channel
         assert channel is not None
-        report = self._push_lines(
+        self.console_at_prompt = False
+        report, self.console_at_prompt = self._push_lines(
             channel, lines, everything, baud=self.target.baud, window=self.window, progress=progress
         )
         return PushResult(
@@ -385,7 +422,8 @@ class IosXeDriver:
     ):
         """``configure terminal``, the lines through the ConsoleWriter (pipelined within
         ``window`` bytes, paced to ``baud`` when it is not 0, every echo checked), ``end``.
-        The same on the console line and over SSH; returns the writer's report. ``enter``
+        The same on the console line and over SSH; returns the writer's report and whether
+        the router came back to its privileged prompt. ``enter``
         ends the closing commands: over SSH netmiko's ``\n`` — a CR there would make the
         router take netmiko's next LF as the end of the same Enter, and miss it. The config
         prompt is turned off where its bytes cost line time (the console), not over SSH, where
@@ -424,7 +462,7 @@ class IosXeDriver:
             channel, re.compile(r"^[^\s#>()]{1,63}#[ \t]*\r?$", re.MULTILINE), timeout=15
         )
         self._log(text)
-        return writer.report
+        return writer.report, match is not None
 
     def _prompt_off(self, channel, baud: int):
         """Turn the config prompt off if this IOS can (it can since 12.x). A comment line
@@ -465,6 +503,7 @@ class IosXeDriver:
         in N`` so a router that never gets confirmed goes back to it by itself."""
         if not self.reload_timer:
             return "not saved until verified (no reload timer)"
+        self.console_at_prompt = False  # what the reload dialog leaves is not read to the end
         channel = self.channel
         channel.send(f"reload in {confirm_minutes}\r")
         text = read_quiet(channel, quiet=0.5, limit=5.0)
@@ -484,7 +523,9 @@ class IosXeDriver:
     def console_close(self) -> None:
         if self.console is not None:
             try:
-                self.console.disconnect()
+                # at the privileged prompt it just read, the line is logged out with `exit`
+                # at once; anywhere else netmiko's cleanup leaves config mode first
+                netmiko_close(self.console, logout="exit" if self.console_at_prompt else None)
             except Exception:  # noqa: BLE001 - closing a dead line is not an error
                 pass
             self.console = None
@@ -514,6 +555,7 @@ class IosXeDriver:
             return
         try:
             self.mgmt = netmiko_connect(
+                prepare=False,
                 device_type="cisco_ios",
                 host=self.mgmt_target.host,
                 port=self.mgmt_target.port,
@@ -527,13 +569,17 @@ class IosXeDriver:
                 # a management network is not a console line: netmiko's short delays
                 fast_cli=True,
             )
-            if not self.mgmt.check_enable_mode():
+            _, _, mode = self._session_setup(
+                self.mgmt, enter=self.mgmt.RETURN, timeout=15, where=self.hostname
+            )
+            if mode != "#":
                 self.mgmt.enable()
+            self.mgmt_at_prompt = True
         except NetmikoAuthenticationException as error:
             raise AuthFailed(
                 f"{self.hostname} refused the bootstrap user over SSH: {error}"
             ) from None
-        except (NetmikoTimeoutException, OSError, EOFError) as error:
+        except (NetmikoTimeoutException, OSError, EOFError, ChannelClosed) as error:
             raise Unreachable(
                 f"{self.hostname} does not answer SSH on {self.mgmt_target.host}:"
                 f"{self.mgmt_target.port}: {error}"
@@ -545,6 +591,7 @@ class IosXeDriver:
         sessions waiting out `write memory` that way kept both cores busy. Returns the
         output (without the echo and the prompt) and the prompt's hostname."""
         channel = NetmikoChannel(session)
+        self.mgmt_at_prompt = False
         try:
             channel.send(command + session.RETURN)
             text, match = read_until(channel, PRIVILEGED_PROMPT, timeout=timeout)
@@ -556,6 +603,7 @@ class IosXeDriver:
                 f"within {timeout:.0f} s",
                 output=scrub(text[-500:], self._secrets()),
             )
+        self.mgmt_at_prompt = True
         lines = text[: match.start()].replace("\r", "").split("\n")
         return "\n".join(lines[1:]), match.group(1)
 
@@ -577,7 +625,8 @@ class IosXeDriver:
             # the console push's writer, unpaced: one pipelined pass instead of netmiko's
             # wait for every line's echo and prompt (a round trip a line)
             try:
-                report = self._push_lines(
+                self.mgmt_at_prompt = False
+                report, self.mgmt_at_prompt = self._push_lines(
                     NetmikoChannel(self.mgmt),
                     lines,
                     everything,
@@ -596,7 +645,9 @@ class IosXeDriver:
                 raise Unreachable(f"{self.hostname}: the SSH session closed: {error}") from None
             output = "\n".join(report.transcript)
         for banner in banners:
+            self.mgmt_at_prompt = False
             output += self._mgmt_banner(banner)
+            self.mgmt_at_prompt = True  # netmiko read the prompt after leaving config mode
             commands.extend(banner.splitlines())
         return PushResult(
             changed=True,
@@ -619,6 +670,7 @@ class IosXeDriver:
     def mgmt_confirm(self) -> str:
         said = []
         if self.reload_armed or self.reload_timer:
+            self.mgmt_at_prompt = False
             out = self.mgmt.send_command_timing("reload cancel", read_timeout=15)
             said.append(out.strip())
             self.reload_armed = False
@@ -651,7 +703,8 @@ class IosXeDriver:
         session, self.mgmt = self.mgmt, None
         if session is not None:
             key = management_key(self.platform, self.mgmt_target, self.credentials)
-            session_end(key, session, session.disconnect, keep=keep)
+            logout = "exit" if self.mgmt_at_prompt else None  # see console_close
+            session_end(key, session, partial(netmiko_close, session, logout=logout), keep=keep)
 
 
 def dialog_secret(designed: str) -> str:
