@@ -237,7 +237,7 @@ def test_management_steps_share_a_capped_number_of_sessions(monkeypatch):
 
     monkeypatch.setattr(services, "_watched", watched)
     monkeypatch.setattr(services, "_progress", lambda step_id, **fields: None)
-    monkeypatch.setattr(services, "_db_release", lambda: None)
+    monkeypatch.setattr(services, "db_release", lambda: None)
     lock = threading.Lock()
     inside, most, closed = [0], [0], []
 
@@ -370,3 +370,27 @@ def test_a_deadlock_victim_is_run_again_and_other_database_errors_are_not():
     with pytest.raises(OperationalError):
         _deadlock_retried(function, 1)
     assert calls == [1]
+
+
+@pytest.mark.django_db
+def test_a_claim_takes_two_queries_and_says_what_each_delivery_does(run, django_assert_num_queries):
+    from turnup.provisioning.models import RunStatus, StepStatus
+    from turnup.provisioning.services import _claim, _finish
+
+    core_boot = run.steps.get(stage=0, name="bootstrap")
+    core_full = run.steps.get(device=core_boot.device, name="full_config")
+    assert _claim(core_full.pk)[0] == "wait", "its bootstrap is not done"
+    with django_assert_num_queries(3):  # the claim, the step read back, the queued run
+        verdict, step = _claim(core_boot.pk)
+    assert verdict == "run" and step.status == StepStatus.RUNNING and step.attempts == 1
+    assert step.run.status == RunStatus.RUNNING
+    assert _claim(core_boot.pk)[0] == "wait", "a second delivery while the first runs"
+    _finish(step, StepStatus.DONE)
+    assert _claim(core_boot.pk)[0] == "finished"
+    with django_assert_num_queries(2):  # the run is running already
+        verdict, step = _claim(core_full.pk)
+    assert verdict == "run" and step.started is not None
+    _finish(step, StepStatus.FAILED, reason="no_answer")
+    later = run.steps.get(device=core_boot.device, name="verify")
+    verdict, skipped = _claim(later.pk)
+    assert verdict == "skip" and skipped.reason == "earlier_step_failed"

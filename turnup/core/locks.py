@@ -8,6 +8,7 @@ two callers racing for the same key. Apps keep their own lease models (core impo
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,18 @@ def lease_acquire(
 ) -> models.Model | None:
     """Take the lease ``key`` until ``expires_at`` and return its row, or return None when
     someone else holds a live lease on it. ``holder`` fields say who holds it (a row with the
-    same holder is renewed: the holder taking it again); ``defaults`` are stored too."""
+    same holder is renewed: the holder taking it again); ``defaults`` are stored too.
+
+    A key nobody has held (no row, live or expired) is taken with one INSERT; the careful
+    path (clear an expired row, lock and compare the current one) runs when it fails."""
+    fields = {"key": key, "expires_at": expires_at, **holder, **(defaults or {})}
+    connection = transaction.get_connection()
+    try:
+        # a savepoint only inside a transaction: in autocommit a refused INSERT spoils nothing
+        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            return model.objects.create(**fields)
+    except IntegrityError:
+        pass
     with transaction.atomic():
         model.objects.filter(key=key, expires_at__lte=now).delete()
         current = model.objects.select_for_update().filter(key=key).first()
@@ -37,9 +49,7 @@ def lease_acquire(
             return None
         try:
             with transaction.atomic():
-                return model.objects.create(
-                    key=key, expires_at=expires_at, **holder, **(defaults or {})
-                )
+                return model.objects.create(**fields)
         except IntegrityError:
             return None
 

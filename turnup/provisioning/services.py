@@ -34,7 +34,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import OperationalError, transaction
-from django.db.models import Case, F, PositiveIntegerField, Value, When
+from django.db.models import Case, Exists, F, OuterRef, PositiveIntegerField, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from turnup.core.changelog import changelog_record, changelog_snapshot
@@ -103,8 +104,8 @@ CONSOLE_SERVER_SESSIONS = 32
 # limits, so steps queue for a slot (the wait does not count against their limit).
 MANAGEMENT_SESSIONS = 16
 _MANAGEMENT_SLOTS = threading.BoundedSemaphore(MANAGEMENT_SESSIONS)
-# Database connections a worker process keeps while its steps wait on routers (see
-# ``_db_release``): two processes keep at most a third of PostgreSQL's default 100.
+# Database connections a worker process keeps while its steps wait on routers and between
+# tasks (see ``db_release``): two processes keep at most a third of PostgreSQL's default 100.
 DB_CONNECTIONS_KEPT = 16
 POLL_SECONDS = 0.5
 
@@ -561,6 +562,9 @@ def _claim(step_id: int) -> tuple[str, Step | None]:
     """Decide what this delivery of the step does: ``finished`` / ``skip`` / ``wait`` /
     ``run`` (the step is now ours, marked running)."""
     now = timezone.now()
+    step = _claim_pending(step_id, now)
+    if step is not None:
+        return "run", step
     with transaction.atomic():
         # only the step's row: a lock on the run's row too (``select_related`` locks every
         # joined table) made two hundred claims and line locks (whose foreign key checks
@@ -602,16 +606,51 @@ def _claim(step_id: int) -> tuple[str, Step | None]:
     return "run", step
 
 
+def _claim_pending(step_id: int, now) -> Step | None:
+    """The common claim in one statement: a pending step whose router's earlier steps are
+    done, of a run nobody cancelled, becomes running (the row's lock orders two deliveries
+    of it: the second finds it running and takes the careful path in ``_claim``). Under
+    load every round trip to the database waits for a core; the careful path takes five.
+    Returns the claimed step with its run, or None."""
+    earlier_open = Step.objects.filter(
+        run_id=OuterRef("run_id"), device_id=OuterRef("device_id"), order__lt=OuterRef("order")
+    ).exclude(status=StepStatus.DONE)
+    run_live = Run.objects.filter(pk=OuterRef("run_id"), cancel_requested=False).exclude(
+        status=RunStatus.CANCELLED
+    )
+    claimed = (
+        Step.objects.filter(pk=step_id, status=StepStatus.PENDING)
+        .filter(~Exists(earlier_open), Exists(run_live))
+        .update(
+            status=StepStatus.RUNNING,
+            attempts=F("attempts") + 1,
+            started=Coalesce("started", Value(now)),
+            heartbeat=now,
+            owner=_owner(),
+            updated=now,
+        )
+    )
+    if not claimed:
+        return None
+    step = Step.objects.select_related("run").get(pk=step_id)
+    run = step.run
+    if run.status == RunStatus.QUEUED and Run.objects.filter(
+        pk=run.pk, status=RunStatus.QUEUED
+    ).update(status=RunStatus.RUNNING, started=Coalesce("started", Value(now)), updated=now):
+        run.status, run.started = RunStatus.RUNNING, run.started or now
+    return step
+
+
 def _finish(step: Step, status: str, **fields: Any) -> None:
+    """Record the end of ``step`` in one UPDATE of the fields it sets (the live bytes the
+    heartbeat thread wrote in between are among them when the caller passes them)."""
     now = timezone.now()
-    step.status = status
-    step.finished = now
+    fields = {"status": status, "finished": now, "heartbeat": None, "updated": now, **fields}
     if step.started:
-        step.seconds = round((now - step.started).total_seconds(), 3)
-    step.heartbeat = None
+        fields["seconds"] = round((now - step.started).total_seconds(), 3)
     for name, value in fields.items():
         setattr(step, name, value)
-    step.save()
+    Step.objects.filter(pk=step.pk).update(**fields)
 
 
 DEADLOCK_ATTEMPTS = 3
@@ -683,10 +722,12 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
         message += f": {error}"
     finally:
         heartbeat.stop()
-    step.refresh_from_db()
     result = dict(outcome.result or step.result)
     if earlier:
         result["failed_attempts"] = [*step.result.get("failed_attempts", []), *earlier]
+    ended = {"bytes_total": outcome.bytes_total} if outcome.bytes_total else {}
+    if outcome.phases:
+        ended["phases"] = outcome.phases
     _finish(
         step,
         status,
@@ -694,11 +735,9 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
         message=message[:2000],
         log=outcome.log,
         bytes_pushed=base_bytes + outcome.bytes_pushed,
-        bytes_total=outcome.bytes_total or step.bytes_total,
-        phases=outcome.phases or step.phases,
         result=result,
+        **ended,
     )
-    _db_release()
     return {"step": step.pk, "status": status, "reason": reason}
 
 
@@ -828,13 +867,13 @@ def _progress(step_id: int, **fields: Any) -> None:
     Step.objects.filter(pk=step_id).update(**fields)
 
 
-def _db_release() -> None:
-    """Give this thread's database connection back while it waits on a router for seconds,
-    when this worker process runs more steps at once than DB_CONNECTIONS_KEPT: a connection
-    per step (kept 60 s by CONN_MAX_AGE) took two hundred routers past PostgreSQL's
-    connection limit. Below it the connection is kept (opening one costs ~4 ms, mostly the
-    server's). The next query opens one again. (Inside a transaction — a test's — it is
-    kept.)"""
+def db_release() -> None:
+    """Give this thread's database connection back — while its step waits on a router for
+    seconds, and when a task ends — when this worker process runs more steps at once than
+    DB_CONNECTIONS_KEPT: a connection per step (kept 60 s by CONN_MAX_AGE) took two hundred
+    routers past PostgreSQL's connection limit. Below it the connection is kept (opening one
+    starts a server process and costs its first queries their cold caches). The next query
+    opens one again. (Inside a transaction — a test's — it is kept.)"""
     from django.db import connection
 
     if _HEARTBEATS.running() > DB_CONNECTIONS_KEPT and not connection.in_atomic_block:
@@ -848,11 +887,13 @@ def _limited(
     body: Callable[[], Outcome],
     *,
     slots: threading.BoundedSemaphore | None = None,
+    record: dict[str, Any] | None = None,
 ):
-    """``body()`` under the step's time limit (recorded first); with ``slots``, after
-    taking one of them (the wait does not count against the limit)."""
-    _progress(step.pk, time_limit=round(limit, 1))
-    _db_release()
+    """``body()`` under the step's time limit (recorded first, with the fields of
+    ``record``: one UPDATE); with ``slots``, after taking one of them (the wait does not
+    count against the limit)."""
+    _progress(step.pk, time_limit=round(limit, 1), **(record or {}))
+    db_release()
     with slots or contextlib.nullcontext():
         return _watched(step, limit, close, body)
 
@@ -942,7 +983,6 @@ def _step_bootstrap(step: Step) -> Outcome:
     configs = _configs_for_push(step, device, ("bootstrap", "full"))
     config, full = configs["bootstrap"], configs["full"]
     phases: dict[str, float] = {"render": round(time.monotonic() - started, 3)}
-    _progress(step.pk, bytes_total=config.size)
     limit = step_time_limit(
         name=StepName.BOOTSTRAP, bytes_total=config.size, baud=targets.console.baud
     )
@@ -1000,7 +1040,9 @@ def _step_bootstrap(step: Step) -> Outcome:
         )
 
     try:
-        return _limited(step, limit, driver.console_close, body)
+        return _limited(
+            step, limit, driver.console_close, body, record={"bytes_total": config.size}
+        )
     finally:
         mark = time.monotonic()
         driver.console_close()
@@ -1064,7 +1106,6 @@ def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLine
 def _step_full_config(step: Step) -> Outcome:
     device, targets, driver = _context(step)
     config = _configs_for_push(step, device, ("full",))["full"]
-    _progress(step.pk, bytes_total=config.size)
     limit = step_time_limit(name=StepName.FULL_CONFIG, bytes_total=config.size, baud=0)
 
     def body() -> Outcome:
@@ -1083,7 +1124,7 @@ def _step_full_config(step: Step) -> Outcome:
             },
         )
 
-    return _over_management(step, limit, driver, body)
+    return _over_management(step, limit, driver, body, record={"bytes_total": config.size})
 
 
 def _step_verify(step: Step) -> Outcome:
@@ -1163,14 +1204,23 @@ def _step_archive(step: Step) -> Outcome:
     return _over_management(step, limit, driver, body)
 
 
-def _over_management(step: Step, limit: float, driver, body: Callable[[], Outcome]) -> Outcome:
+def _over_management(
+    step: Step,
+    limit: float,
+    driver,
+    body: Callable[[], Outcome],
+    *,
+    record: dict[str, Any] | None = None,
+) -> Outcome:
     """Run a management-network step: in one of the worker's management slots (waiting for
     one does not count against the step's time limit), under its time limit. A step that
     succeeds parks its session for the router's next step (``PARKED_SESSIONS``); the last
     step, a failure or a timeout closes it."""
     succeeded = False
     try:
-        outcome = _limited(step, limit, driver.mgmt_close, body, slots=_MANAGEMENT_SLOTS)
+        outcome = _limited(
+            step, limit, driver.mgmt_close, body, slots=_MANAGEMENT_SLOTS, record=record
+        )
         succeeded = True
         return outcome
     finally:
