@@ -20,10 +20,5 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
 )
-# Celery's Django fixup closes every database connection before and after every task unless
-# this is set (its old-style name is the one it reads): each step then opened a new
-# PostgreSQL backend — 106 for a 20-router run, their start-up on the cores the routers'
-# sessions need. The worker keeps connections as Django keeps a web thread's instead
-# (``provisioning.tasks``: CONN_MAX_AGE, and given back when a process runs many steps).
-app.conf.CELERY_DB_REUSE_MAX = 2**31
+
 app.autodiscover_tasks()

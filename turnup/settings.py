@@ -90,6 +90,20 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": dj_database_url.parse(URLS["DATABASE_URL"], conn_max_age=60)}
+# PostgreSQL connections come from a pool per process (psycopg_pool): a worker runs a thread
+# per router, and a connection per thread took two hundred routers past PostgreSQL's 100
+# connections. Closing a connection gives it back to the pool, which keeps it open: a step
+# does not start a server process of its own (Celery's Django fixup closes connections
+# around every task). At most DB_POOL_SIZE per process; a thread waits for one.
+DB_POOL_SIZE = 16
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": DB_POOL_SIZE,
+        "max_idle": 60,
+        "timeout": 60,
+    }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several threads (web, worker) share the file: wait for a lock instead of failing.
     DATABASES["default"]["CONN_MAX_AGE"] = 0

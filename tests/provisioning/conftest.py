@@ -190,14 +190,9 @@ def storage(settings, tmp_path):
 
 
 @pytest.fixture
-def worker(transactional_db, storage, monkeypatch):
+def worker(transactional_db, storage):
     """A Celery worker in this process (threads pool) on an in-memory broker and result
-    backend: the real graph, chords included, run by a worker the test controls. Its threads
-    give their database connections back after every task (a kept one would outlive the
-    test and stop its database from being dropped)."""
-    from turnup.provisioning import services
-
-    monkeypatch.setattr(services, "DB_CONNECTIONS_KEPT", -1)
+    backend: the real graph, chords included, run by a worker the test controls."""
     from celery.contrib.testing.worker import start_worker
     from django.db import connection
 

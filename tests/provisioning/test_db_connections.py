@@ -1,54 +1,80 @@
-"""A worker keeps its database connections between steps, as Django keeps a web thread's,
-and gives them back when its process runs many steps at once."""
+"""PostgreSQL connections come from a pool per process: a step's connection goes back to it
+between tasks and while the step waits, and a hundred threads share DB_POOL_SIZE of them."""
 
 from __future__ import annotations
+
+import threading
 
 import pytest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _connected() -> bool:
+@pytest.fixture(autouse=True)
+def postgresql():
     from django.db import connection
 
-    return connection.connection is not None
+    from tests.conftest import require_service
+
+    if connection.vendor != "postgresql":
+        require_service("POSTGRESQL")
 
 
-def test_celery_does_not_close_the_connection_around_a_task():
+def _backend() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def test_a_task_gives_its_connection_back_to_the_pool_and_the_next_reuses_it():
     from celery.fixups.django import DjangoWorkerFixup
     from django.db import connection
 
     from turnup.celery import app
 
-    connection.ensure_connection()
-    fixup = DjangoWorkerFixup(app)
-    fixup.on_task_prerun(sender=type("Task", (), {"request": object()})())
-    fixup.on_task_postrun(sender=type("Task", (), {"request": object()})())
-    assert _connected(), "Celery's Django fixup closed the connection a step would reuse"
+    _backend()
+    opened = connection.pool.get_stats()["connections_num"]  # connections made, ever
+    for _ in range(3):
+        DjangoWorkerFixup(app).on_task_postrun(sender=type("Task", (), {"request": object()})())
+        assert connection.connection is None  # given back
+        _backend()  # the next task's query
+    assert connection.pool.get_stats()["connections_num"] == opened, "no new server process"
 
 
-def test_a_busy_process_gives_its_connections_back(monkeypatch):
+def test_a_waiting_step_gives_its_connection_back():
     from django.db import connection
 
-    from turnup.provisioning import services, tasks
+    from turnup.provisioning.services import db_release
 
-    connection.ensure_connection()
-    monkeypatch.setattr(services._HEARTBEATS, "running", lambda: services.DB_CONNECTIONS_KEPT)
-    tasks._db_connections_release()
-    assert _connected(), "a process with few steps keeps its connection"
-    monkeypatch.setattr(services._HEARTBEATS, "running", lambda: services.DB_CONNECTIONS_KEPT + 1)
-    tasks._db_connections_release()
-    assert not _connected(), "a process with many steps gives it back"
+    _backend()
+    db_release()
+    assert connection.connection is None
 
 
-def test_a_connection_left_broken_by_a_task_is_replaced():
+def test_threads_share_at_most_the_pool_size_of_connections(settings):
     from django.db import connection
 
-    from turnup.provisioning import tasks
+    size = settings.DB_POOL_SIZE
+    seen, errors, lock = set(), [], threading.Lock()
 
-    connection.ensure_connection()
-    old = connection.connection
-    connection.errors_occurred = True  # what a failed query leaves
-    connection.connection.close()  # the server went away
-    tasks._db_connections_check()
-    assert connection.connection is not old
+    def step() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid(), pg_sleep(0.05)")
+                pid = cursor.fetchone()[0]
+            with lock:
+                seen.add(pid)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=step) for _ in range(3 * size)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    assert 1 < len(seen) <= size

@@ -225,7 +225,7 @@ def test_one_heartbeat_thread_serves_every_running_step_of_a_process(run, monkey
     assert first.pk not in services._LIVE_BYTES and second.pk not in services._LIVE_BYTES
 
 
-def test_management_steps_share_a_capped_number_of_sessions(monkeypatch):
+def test_management_sessions_are_opened_in_a_capped_number_of_slots(monkeypatch):
     from turnup.provisioning import services
 
     monkeypatch.setattr(services, "_MANAGEMENT_SLOTS", threading.BoundedSemaphore(2))
@@ -239,26 +239,32 @@ def test_management_steps_share_a_capped_number_of_sessions(monkeypatch):
     monkeypatch.setattr(services, "_progress", lambda step_id, **fields: None)
     monkeypatch.setattr(services, "db_release", lambda: None)
     lock = threading.Lock()
-    inside, most, closed = [0], [0], []
+    opening, working, most_opening, most_working, closed = [0], [0], [0], [0], []
+
+    def counted(counter, most, seconds):
+        with lock:
+            counter[0] += 1
+            most[0] = max(most[0], counter[0])
+        time.sleep(seconds)
+        with lock:
+            counter[0] -= 1
 
     class Driver:
+        def mgmt_open(self):
+            counted(opening, most_opening, 0.05)
+
         def mgmt_close(self, *, keep=False):
             closed.append(keep)
 
-    def body():
-        with lock:
-            inside[0] += 1
-            most[0] = max(most[0], inside[0])
-        time.sleep(0.05)
-        with lock:
-            inside[0] -= 1
+    def body():  # a `write memory`: waiting on the router, in no slot
+        counted(working, most_working, 0.3)
         return services.Outcome(message="ok")
 
     started = time.monotonic()
     threads = [
         threading.Thread(
             target=services._over_management,
-            args=(SimpleNamespace(name="verify", pk=1), 30.0, Driver(), body),
+            args=(SimpleNamespace(name="confirm", pk=1), 30.0, Driver(), body),
         )
         for _ in range(6)
     ]
@@ -266,9 +272,11 @@ def test_management_steps_share_a_capped_number_of_sessions(monkeypatch):
         thread.start()
     for thread in threads:
         thread.join(5)
-    assert most[0] == 2  # never more sessions than slots, and the slots were used
+    assert most_opening[0] == 2  # never more sessions opening than slots, and both used
+    assert most_working[0] > 2  # an open session holds no slot
     assert closed == [True] * 6  # every session released, parked for the router's next step
     assert max(limited_at) - started >= 0.1  # the last ones waited before their limit began
+    assert services._MANAGEMENT_SLOTS._value == 2  # every slot given back
 
 
 @pytest.mark.parametrize(
@@ -285,6 +293,9 @@ def test_a_management_session_is_parked_only_after_a_clean_step_that_is_not_the_
     closed = []
 
     class Driver:
+        def mgmt_open(self):
+            pass
+
         def mgmt_close(self, *, keep=False):
             closed.append(keep)
 
@@ -394,3 +405,24 @@ def test_a_claim_takes_two_queries_and_says_what_each_delivery_does(run, django_
     later = run.steps.get(device=core_boot.device, name="verify")
     verdict, skipped = _claim(later.pk)
     assert verdict == "skip" and skipped.reason == "earlier_step_failed"
+
+
+@pytest.mark.django_db
+def test_the_first_step_reads_the_design_context_of_every_router_of_its_run(
+    run, monkeypatch, django_assert_max_num_queries, django_assert_num_queries
+):
+    from turnup.dcim.models import ConsolePort
+    from turnup.provisioning import services
+
+    monkeypatch.setattr(services, "_CONTEXTS", services.OrderedDict())
+    steps = list(run.steps.filter(name="bootstrap").select_related("device"))
+    lonely = steps[-1]
+    ConsolePort.objects.filter(device=lonely.device).update(cable=None)  # no console path
+    with django_assert_max_num_queries(10):
+        device, targets = services._device_and_targets(steps[0])
+    assert device.pk == steps[0].device_id and targets.hostname == device.name
+    for step in steps[1:-1]:
+        with django_assert_num_queries(1):  # the newest change-log entry: the design as read
+            assert services._device_and_targets(step)[1].hostname == step.device.name
+    with pytest.raises(services.ApplicationError, match="no console path"):
+        services._device_and_targets(lonely)  # its error, the others unaffected

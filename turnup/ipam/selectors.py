@@ -229,8 +229,11 @@ def _max_len(address: str) -> int:
 
 # -- addresses --------------------------------------------------------------------------------
 def ip_address_primary_mgmt_by_device(*, device_ids: Sequence[int]) -> dict[int, IPAddress]:
-    """device id → its primary management address, for many devices in one query."""
-    rows = IPAddress.objects.filter(device_id__in=list(device_ids), is_primary_mgmt=True)
+    """device id → its primary management address (with its interface), for many devices
+    in one query."""
+    rows = IPAddress.objects.filter(
+        device_id__in=list(device_ids), is_primary_mgmt=True
+    ).select_related("assigned_interface")
     return {row.device_id: row for row in rows}
 
 

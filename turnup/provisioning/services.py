@@ -18,7 +18,6 @@ and returns, so one bad router never breaks the chord and the others carry on.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
 import logging
@@ -34,7 +33,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import OperationalError, transaction
-from django.db.models import Case, Exists, F, OuterRef, PositiveIntegerField, Value, When
+from django.db.models import Case, F, PositiveIntegerField, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -99,14 +98,12 @@ RETRY_PAUSE_SECONDS = 2.0
 RETRY_ALSO = {"echo_mismatch"}
 # At most this many sessions at once on one console server (its CPU and uplink are shared).
 CONSOLE_SERVER_SESSIONS = 32
-# Management sessions (SSH / NETCONF) open at once in one worker process. Their key exchanges
-# are CPU work: two hundred at once on a small machine starve each other past their time
-# limits, so steps queue for a slot (the wait does not count against their limit).
+# Management sessions (SSH / NETCONF) being opened at once in one worker process. Their key
+# exchanges are CPU work: two hundred at once on a small machine starve each other past
+# their time limits, so steps queue for a slot to open one (the wait does not count against
+# their limit); an open session holds no slot.
 MANAGEMENT_SESSIONS = 16
 _MANAGEMENT_SLOTS = threading.BoundedSemaphore(MANAGEMENT_SESSIONS)
-# Database connections a worker process keeps while its steps wait on routers and between
-# tasks (see ``db_release``): two processes keep at most a third of PostgreSQL's default 100.
-DB_CONNECTIONS_KEPT = 16
 POLL_SECONDS = 0.5
 
 # Stage of each device role: lower stages are turned up first. Other roles go last.
@@ -398,13 +395,41 @@ def device_targets(*, device: Device) -> DeviceTargets:
     Raises ApplicationError naming what the design lacks."""
     from turnup.ipam.selectors import ip_address_primary_mgmt_by_device
 
-    path = dcim_selectors.device_console_path(device=device)
+    return _targets(
+        device,
+        dcim_selectors.device_console_path(device=device),
+        dcim_selectors.device_credentials(device=device),
+        ip_address_primary_mgmt_by_device(device_ids=[device.pk]).get(device.pk),
+    )
+
+
+def site_device_targets(
+    *, site: Site, devices: list[Device]
+) -> dict[int, DeviceTargets | ApplicationError]:
+    """``device_targets`` of many routers of ``site`` at once, by device id: six queries
+    whatever their number. A router whose design lacks something gets the error that names
+    it (the others are not held up by it)."""
+    from turnup.ipam.selectors import ip_address_primary_mgmt_by_device
+
+    paths = dcim_selectors.site_console_paths(site=site)
+    credentials = dcim_selectors.site_device_credentials(site=site)
+    mgmt = ip_address_primary_mgmt_by_device(device_ids=[d.pk for d in devices])
+    found: dict[int, DeviceTargets | ApplicationError] = {}
+    for device in devices:
+        try:
+            found[device.pk] = _targets(
+                device, paths.get(device.pk), credentials.get(device.pk), mgmt.get(device.pk)
+            )
+        except ApplicationError as error:
+            found[device.pk] = error
+    return found
+
+
+def _targets(device: Device, path, creds, mgmt) -> DeviceTargets:
     if path is None or not path.host:
         raise ApplicationError(f"{device.name} has no console path with an address")
-    creds = dcim_selectors.device_credentials(device=device)
     if creds is None:
         raise ApplicationError(f"{device.name} has no credential profile")
-    mgmt = ip_address_primary_mgmt_by_device(device_ids=[device.pk]).get(device.pk)
     if mgmt is None:
         raise ApplicationError(f"{device.name} has no primary management address")
     method = "ssh" if path.method == "ssh" else "telnet"
@@ -606,32 +631,40 @@ def _claim(step_id: int) -> tuple[str, Step | None]:
     return "run", step
 
 
+# The common claim as one statement (see ``_claim_pending``). Written out: Django builds the
+# same UPDATE with its two subqueries in ~2 ms of CPU a step, ~10 ms on a busy worker.
+_CLAIM_PENDING_SQL = """
+UPDATE {step} SET status = %s, attempts = attempts + 1, started = COALESCE(started, %s),
+    heartbeat = %s, owner = %s, updated = %s
+WHERE id = %s AND status = %s
+    AND NOT EXISTS (
+        SELECT 1 FROM {step} earlier WHERE earlier.run_id = {step}.run_id
+        AND earlier.device_id = {step}.device_id AND earlier."order" < {step}."order"
+        AND earlier.status <> %s)
+    AND EXISTS (
+        SELECT 1 FROM {run} run WHERE run.id = {step}.run_id
+        AND NOT run.cancel_requested AND run.status <> %s)
+"""
+
+
 def _claim_pending(step_id: int, now) -> Step | None:
     """The common claim in one statement: a pending step whose router's earlier steps are
     done, of a run nobody cancelled, becomes running (the row's lock orders two deliveries
     of it: the second finds it running and takes the careful path in ``_claim``). Under
     load every round trip to the database waits for a core; the careful path takes five.
     Returns the claimed step with its run, or None."""
-    earlier_open = Step.objects.filter(
-        run_id=OuterRef("run_id"), device_id=OuterRef("device_id"), order__lt=OuterRef("order")
-    ).exclude(status=StepStatus.DONE)
-    run_live = Run.objects.filter(pk=OuterRef("run_id"), cancel_requested=False).exclude(
-        status=RunStatus.CANCELLED
+    from django.db import connection
+
+    at = connection.ops.adapt_datetimefield_value(now)
+    sql = _CLAIM_PENDING_SQL.format(
+        step=connection.ops.quote_name(Step._meta.db_table),
+        run=connection.ops.quote_name(Run._meta.db_table),
     )
-    claimed = (
-        Step.objects.filter(pk=step_id, status=StepStatus.PENDING)
-        .filter(~Exists(earlier_open), Exists(run_live))
-        .update(
-            status=StepStatus.RUNNING,
-            attempts=F("attempts") + 1,
-            started=Coalesce("started", Value(now)),
-            heartbeat=now,
-            owner=_owner(),
-            updated=now,
-        )
-    )
-    if not claimed:
-        return None
+    params = [StepStatus.RUNNING, at, at, _owner(), at, step_id, StepStatus.PENDING]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, StepStatus.DONE, RunStatus.CANCELLED])
+        if cursor.rowcount != 1:
+            return None
     step = Step.objects.select_related("run").get(pk=step_id)
     run = step.run
     if run.status == RunStatus.QUEUED and Run.objects.filter(
@@ -679,6 +712,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
             break
         if time.monotonic() > deadline:
             return {"step": step_id, "status": "waiting"}
+        db_release()
         time.sleep(POLL_SECONDS)
     if verdict != "run":
         return {"step": step_id, "status": step.status}
@@ -868,15 +902,14 @@ def _progress(step_id: int, **fields: Any) -> None:
 
 
 def db_release() -> None:
-    """Give this thread's database connection back — while its step waits on a router for
-    seconds, and when a task ends — when this worker process runs more steps at once than
-    DB_CONNECTIONS_KEPT: a connection per step (kept 60 s by CONN_MAX_AGE) took two hundred
-    routers past PostgreSQL's connection limit. Below it the connection is kept (opening one
-    starts a server process and costs its first queries their cold caches). The next query
-    opens one again. (Inside a transaction — a test's — it is kept.)"""
+    """Give this thread's database connection back to its process's pool (settings:
+    DB_POOL_SIZE for a hundred threads) while its step waits — on a router for seconds, on a
+    lock, a slot or a busy console server — so that the steps doing database work meanwhile
+    get one. The next query takes one again. (SQLite has no pool and no connection limit:
+    kept. Inside a transaction — a test's — kept.)"""
     from django.db import connection
 
-    if _HEARTBEATS.running() > DB_CONNECTIONS_KEPT and not connection.in_atomic_block:
+    if connection.settings_dict["OPTIONS"].get("pool") and not connection.in_atomic_block:
         connection.close()
 
 
@@ -886,16 +919,13 @@ def _limited(
     close: Callable[[], None],
     body: Callable[[], Outcome],
     *,
-    slots: threading.BoundedSemaphore | None = None,
     record: dict[str, Any] | None = None,
 ):
     """``body()`` under the step's time limit (recorded first, with the fields of
-    ``record``: one UPDATE); with ``slots``, after taking one of them (the wait does not
-    count against the limit)."""
+    ``record``: one UPDATE)."""
     _progress(step.pk, time_limit=round(limit, 1), **(record or {}))
     db_release()
-    with slots or contextlib.nullcontext():
-        return _watched(step, limit, close, body)
+    return _watched(step, limit, close, body)
 
 
 def _watched(step: Step, limit: float, close: Callable[[], None], body: Callable[[], Outcome]):
@@ -933,12 +963,16 @@ def _configs_for_push(step: Step, device: Device, kinds: tuple[str, ...]):
     return device_configs_for_push(device=device, kinds=kinds)
 
 
-# (device id, design revision) -> (device, targets): a router's later steps reuse what its
-# first step on this worker read from the design (5 queries and the decrypted credentials),
-# for one query (the newest change-log entry) while the design has not changed since.
-_CONTEXTS: OrderedDict[tuple[int, int | None], tuple[Device, DeviceTargets]] = OrderedDict()
+# (device id, design revision) -> (device, targets or what the design lacks): the first step
+# of a run on a worker reads the design context of every router of the run at once (eight
+# queries and the decrypted credentials, ~5 ms of CPU a router when read one by one); the
+# steps after it pay one query (the newest change-log entry) while the design is unchanged.
+_CONTEXTS: OrderedDict[tuple[int, int | None], tuple[Device, DeviceTargets | ApplicationError]] = (
+    OrderedDict()
+)
 _CONTEXTS_LOCK = threading.Lock()
-_CONTEXTS_KEPT = 1024
+_CONTEXTS_LOADING = threading.Lock()  # one thread reads a run's contexts; the others wait
+_CONTEXTS_KEPT = 4096
 
 
 def _device_and_targets(step: Step) -> tuple[Device, DeviceTargets]:
@@ -947,15 +981,30 @@ def _device_and_targets(step: Step) -> tuple[Device, DeviceTargets]:
     key = (step.device_id, latest_design_change_id())
     with _CONTEXTS_LOCK:
         found = _CONTEXTS.get(key)
-    if found is not None:
-        return found
-    device = Device.objects.select_related("platform", "site", "role").get(pk=step.device_id)
-    found = (device, device_targets(device=device))
+    if found is None:
+        db_release()  # a hundred steps waiting here must not hold a hundred connections
+        with _CONTEXTS_LOADING:
+            with _CONTEXTS_LOCK:
+                found = _CONTEXTS.get(key)
+            if found is None:
+                found = _contexts_load(run_id=step.run_id, change=key[1])[step.device_id]
+    device, targets = found
+    if isinstance(targets, ApplicationError):
+        raise ApplicationError(targets.message, extra=targets.extra)
+    return device, targets
+
+
+def _contexts_load(*, run_id: int, change: int | None) -> dict[int, tuple]:
+    ids = Step.objects.filter(run_id=run_id).values_list("device_id", flat=True).distinct()
+    devices = list(Device.objects.select_related("platform", "site", "role").filter(pk__in=ids))
+    targets = site_device_targets(site=devices[0].site, devices=devices)
+    loaded = {device.pk: (device, targets[device.pk]) for device in devices}
     with _CONTEXTS_LOCK:
-        _CONTEXTS[key] = found
+        for device_id, context in loaded.items():
+            _CONTEXTS[(device_id, change)] = context
         while len(_CONTEXTS) > _CONTEXTS_KEPT:
             _CONTEXTS.popitem(last=False)
-    return found
+    return loaded
 
 
 def _context(step: Step):
@@ -1015,6 +1064,7 @@ def _step_bootstrap(step: Step) -> Outcome:
         )
         phases["bootstrap"] = round(time.monotonic() - mark, 3)
         _progress(step.pk, bytes_pushed=step.bytes_pushed + pushed.bytes)
+        db_release()  # a Junos commit confirmed keeps the console seconds longer
         mark = time.monotonic()
         said = driver.console_commit(confirm_minutes=confirm_minutes(full_bytes=full.size))
         phases["commit_confirmed"] = round(time.monotonic() - mark, 3)
@@ -1100,6 +1150,7 @@ def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLine
             )
         if time.monotonic() > give_up:
             raise LineBusy(f"console server {server} stayed at its session limit")
+        db_release()
         time.sleep(POLL_SECONDS)
 
 
@@ -1109,7 +1160,6 @@ def _step_full_config(step: Step) -> Outcome:
     limit = step_time_limit(name=StepName.FULL_CONFIG, bytes_total=config.size, baud=0)
 
     def body() -> Outcome:
-        driver.mgmt_open()
         pushed = driver.mgmt_push(config.text)
         return Outcome(
             bytes_pushed=pushed.bytes,
@@ -1139,7 +1189,6 @@ def _step_verify(step: Step) -> Outcome:
     interfaces = device_interface_expectations(device=device, targets=targets)
 
     def body() -> Outcome:
-        driver.mgmt_open()
         verdict = driver.mgmt_verify(hostname=targets.hostname, interfaces=interfaces)
         if not verdict.ok:
             raise VerifyFailed("; ".join(verdict.problems), output=_driver_log(driver, targets))
@@ -1164,7 +1213,6 @@ def _step_confirm(step: Step) -> Outcome:
 
     def body() -> Outcome:
         mark = time.monotonic()
-        driver.mgmt_open()
         said = driver.mgmt_confirm()
         return Outcome(
             message=said,
@@ -1182,7 +1230,6 @@ def _step_archive(step: Step) -> Outcome:
     limit = step_time_limit(name=StepName.ARCHIVE, bytes_total=0, baud=0)
 
     def body() -> Outcome:
-        driver.mgmt_open()
         text = driver.mgmt_running_config()
         archive = running_config_archive(device=device, text=text)
         differs = bool(archive.diff)
@@ -1212,18 +1259,34 @@ def _over_management(
     *,
     record: dict[str, Any] | None = None,
 ) -> Outcome:
-    """Run a management-network step: in one of the worker's management slots (waiting for
-    one does not count against the step's time limit), under its time limit. A step that
-    succeeds parks its session for the router's next step (``PARKED_SESSIONS``); the last
-    step, a failure or a timeout closes it."""
+    """Run a management-network step under its time limit: its session is opened (or the
+    one parked by the router's step before taken) in one of the worker's management slots
+    (waiting for one does not count against the limit), then ``body`` runs on it. The slot
+    is held for the opening only — the key exchange is the CPU work; a `write memory` is
+    seconds of waiting on the router. A step that succeeds parks its session for the
+    router's next step (``PARKED_SESSIONS``); the last step, a failure or a timeout closes
+    it."""
     succeeded = False
+    db_release()  # nor while they wait for a slot
+    _MANAGEMENT_SLOTS.acquire()
+    held = True
+
+    def opened_then_body() -> Outcome:
+        nonlocal held
+        try:
+            driver.mgmt_open()
+        finally:
+            _MANAGEMENT_SLOTS.release()
+            held = False
+        return body()
+
     try:
-        outcome = _limited(
-            step, limit, driver.mgmt_close, body, slots=_MANAGEMENT_SLOTS, record=record
-        )
+        outcome = _limited(step, limit, driver.mgmt_close, opened_then_body, record=record)
         succeeded = True
         return outcome
     finally:
+        if held:
+            _MANAGEMENT_SLOTS.release()
         driver.mgmt_close(keep=succeeded and step.name != STEP_ORDER[-1])
 
 

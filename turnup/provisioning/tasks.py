@@ -7,14 +7,8 @@ import logging
 import threading
 
 from celery import shared_task
-from celery.signals import (
-    task_postrun,
-    task_prerun,
-    worker_init,
-    worker_ready,
-    worker_shutdown,
-)
-from django.db import InterfaceError, OperationalError, close_old_connections
+from celery.signals import worker_init, worker_ready, worker_shutdown
+from django.db import InterfaceError, OperationalError
 
 from turnup.provisioning import services
 
@@ -65,19 +59,6 @@ def _reaper() -> None:
             connection.close()
         if _reaper_stop.wait(services.STALE_SECONDS):
             return
-
-
-# -- database connections: kept between tasks (see turnup/celery.py), by Django's rules -------
-@task_prerun.connect
-def _db_connections_check(**kwargs) -> None:
-    """What Django does when a web request starts: a connection older than CONN_MAX_AGE,
-    broken, or left in error by the task before is closed (the next query opens one)."""
-    close_old_connections()
-
-
-@task_postrun.connect
-def _db_connections_release(**kwargs) -> None:
-    services.db_release()
 
 
 @worker_init.connect
