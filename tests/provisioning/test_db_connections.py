@@ -78,3 +78,30 @@ def test_threads_share_at_most_the_pool_size_of_connections(settings):
         thread.join(30)
     assert not errors
     assert 1 < len(seen) <= size
+
+
+@pytest.mark.parametrize(
+    ("error", "calls_expected"), [("database", 3), ("other", 1)], ids=["database", "other"]
+)
+def test_a_step_the_database_refuses_is_sent_again_and_no_other(monkeypatch, error, calls_expected):
+    from django.db import OperationalError
+
+    from turnup.provisioning import services, tasks
+
+    calls = []
+
+    def flaky(*, step_id):
+        calls.append(step_id)
+        if len(calls) < 3:
+            if error == "database":
+                raise OperationalError("the database is restarting")
+            raise ValueError("a bug")
+        return {"step": step_id, "status": "done"}
+
+    monkeypatch.setattr(services, "device_turnup_step", flaky)
+    result = tasks.turnup_step.apply(kwargs={"step_id": 7})
+    assert calls == [7] * calls_expected
+    if error == "database":
+        assert result.get() == {"step": 7, "status": "done"}
+    else:
+        assert isinstance(result.result, ValueError)

@@ -112,3 +112,8 @@ def test_a_stored_text_that_is_gone_is_rendered_again(storage, enqueued, renders
     assert renders[-1] == [device.pk]
     assert configs["full"].sha256 == version.sha256, "the same design renders the same text"
     assert f"hostname {device.name}" in configs["full"].text
+    assert default_storage.exists(version.storage_path), "the text is stored back"
+    rendered = len(renders)
+    again = _configs_for_push(_bootstrap_step(run, device), device, ("full",))
+    assert len(renders) == rendered, "the router's next step reads it instead of rendering"
+    assert again["full"].text == configs["full"].text

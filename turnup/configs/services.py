@@ -67,10 +67,12 @@ def config_versions_store(
     rendered: Iterable[RenderedConfig],
     site_slug: str,
     design_change_id: int | None = None,
+    restore: bool = False,
 ) -> list[tuple[ConfigVersion, bool]]:
     """A version for each rendered config: the latest existing one when its text is the
     same (``False``), else a new row and stored file (``True``). Two queries, plus one
-    storage write per changed config."""
+    storage write per changed config. ``restore``: an existing version whose stored text is
+    gone gets it back (a storage check per config)."""
     rendered = list(rendered)
     device_ids = sorted({r.device_id for r in rendered if r.device_id is not None})
     latest = config_versions_latest(device_ids=device_ids)
@@ -84,6 +86,8 @@ def config_versions_store(
         sha = item.sha256
         current = latest.get((item.device_id, item.kind))
         if current is not None and current.sha256 == sha:
+            if restore:
+                _store_text(current.storage_path, item.text)
             results.append((current, False))
             continue
         path = config_storage_path(
@@ -182,12 +186,17 @@ class ConfigProblem:
 
 
 def site_configs_for_push(
-    *, site: Site, device_ids: list[int], kinds: tuple[str, ...] = KINDS
+    *,
+    site: Site,
+    device_ids: list[int],
+    kinds: tuple[str, ...] = KINDS,
+    restore: bool = False,
 ) -> tuple[dict[int, dict[str, PushableConfig]], dict[str, ConfigProblem]]:
     """Render ``kinds`` for the routers ``device_ids`` of ``site`` in one pass (the query
-    count does not grow with the routers), lint them and archive the clean ones. Returns the
-    pushable configs by device id and kind, and why the other routers have none (by name):
-    one router's problem does not stop the others."""
+    count does not grow with the routers), lint them and archive the clean ones (with
+    ``restore``, an unchanged version's lost text is stored again). Returns the pushable
+    configs by device id and kind, and why the other routers have none (by name): one
+    router's problem does not stop the others."""
     unknown = [kind for kind in kinds if kind not in KINDS]
     if unknown or not kinds:
         raise ApplicationError(
@@ -204,7 +213,10 @@ def site_configs_for_push(
             )
     clean = [c for c in result.configs if c.hostname not in problems]
     versions = config_versions_store(
-        rendered=clean, site_slug=site.slug, design_change_id=latest_design_change_id()
+        rendered=clean,
+        site_slug=site.slug,
+        design_change_id=latest_design_change_id(),
+        restore=restore,
     )
     pushable: dict[int, dict[str, PushableConfig]] = {}
     for config, (version, _) in zip(clean, versions, strict=True):
@@ -221,13 +233,15 @@ def site_configs_for_push(
     return pushable, problems
 
 
-def device_configs_for_push(*, device: Device, kinds: tuple[str, ...]) -> dict[str, PushableConfig]:
+def device_configs_for_push(
+    *, device: Device, kinds: tuple[str, ...], restore: bool = False
+) -> dict[str, PushableConfig]:
     """Render ``kinds`` (``bootstrap``/``full``) for ``device`` from the current design in
-    one pass, lint them, archive them (a new version only if the text changed), and return
-    them by kind. Raises ApplicationError (with the findings) when lint finds an error: such
-    a config is never pushed."""
+    one pass, lint them, archive them (a new version only if the text changed; ``restore``:
+    see ``site_configs_for_push``), and return them by kind. Raises ApplicationError (with
+    the findings) when lint finds an error: such a config is never pushed."""
     pushable, problems = site_configs_for_push(
-        site=device.site, device_ids=[device.pk], kinds=kinds
+        site=device.site, device_ids=[device.pk], kinds=kinds, restore=restore
     )
     if device.pk in pushable:
         return pushable[device.pk]

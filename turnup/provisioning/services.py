@@ -949,18 +949,20 @@ def _watched(step: Step, limit: float, close: Callable[[], None], body: Callable
 def _configs_for_push(step: Step, device: Device, kinds: tuple[str, ...]):
     """The configs of ``kinds`` the run rendered for ``device`` when it started (or was
     retried); rendered now when the run has none for it (the render's problem is the
-    step's failure)."""
+    step's failure). A stored text that is gone is rendered again and stored back, so the
+    router's later steps read it instead of rendering too."""
     from turnup.configs.services import device_configs_for_push, stored_configs_for_push
 
     versions = step.run.config_versions.get(str(device.pk), {})
+    gone = False
     if all(kind in versions for kind in kinds):
         try:
             stored = stored_configs_for_push(version_ids=[versions[kind] for kind in kinds])
-        except NotFoundError:  # the stored text is gone: render again
-            stored = {}
+        except NotFoundError:
+            stored, gone = {}, True
         if all(kind in stored for kind in kinds):
             return stored
-    return device_configs_for_push(device=device, kinds=kinds)
+    return device_configs_for_push(device=device, kinds=kinds, restore=gone)
 
 
 # (device id, design revision) -> (device, targets or what the design lacks): the first step
