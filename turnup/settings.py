@@ -95,11 +95,11 @@ DATABASES = {"default": dj_database_url.parse(URLS["DATABASE_URL"], conn_max_age
 # connections. Closing a connection gives it back to the pool, which keeps it open: a step
 # does not start a server process of its own (Celery's Django fixup closes connections
 # around every task). At most DB_POOL_SIZE per process; a thread waits for one.
-DB_POOL_SIZE = 16
+DB_POOL_SIZE = ENV["TURNUP_DB_POOL_SIZE"]
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 2,
+        "min_size": min(2, DB_POOL_SIZE),
         "max_size": DB_POOL_SIZE,
         "max_idle": 60,
         "timeout": 60,

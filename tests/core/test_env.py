@@ -14,6 +14,7 @@ from turnup.core.env import SETTINGS, SettingError, derived_urls, read_settings
         ("KAFKA_BOOTSTRAP_SERVERS", "kafka-1,kafka-2:9092", "'kafka-1' is not host:port"),
         ("LOG_FORMAT", "xml", "'xml' is not one of text, json"),
         ("TURNUP_WORKER_CONCURRENCY", "lots", "is not a whole number"),
+        ("TURNUP_DB_POOL_SIZE", "0", "'0' is less than 1"),
         ("S3_ENDPOINT_URL", "minio:9000", "is not supported"),
     ],
 )

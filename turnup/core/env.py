@@ -58,6 +58,13 @@ def parse_int(value: str) -> int:
         raise ValueError(f"{value!r} is not a whole number") from None
 
 
+def parse_positive_int(value: str) -> int:
+    number = parse_int(value)
+    if number < 1:
+        raise ValueError(f"{value!r} is less than 1")
+    return number
+
+
 def parse_url(*schemes: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if not value:
@@ -206,6 +213,13 @@ SETTINGS: tuple[Setting, ...] = (
         "16",
         "Worker threads of the embedded worker (turn-up work waits on console lines).",
         parse_int,
+    ),
+    Setting(
+        "TURNUP_DB_POOL_SIZE",
+        "16",
+        "PostgreSQL connections a process (web or worker) keeps in its pool at most; its "
+        "threads share them. Size PostgreSQL's `max_connections` for processes × this.",
+        parse_positive_int,
     ),
 )
 
