@@ -984,7 +984,7 @@ def _device_and_targets(step: Step) -> tuple[Device, DeviceTargets]:
     with _CONTEXTS_LOCK:
         found = _CONTEXTS.get(key)
     if found is None:
-        db_release()  # a hundred steps waiting here must not hold a hundred connections
+        db_release()  # a hundred steps waiting here hold no database connection
         with _CONTEXTS_LOADING:
             with _CONTEXTS_LOCK:
                 found = _CONTEXTS.get(key)
@@ -1269,7 +1269,7 @@ def _over_management(
     router's next step (``PARKED_SESSIONS``); the last step, a failure or a timeout closes
     it."""
     succeeded = False
-    db_release()  # nor while they wait for a slot
+    db_release()  # a step waiting for a slot holds no database connection
     _MANAGEMENT_SLOTS.acquire()
     held = True
 
