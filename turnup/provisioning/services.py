@@ -675,8 +675,8 @@ def _claim_pending(step_id: int, now) -> Step | None:
 
 
 def _finish(step: Step, status: str, **fields: Any) -> None:
-    """Record the end of ``step`` in one UPDATE of the fields it sets (the live bytes the
-    heartbeat thread wrote in between are among them when the caller passes them)."""
+    """Record the end of ``step``: its status, end time and the ``fields`` given, in one
+    UPDATE without reading the row back (the in-memory step gets them too)."""
     now = timezone.now()
     fields = {"status": status, "finished": now, "heartbeat": None, "updated": now, **fields}
     if step.started:
