@@ -126,3 +126,31 @@ def test_a_committed_router_is_left_alone(start_lab):
     with pytest.raises(NotFactory) as caught:
         driver(lab, baud=0).console_open()
     assert "OLD-9" in caught.value.message
+
+
+def test_netconf_rpcs_go_out_without_waiting_for_ncclients_session_thread(start_lab, monkeypatch):
+    """ncclient's session thread sends a queued RPC only when it next wakes (every TICK);
+    the driver writes RPCs itself. With the thread waking every 30 s, RPCs answer at once."""
+    import ncclient.transport.session
+
+    port = free_port()
+    lab = start_lab(
+        lab_config(
+            [{"name": "j1", "platform": "juniper_junos"}],
+            baud=0,
+            mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"},
+        )
+    )
+    engine = driver(lab, baud=0, port=port)
+    engine.console_open()
+    engine.console_push(BOOTSTRAP)
+    engine.console_commit(confirm_minutes=5)
+    engine.console_close()
+    deadline = time.time() + 10
+    while time.time() < deadline and not lab.call(lab.lab.mgmt.endpoints, lab.router("j1")):
+        time.sleep(0.1)
+    monkeypatch.setattr(ncclient.transport.session, "TICK", 30.0)
+    engine.mgmt_open()
+    engine.device.timeout = 5  # an RPC left in ncclient's queue would wait 30 s: RpcTimeoutError
+    assert "set system host-name j1" in engine.mgmt_running_config()
+    engine.mgmt_close()
