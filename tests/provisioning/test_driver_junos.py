@@ -57,16 +57,27 @@ def driver(lab, *, baud, port=0, **kwargs) -> JunosDriver:
     )
 
 
-def test_factory_junos_bootstrap_commit_confirmed_then_netconf(start_lab):
+def reachable_router(start_lab, *, baud):
+    """A lab Junos router whose management address reaches a local port, and a driver."""
     port = free_port()
     lab = start_lab(
         lab_config(
             [{"name": "j1", "platform": "juniper_junos"}],
-            baud=9600,
+            baud=baud,
             mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"},
         )
     )
-    engine = driver(lab, baud=9600, port=port)
+    return lab, driver(lab, baud=baud, port=port)
+
+
+def wait_for_management(lab) -> None:
+    deadline = time.time() + 10
+    while time.time() < deadline and not lab.call(lab.lab.mgmt.endpoints, lab.router("j1")):
+        time.sleep(0.1)
+
+
+def test_factory_junos_bootstrap_commit_confirmed_then_netconf(start_lab):
+    lab, engine = reachable_router(start_lab, baud=9600)
     state = engine.console_open()
     assert state.factory and "amnesiac root login" in state.notes
     pushed = engine.console_push(BOOTSTRAP)
@@ -75,9 +86,7 @@ def test_factory_junos_bootstrap_commit_confirmed_then_netconf(start_lab):
     assert "commit confirmed" in engine.console_commit(confirm_minutes=5)
     engine.console_close()
 
-    deadline = time.time() + 10
-    while time.time() < deadline and not lab.call(lab.lab.mgmt.endpoints, lab.router("j1")):
-        time.sleep(0.1)
+    wait_for_management(lab)
     engine.mgmt_open()
     full = BOOTSTRAP + (
         "set snmp location lab\n"
@@ -133,22 +142,12 @@ def test_netconf_rpcs_go_out_without_waiting_for_ncclients_session_thread(start_
     the driver writes RPCs itself. With the thread waking every 30 s, RPCs answer at once."""
     import ncclient.transport.session
 
-    port = free_port()
-    lab = start_lab(
-        lab_config(
-            [{"name": "j1", "platform": "juniper_junos"}],
-            baud=0,
-            mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"},
-        )
-    )
-    engine = driver(lab, baud=0, port=port)
+    lab, engine = reachable_router(start_lab, baud=0)
     engine.console_open()
     engine.console_push(BOOTSTRAP)
     engine.console_commit(confirm_minutes=5)
     engine.console_close()
-    deadline = time.time() + 10
-    while time.time() < deadline and not lab.call(lab.lab.mgmt.endpoints, lab.router("j1")):
-        time.sleep(0.1)
+    wait_for_management(lab)
     monkeypatch.setattr(ncclient.transport.session, "TICK", 30.0)
     engine.mgmt_open()
     engine.device.timeout = 5  # an RPC left in ncclient's queue would wait 30 s: RpcTimeoutError
