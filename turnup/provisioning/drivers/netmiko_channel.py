@@ -37,8 +37,8 @@ def netmiko_connect(*, prepare: bool = True, **params):
     connection = ConnectHandler(**params, auto_connect=False)
     try:
         connection.establish_connection()
-        if sock is None:
-            tcp_nodelay(connection.remote_conn.get_socket())
+        if sock is None:  # telnet: its socket is telnetlib's
+            tcp_nodelay(getattr(connection.remote_conn, "get_socket", lambda: None)())
         if prepare:
             connection._try_session_preparation(force_data=False)
     except BaseException:
