@@ -20,5 +20,4 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
 )
-
 app.autodiscover_tasks()

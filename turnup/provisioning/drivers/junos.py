@@ -61,7 +61,6 @@ from turnup.provisioning.drivers.netmiko_channel import (
     NetmikoChannel,
     netmiko_connect,
     tcp_connect,
-    tcp_nodelay,
 )
 
 #: The vendor libraries this driver imports when it first needs them (a worker imports them at
@@ -395,15 +394,19 @@ class JunosDriver:
         if self._mgmt_parked():
             return
         target = self.mgmt_target
+
+        def unreachable(error: Exception) -> Unreachable:
+            return Unreachable(
+                f"{self.hostname} does not answer NETCONF on {target.host}:{target.port}: "
+                f"{type(error).__name__}"
+            )
+
         try:
             # our own connection, sending at once (see netmiko_connect): ncclient uses a
             # duplicate of it, ours is closed once the session is up or has failed
             sock = tcp_connect(target.host, target.port, timeout=15)
         except OSError as error:
-            raise Unreachable(
-                f"{self.hostname} does not answer NETCONF on {target.host}:{target.port}: "
-                f"{type(error).__name__}"
-            ) from None
+            raise unreachable(error) from None
         device = Device(
             host=target.host,
             port=target.port,
@@ -418,10 +421,7 @@ class JunosDriver:
         except ConnectAuthError:
             raise AuthFailed(f"{self.hostname} refused the bootstrap user over NETCONF") from None
         except (ConnectError, OSError) as error:
-            raise Unreachable(
-                f"{self.hostname} does not answer NETCONF on {target.host}:{target.port}: "
-                f"{type(error).__name__}"
-            ) from None
+            raise unreachable(error) from None
         finally:
             sock.close()
         netconf_send_at_once(device)
@@ -520,9 +520,8 @@ def netconf_send_at_once(device) -> bool:
     ``TICK``), on every RPC: lock, load, diff, check, commit, unlock… about a second of a
     Junos router's management steps. The RPC is framed here instead (RFC 6242: chunked for
     NETCONF 1.1, end-of-message for 1.0) and written on the SSH channel by the calling
-    thread; the session thread only reads replies. The socket also sends at once
-    (``TCP_NODELAY``: each small RPC otherwise waited for the ACK of the one before). Returns
-    False, leaving ncclient as it is, when its session does not look as this expects."""
+    thread; the session thread only reads replies. Returns False, leaving ncclient as it is,
+    when its session does not look as this expects."""
     import threading
 
     from ncclient.transport.errors import TransportError
@@ -532,7 +531,6 @@ def netconf_send_at_once(device) -> bool:
     channel = getattr(session, "_channel", None)
     if channel is None or not hasattr(session, "_base"):
         return False
-    tcp_nodelay(getattr(getattr(session, "_transport", None), "sock", None))
     lock = threading.Lock()
 
     def send(message: str) -> None:
