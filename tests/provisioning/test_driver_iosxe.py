@@ -180,6 +180,17 @@ def test_factory_router_from_console_to_saved_full_config(start_lab):
     assert "banner login" in running and "Authorised access only." in running
     assert "service prompt" not in running  # the prompt, turned off for the push, is back
     assert "(config" not in pushed.output  # the push ran without per-line prompts
+    assert not running.startswith(("Building configuration", "Current configuration"))
+    # the archive's comparison: IOS's own order and defaults are no difference, what the
+    # router lacks is named with its modes, and the statements IOS never shows are counted
+    held = engine.mgmt_compliance(FULL, running)
+    assert held.compliant and held.checked == len(config_lines(FULL)) - 3 + 1  # a banner: one
+    assert held.unverifiable == ("crypto key generate rsa modulus 2048",)
+    drifted = FULL + "interface Loopback0\n ip ospf 1 area 0\nntp server 192.0.2.123\n"
+    assert engine.mgmt_compliance(drifted, running).missing == (
+        "interface Loopback0 > ip ospf 1 area 0",
+        "ntp server 192.0.2.123",
+    )
     engine.mgmt_close()
     assert "hostname R1" in lab.router("r1").startup
     assert "Admin12345" not in engine.output() and "Enable12345" not in engine.output()

@@ -110,7 +110,19 @@ def test_factory_junos_bootstrap_commit_confirmed_then_netconf(start_lab):
         "ge-0/0/2": "admin-down/down",
     }
     assert "confirmed" in engine.mgmt_confirm()
-    assert "set snmp location lab" in engine.mgmt_running_config()
+    running = engine.mgmt_running_config()
+    assert "set snmp location lab" in running
+    # Junos compares: its own grouping of the set lines is no difference; what the router
+    # lacks is named where it goes, and the candidate is rolled back afterwards
+    held = engine.mgmt_compliance(full, running)
+    assert held.compliant and held.checked == len(full.splitlines())
+    drifted = full + "set snmp contact noc\nset interfaces ge-0/0/3 description spare\n"
+    assert engine.mgmt_compliance(drifted, running).missing == (  # in the router's order
+        "[edit interfaces] ge-0/0/3 description spare;",
+        "[edit snmp] contact noc;",
+    )
+    assert engine.mgmt_running_config() == running
+    assert not engine.mgmt_push(full).changed  # nothing left in the candidate, no lock held
     engine.mgmt_close()
     assert PASSWORD not in engine.output()
 

@@ -118,6 +118,30 @@ def test_cli_up_starts_and_exits_non_zero_on_a_failed_run(storage, enqueued, cap
 
 
 @pytest.mark.django_db
+def test_cli_up_names_what_a_live_routers_running_config_lacks(storage, enqueued, capsys):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from turnup.provisioning.models import Run
+
+    site = approved_site("CLI-03", edges=1)
+    call_command("up", site.name, "--no-wait")
+    capsys.readouterr()
+    missing = [f"router ospf 1 > router-id 10.0.0.{n}" for n in range(12)]
+    Run.objects.filter(site=site).update(
+        status="succeeded",
+        finished=timezone.now(),
+        summary={"failed": [], "seconds": 5.2, "findings": {"cli-03-er1": missing}},
+    )
+    call_command("up", "--run", str(Run.objects.get(site=site).pk))  # live: exit status 0
+    out = capsys.readouterr()
+    assert "CLI-03 is live" in out.out
+    err = out.err.splitlines()
+    assert err[0] == "cli-03-er1: 12 rendered statement(s) not in its running config"
+    assert err[1:] == [f"  {line}" for line in missing[:10]]
+
+
+@pytest.mark.django_db
 def test_cli_up_refuses_a_site_whose_checks_fail(storage, enqueued, capsys):
     from django.core.management import call_command
 

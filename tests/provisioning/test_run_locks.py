@@ -135,6 +135,23 @@ def test_settle_is_idempotent_and_names_what_failed(run):
     )
     assert Site.objects.get(pk=run.site_id).status == "failed"
     assert run_settle(run_id=run.pk) == summary
+    assert summary["findings"] == {}
+
+
+@pytest.mark.django_db
+def test_settle_lists_the_archives_findings(run):
+    from turnup.dcim.models import Site
+    from turnup.provisioning.models import Step
+    from turnup.provisioning.services import run_settle
+
+    Step.objects.filter(run=run).update(status="done", result={"compliant": True})
+    drifted = Step.objects.filter(run=run, name="archive").order_by("device__name").first()
+    missing = ["router ospf 1 > router-id 10.0.0.1"]
+    Step.objects.filter(pk=drifted.pk).update(result={"compliant": False, "missing": missing})
+    summary = run_settle(run_id=run.pk)
+    # the router went live; what its running config lacks is the run's finding
+    assert summary["failed"] == [] and summary["findings"] == {drifted.device.name: missing}
+    assert Site.objects.get(pk=run.site_id).status == "live"
 
 
 @pytest.mark.django_db

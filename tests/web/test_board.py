@@ -89,3 +89,21 @@ def test_a_finished_run_stops_its_clock():
     assert state["devices"][0]["elapsed_text"] == "6s"
     assert state["run"]["status_label"] == "Succeeded"
     assert state["devices"][0]["status_label"] == "Live"
+
+
+def test_a_live_router_whose_running_config_lacks_statements_says_so():
+    lacking = "1 of 40 rendered statements are not in the running config: ntp server 192.0.2.1"
+    run = RunData(
+        id=3,
+        status="succeeded",
+        started=T0,
+        finished=T0 + timedelta(seconds=9),
+        steps=tuple(
+            steps(1, "r1", ["succeeded"] * 6, verify={"finding": lacking})
+            + steps(2, "r2", ["succeeded"] * 6)
+        ),
+    )
+    r1, r2 = board_state(run, now=T0 + timedelta(seconds=9))["devices"]
+    assert r1["status"] == "succeeded" and r1["finding"] is True
+    assert r1["result"] == f"live — 6 steps verified · {lacking}"
+    assert r2["result"] == "live — 6 steps verified" and r2["finding"] is False

@@ -249,6 +249,16 @@ def test_turnup_start_board_state_and_cancel(client_in, pop_site):
     assert {d["status"] for d in state["devices"]} == {"pending"}
     assert [s["name"] for s in state["devices"][0]["steps"]][0] == "bootstrap"
     assert state["devices"][0]["console"] == "lon-01-cs1 line 1 · tcp 2001"
+    # a live router whose archived running config lacks rendered statements: on its card
+    lacking = "1 of 40 rendered statements are not in the running config: ntp server 192.0.2.1"
+    run.steps.filter(device__name="lon-01-cr1").update(status="done")
+    run.steps.filter(device__name="lon-01-cr1", name="archive").update(
+        message=f"archived; {lacking}", result={"compliant": False, "missing": ["x"]}
+    )
+    state = client_in.get(f"{runs_url}{run.pk}/state.json").json()
+    card = next(d for d in state["devices"] if d["device"] == "lon-01-cr1")
+    assert card["finding"] and card["result"].endswith(f"verified · {lacking}")
+    assert 'class="result finding"' in client_in.get(f"{runs_url}{run.pk}/").content.decode()
     # a second start is refused with the reason in the page, not an error page
     again = client_in.post(f"{runs_url}start/", follow=True)
     assert again.status_code == 200 and b"already being turned up" in again.content

@@ -105,6 +105,7 @@ CONSOLE_SERVER_SESSIONS = 32
 MANAGEMENT_SESSIONS = 16
 _MANAGEMENT_SLOTS = threading.BoundedSemaphore(MANAGEMENT_SESSIONS)
 POLL_SECONDS = 0.5
+ARCHIVE_LISTED = 100  # missing statements an archive step lists (its message counts them all)
 
 # Stage of each device role: lower stages are turned up first. Other roles go last.
 ROLE_STAGES = {"core": 0, "spine": 0, "aggregation": 1, "distribution": 1}
@@ -346,6 +347,12 @@ def run_settle(*, run_id: int) -> dict[str, Any]:
                     message=step.message,
                 )
         failed = sorted(name for name, e in devices.items() if e["status"] != "done")
+        # the archive's findings: rendered statements a router that went live does not have
+        findings = {
+            step.device.name: step.result.get("missing", [])
+            for step in steps
+            if step.name == StepName.ARCHIVE and step.result.get("compliant") is False
+        }
         now = timezone.now()
         if run.cancel_requested:
             run.status = RunStatus.CANCELLED
@@ -361,6 +368,7 @@ def run_settle(*, run_id: int) -> dict[str, Any]:
             "done": sorted(name for name, e in devices.items() if e["status"] == "done"),
             "seconds": round((now - run.started).total_seconds(), 3),
             "bytes_pushed": sum(s.bytes_pushed for s in steps),
+            "findings": findings,
         }
         run.save(update_fields=["status", "finished", "started", "summary", "updated"])
         site = Site.objects.get(pk=run.site_id)
@@ -1226,24 +1234,32 @@ def _step_archive(step: Step) -> Outcome:
     from turnup.configs.services import running_config_archive
 
     device, targets, driver = _context(step)
+    rendered = _configs_for_push(step, device, ("full",))["full"]
     limit = step_time_limit(name=StepName.ARCHIVE, bytes_total=0, baud=0)
 
     def body() -> Outcome:
         text = driver.mgmt_running_config()
         archive = running_config_archive(device=device, text=text)
-        differs = bool(archive.diff)
+        held = driver.mgmt_compliance(rendered.text, text)
+        secrets = targets.credentials.secrets()
+        missing = [scrub(line, secrets, limit=300) for line in held.missing]
+        if held.compliant:
+            message = f"archived; all {held.checked} rendered statements are in the running config"
+        else:
+            message = (
+                f"archived; {len(missing)} of {held.checked} rendered statements are not in the "
+                f"running config: {'; '.join(missing[:3])}" + ("; …" if len(missing) > 3 else "")
+            )
         return Outcome(
-            message=(
-                f"archived; differs from the rendered config ({len(archive.diff.splitlines())} "
-                "diff lines)"
-                if differs
-                else "archived; same as rendered"
-            ),
+            message=message,
             result={
                 "version_id": archive.version.pk,
-                "rendered_version_id": archive.rendered_version_id,
-                "differs": differs,
-                "diff": scrub(archive.diff, targets.credentials.secrets(), limit=8000),
+                "rendered_version_id": rendered.version_id,
+                "compliant": held.compliant,
+                "checked": held.checked,
+                "missing": missing[:ARCHIVE_LISTED],
+                "unverifiable": [scrub(line, secrets, limit=300) for line in held.unverifiable],
+                "diff": scrub(archive.diff, secrets, limit=8000),
             },
         )
 

@@ -54,6 +54,7 @@ class StepData:
     label: str = ""
     phases: tuple[tuple[str, float], ...] = ()
     console: str = ""  # "lon-01-cs1 line 3 · tcp 2003"
+    finding: str = ""  # archive: what the running config lacks of the rendered one
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,11 @@ def board_state(run: RunData, *, now: datetime) -> dict:
         elapsed = _seconds(started, finished, now)
         log = "\n".join(s.log for s in steps if s.log)
         failed = next((s for s in steps if s.status == "failed"), None)
+        finding = next((s.finding for s in steps if s.finding), "")
         if status == "succeeded":
             result = f"live — {done} steps verified"
+            if finding:
+                result += f" · {finding}"
         elif failed is not None:
             result = f"{_label(failed)}: {failed.error or 'failed'}"
             if failed.attempts > 1:
@@ -229,6 +233,7 @@ def board_state(run: RunData, *, now: datetime) -> dict:
                 "elapsed_text": _fmt(elapsed),
                 "log_tail": log.splitlines()[-LOG_LINES:],
                 "result": result,
+                "finding": bool(finding),
             }
         )
     devices.sort(key=lambda d: d["device"])

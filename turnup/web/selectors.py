@@ -614,6 +614,9 @@ def run_board(*, run: Run) -> RunData:
                 error=step.message or step.reason,
                 label=label.get(step.name, ""),
                 console=_console_text(paths.get(step.device_id)),
+                finding=step.message.removeprefix("archived; ")
+                if step.name == StepName.ARCHIVE and step.result.get("compliant") is False
+                else "",
                 phases=tuple(
                     (str(name), float(seconds))
                     for name, seconds in (step.phases or {}).items()

@@ -95,6 +95,22 @@ class VerifyResult:
 
 
 @dataclass(frozen=True)
+class Compliance:
+    """How far a router's running config holds the rendered one. ``missing``: the rendered
+    statements the router does not have, each spelled with its context (``interface Gi0 >
+    no shutdown``, ``[edit system] domain-name x;``); ``unverifiable``: rendered statements the
+    platform never shows back (IOS ``snmp-server user``, ``crypto key generate``)."""
+
+    checked: int
+    missing: tuple[str, ...] = ()
+    unverifiable: tuple[str, ...] = ()
+
+    @property
+    def compliant(self) -> bool:
+        return not self.missing
+
+
+@dataclass(frozen=True)
 class InterfaceExpectation:
     """What verification expects of one interface the design configures: shut down or not as
     the design says (``enabled``), and for the management interface (``line_up``) its line
@@ -225,7 +241,15 @@ class RouterDriver(Protocol):
         """Log in over the management network (proves the bootstrap works)."""
         ...
 
-    def mgmt_running_config(self) -> str: ...
+    def mgmt_running_config(self) -> str:
+        """The running config as the router shows it, without what changes on every read
+        (IOS "Current configuration : N bytes", "! Last configuration change at ...")."""
+        ...
+
+    def mgmt_compliance(self, rendered: str, running: str) -> Compliance:
+        """Which statements of ``rendered`` the router lacks, judged the platform's way: the
+        defaults it does not show, its own ordering and grouping are no difference."""
+        ...
 
     def mgmt_push(self, config: str) -> PushResult: ...
 

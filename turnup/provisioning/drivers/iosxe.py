@@ -30,6 +30,7 @@ from turnup.provisioning.drivers.base import (
     PARKED_SESSIONS,
     AuthFailed,
     CommitFailed,
+    Compliance,
     ConfigRejected,
     ConsoleState,
     ConsoleTarget,
@@ -608,7 +609,10 @@ class IosXeDriver:
         return "\n".join(lines[1:]), match.group(1)
 
     def mgmt_running_config(self) -> str:
-        return self._exchange(self.mgmt, "show running-config", timeout=120)[0]
+        return running_config_body(self._exchange(self.mgmt, "show running-config", timeout=120)[0])
+
+    def mgmt_compliance(self, rendered: str, running: str) -> Compliance:
+        return compliance(rendered, running)
 
     def mgmt_push(self, config: str) -> PushResult:
         started = time.monotonic()
@@ -773,6 +777,51 @@ def missing_lines(rendered: list[ConfigLine], running: str) -> list[ConfigLine]:
             continue
         missing.append(line)
     return missing
+
+
+#: What ``show running-config`` prints around the config and changes on every read.
+RUNNING_NOISE = re.compile(
+    r"^(?:Building configuration\.\.\.|Current configuration : \d+ bytes"
+    r"|! (?:Last configuration change at|NVRAM config last updated at"
+    r"|No configuration change since last restart)\b.*)$"
+)
+
+
+def running_config_body(text: str) -> str:
+    """``show running-config`` without its header and change stamps: two reads of an
+    unchanged router give the same text (one archived version, no false difference)."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        if RUNNING_NOISE.match(line.strip()) or (line == "!" and kept[-1:] == ["!"]):
+            continue  # (a stamp's surrounding "!" lines fold into one)
+        if kept or line.strip():
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def compliance(rendered: str, running: str) -> Compliance:
+    """The rendered statements ``running`` lacks, each with its modes (``interface
+    GigabitEthernet0 > no shutdown``); the ones IOS never shows are only counted as
+    unverifiable. Order, the defaults IOS adds and hashed secrets are no difference."""
+    config, banners = split_banners(rendered)
+    lines = config_lines(config)
+    by_number = {line.number: line for line in lines}
+
+    def spelled(line: ConfigLine) -> str:
+        words = [line.text]
+        parent = line.parent
+        while parent is not None:
+            words.insert(0, by_number[parent].text)
+            parent = by_number[parent].parent
+        return " > ".join(words)
+
+    missing = [spelled(line) for line in missing_lines(lines, running)]
+    missing += [b.split("\n", 1)[0] for b in banners if not banner_present(b, running)]
+    return Compliance(
+        checked=len(lines) + len(banners),
+        missing=tuple(missing),
+        unverifiable=tuple(spelled(line) for line in lines if EXEC_LIKE.match(line.text)),
+    )
 
 
 def with_parents(lines: list[ConfigLine], everything: list[ConfigLine]) -> list[str]:

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 
 from turnup.provisioning.drivers.base import (
     PARKED_SESSIONS,
     AuthFailed,
     CommitFailed,
+    Compliance,
     ConfigRejected,
     ConsoleState,
     ConsoleTarget,
@@ -431,11 +433,14 @@ class JunosDriver:
         reply = self.device.rpc.get_config(options={"format": "set", "database": "committed"})
         return reply.text or ""
 
-    def mgmt_push(self, config: str, *, confirm_minutes: int = 10) -> PushResult:
-        from jnpr.junos.exception import CommitError, ConfigLoadError
+    @contextmanager
+    def _loaded(self, config: str, what: str) -> Iterator[tuple[object, str]]:
+        """The candidate, locked, with ``config``'s set lines merged in: yields PyEZ's
+        ``Config`` and ``show | compare``. A load the router refuses is rolled back and
+        raised naming ``what``; the lock is given back whatever happens."""
+        from jnpr.junos.exception import ConfigLoadError
         from jnpr.junos.utils.config import Config
 
-        started = time.monotonic()
         cu = Config(self.device)
         try:
             cu.lock()
@@ -446,8 +451,28 @@ class JunosDriver:
                 cu.load(config, format="set", merge=True)
             except ConfigLoadError as error:
                 cu.rollback(0)
-                raise ConfigRejected(f"{self.hostname} refused the full config: {error}") from None
-            diff = cu.diff() or ""
+                raise ConfigRejected(f"{self.hostname} refused {what}: {error}") from None
+            yield cu, cu.diff() or ""
+        finally:
+            try:
+                cu.unlock()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def mgmt_compliance(self, rendered: str, running: str) -> Compliance:
+        """Junos judges it: the rendered set lines are loaded into the candidate, ``show |
+        compare`` lists what they would add, and the candidate is rolled back. A merge
+        cannot show what the router has beyond the design; only what it lacks."""
+        with self._loaded(rendered, "the rendered config") as (cu, diff):
+            cu.rollback(0)
+        checked = sum(1 for line in rendered.splitlines() if line.strip().startswith("set "))
+        return Compliance(checked=checked, missing=tuple(compare_additions(diff)))
+
+    def mgmt_push(self, config: str, *, confirm_minutes: int = 10) -> PushResult:
+        from jnpr.junos.exception import CommitError
+
+        started = time.monotonic()
+        with self._loaded(config, "the full config") as (cu, diff):
             if not diff.strip():
                 return PushResult(changed=False, seconds=time.monotonic() - started)
             try:
@@ -456,11 +481,6 @@ class JunosDriver:
             except CommitError as error:
                 cu.rollback(0)
                 raise CommitFailed(f"{self.hostname}: commit failed: {error}") from None
-        finally:
-            try:
-                cu.unlock()
-            except Exception:  # noqa: BLE001
-                pass
         return PushResult(
             changed=True,
             diff=scrub(diff, self._secrets()),
@@ -507,6 +527,27 @@ class JunosDriver:
         if device is not None:
             key = management_key(self.platform, self.mgmt_target, self.credentials)
             session_end(key, device, device.close, keep=keep)
+
+
+def compare_additions(diff: str) -> list[str]:
+    """The statements a ``show | compare`` adds, one a leaf, with where they go:
+    ``[edit interfaces] ge-0/0/0 unit 0 family inet address 10.0.0.1/31;``."""
+    added, section, blocks = [], "", []
+    for raw in diff.splitlines():
+        if raw.startswith("["):
+            section, blocks = raw.strip(), []
+            continue
+        mark, text = raw[:1], raw[1:].strip()
+        if not text:
+            continue
+        if text.endswith("{"):
+            blocks.append(text[:-1].strip())
+        elif text == "}":
+            if blocks:
+                blocks.pop()
+        elif mark == "+":
+            added.append(" ".join(part for part in (section, *blocks, text) if part))
+    return added
 
 
 def _junos_error(text: str) -> str:

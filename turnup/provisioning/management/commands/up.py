@@ -27,6 +27,7 @@ from turnup.provisioning.models import Run, RunStatus
 from turnup.provisioning.selectors import run_progress
 from turnup.provisioning.services import run_start
 
+FINDINGS_SHOWN = 10  # a router's missing statements listed (the run's archive step has them all)
 STYLES = {"done": "green", "failed": "red", "running": "yellow", "skipped": "dim", "pending": ""}
 
 
@@ -161,6 +162,13 @@ class Command(BaseCommand):
                 time.sleep(0.5)
 
     def _result(self, the_run: Run, console: Console) -> None:
+        findings = the_run.summary.get("findings") or {}
+        for name, missing in sorted(findings.items()):
+            self.stderr.write(
+                f"{name}: {len(missing)} rendered statement(s) not in its running config"
+            )
+            for statement in missing[:FINDINGS_SHOWN]:
+                self.stderr.write(f"  {statement}")
         if the_run.status == RunStatus.SUCCEEDED:
             console.print(
                 f"[green]{the_run.site.name} is live[/] ({the_run.summary.get('seconds')} s)"

@@ -51,6 +51,7 @@
     });
     setText(el, "pre.log", (dev.log_tail || []).join("\n"));
     setText(el, ".result", dev.result || "");
+    el.querySelector(".result").classList.toggle("finding", Boolean(dev.finding));
     const retry = el.querySelector(".retry");
     if (retry) retry.hidden = dev.status !== "failed";
   }
