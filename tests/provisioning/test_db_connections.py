@@ -99,9 +99,9 @@ def test_a_step_the_database_refuses_is_sent_again_and_no_other(monkeypatch, err
         return {"step": step_id, "status": "done"}
 
     monkeypatch.setattr(services, "device_turnup_step", flaky)
-    result = tasks.turnup_step.apply(kwargs={"step_id": 7})
+    result = tasks.turnup_steps.apply(kwargs={"step_ids": [7]})
     assert calls == [7] * calls_expected
     if error == "database":
-        assert result.get() == {"step": 7, "status": "done"}
+        assert result.get() == [{"step": 7, "status": "done"}]
     else:
         assert isinstance(result.result, ValueError)

@@ -114,6 +114,32 @@ def test_a_step_past_its_limit_is_cut_and_recorded_as_timeout():
 
 
 @pytest.mark.django_db
+def test_graph_is_a_chord_a_stage_and_a_task_a_session(run):
+    """Core before edge; each router a chain of two tasks: its console step alone, then its
+    management steps in order (they share one SSH/NETCONF session in one worker)."""
+    from turnup.provisioning.workflows import site_turnup_graph
+
+    names = dict(run.steps.values_list("pk", "name"))
+    devices = dict(run.steps.values_list("pk", "device__name"))
+    graph = site_turnup_graph(run)
+    stages = [graph.tasks[0], graph.tasks[1]]
+    assert [stage.body.task for stage in stages] == [
+        "provisioning.stage_done",
+        "provisioning.settle",
+    ]
+    routers = []
+    for stage in stages:
+        for router in stage.tasks:
+            tasks = [(t.task, [names[i] for i in t.kwargs["step_ids"]]) for t in router.tasks]
+            assert tasks == [
+                ("provisioning.steps", ["bootstrap"]),
+                ("provisioning.steps", ["full_config", "verify", "confirm", "archive"]),
+            ]
+            routers.append(devices[router.tasks[0].kwargs["step_ids"][0]])
+    assert routers == ["lck-01-cr1", "lck-01-er1", "lck-01-er2"]
+
+
+@pytest.mark.django_db
 def test_settle_is_idempotent_and_names_what_failed(run):
     from turnup.dcim.models import Site
     from turnup.provisioning.models import Step

@@ -47,6 +47,8 @@ class StepName(models.TextChoices):
 
 
 STEP_ORDER: tuple[str, ...] = tuple(StepName.values)
+#: The steps that work in the router's console session; the others share its management one.
+CONSOLE_STEPS = frozenset({StepName.BOOTSTRAP})
 
 
 class Run(BaseModel):

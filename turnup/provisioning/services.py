@@ -711,6 +711,13 @@ def _deadlock_retried(function: Callable[..., Any], /, *args: Any, **kwargs: Any
             time.sleep(0.05 * (attempt + 1))
 
 
+def device_turnup_steps(*, step_ids: list[int]) -> list[dict[str, Any]]:
+    """Run a router's steps that share one session, in order (the graph's task body): its
+    console step, or its management steps one after the other over the session the first
+    one opens. A step after a failed one skips itself (its claim says so)."""
+    return [device_turnup_step(step_id=step_id) for step_id in step_ids]
+
+
 def device_turnup_step(*, step_id: int) -> dict[str, Any]:
     """Run one step of one router (the task body). Returns ``{"step", "status"}``."""
     deadline = time.monotonic() + 3600

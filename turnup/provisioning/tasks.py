@@ -16,9 +16,10 @@ log = logging.getLogger(__name__)
 
 
 # A database that refuses a step for a moment (restarting, out of connections) must not break
-# the router's chain: the step is sent again (a retry keeps the chain), and it is idempotent.
+# the router's chain: the task is sent again (a retry keeps the chain); its steps are
+# idempotent, the ones already done return at once.
 @shared_task(
-    name="provisioning.step",
+    name="provisioning.steps",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError, InterfaceError),
@@ -26,8 +27,8 @@ log = logging.getLogger(__name__)
     retry_backoff_max=15,
     max_retries=20,
 )
-def turnup_step(*, step_id: int) -> dict:
-    return services.device_turnup_step(step_id=step_id)
+def turnup_steps(*, step_ids: list[int]) -> list[dict]:
+    return services.device_turnup_steps(step_ids=step_ids)
 
 
 @shared_task(name="provisioning.stage_done", acks_late=True)

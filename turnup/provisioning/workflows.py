@@ -3,12 +3,14 @@
 The only place that builds Celery canvases: a site's turn-up graph.
 
     chain(
-        chord(group(chain(step, step, …) per core router),  stage_done),   # stage 0
-        chord(group(chain(step, step, …) per edge router),  run_settle),   # last stage
+        chord(group(chain(console, management) per core router),  stage_done),   # stage 0
+        chord(group(chain(console, management) per edge router),  run_settle),   # last stage
     )
 
 Stages run in order (core before edge, see ``services.ROLE_STAGES``); inside a stage every
-router's chain runs in parallel; each chain is the router's steps in ``models.STEP_ORDER``.
+router's chain runs in parallel; each chain is the router's steps in ``models.STEP_ORDER``,
+one task a session: the console step (``bootstrap``), then one task that runs the
+management steps in order over one SSH/NETCONF session (each still its own Step row).
 Every task takes ids only; a failed router records its failure and returns, so the chord
 always completes and its callback settles the run (site live, or failed with the reasons).
 """
@@ -19,25 +21,31 @@ import logging
 
 from celery import chain, chord, group
 
-from turnup.provisioning.models import Run, Step
+from turnup.provisioning.models import CONSOLE_STEPS, Run, Step
 
 log = logging.getLogger(__name__)
 
 
 def site_turnup_graph(run: Run):
     """The canvas for ``run``: one chord per stage, chained, the last one settling the run."""
-    from turnup.provisioning.tasks import run_settle, run_stage_done, turnup_step
+    from turnup.provisioning.tasks import run_settle, run_stage_done, turnup_steps
 
-    by_stage: dict[int, dict[int, list[int]]] = {}
+    # stage -> router -> its sessions in order, each (console?, step ids): a console step is
+    # a task of its own; the management steps after it are one task over one session
+    by_stage: dict[int, dict[int, list[tuple[bool, list[int]]]]] = {}
     rows = Step.objects.filter(run=run).order_by("stage", "device__name", "order")
-    for step_id, stage, device_id in rows.values_list("pk", "stage", "device_id"):
-        by_stage.setdefault(stage, {}).setdefault(device_id, []).append(step_id)
+    for step_id, stage, device_id, name in rows.values_list("pk", "stage", "device_id", "name"):
+        sessions = by_stage.setdefault(stage, {}).setdefault(device_id, [])
+        console = name in CONSOLE_STEPS
+        if console or not sessions or sessions[-1][0]:
+            sessions.append((console, []))
+        sessions[-1][1].append(step_id)
     stages = sorted(by_stage)
     parts = []
     for index, stage in enumerate(stages):
         chains = [
-            chain(*(turnup_step.si(step_id=step_id) for step_id in step_ids))
-            for step_ids in by_stage[stage].values()
+            chain(*(turnup_steps.si(step_ids=step_ids) for _, step_ids in sessions))
+            for sessions in by_stage[stage].values()
         ]
         last = index == len(stages) - 1
         callback = (
