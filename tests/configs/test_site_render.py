@@ -128,23 +128,23 @@ def test_site_render_task_returns_a_summary(local_storage):
 
 
 def test_running_config_archive_diffs_against_the_rendered_full_config(local_storage):
-    from turnup.configs.services import running_config_archive
+    from turnup.configs.services import device_configs_for_push, running_config_archive
     from turnup.dcim.models import Device
 
     default_credentials()
-    site = pop_core_site()
+    pop_core_site()
     device = Device.objects.get(name="lon-01-er1")
-    result = site_render(site=site)
-    full = next(c for c in result.configs if c.hostname == device.name and c.kind == "full")
+    full = device_configs_for_push(device=device, kinds=("full",))["full"]
 
-    same = running_config_archive(device=device, text=full.text)
-    assert same.created and same.diff == "" and same.rendered_version_id is not None
+    same = running_config_archive(device=device, text=full.text, rendered=full)
+    assert same.created and same.diff == "" and same.rendered_version_id == full.version_id
     assert same.version.kind == "running"
-    assert not running_config_archive(device=device, text=full.text).created
+    assert not running_config_archive(device=device, text=full.text, rendered=full).created
 
     drifted = running_config_archive(
         device=device,
         text=full.text.replace("logging trap informational", "logging trap debugging"),
+        rendered=full,
     )
     assert drifted.created and drifted.version.pk != same.version.pk
     assert "-logging trap informational\n" in drifted.diff

@@ -506,13 +506,26 @@ def config_version_text(*, version: ConfigVersion) -> str:
 
 def config_version_diff(*, version: ConfigVersion, against: ConfigVersion) -> str:
     """A unified diff from ``against`` (old) to ``version`` (new)."""
-    old = config_version_text(version=against).splitlines(keepends=True)
-    new = config_version_text(version=version).splitlines(keepends=True)
+    return config_texts_diff(
+        old=config_version_text(version=against),
+        new=config_version_text(version=version),
+        old_label=config_version_label(against.hostname, against.kind, against.pk, against.sha256),
+        new_label=config_version_label(version.hostname, version.kind, version.pk, version.sha256),
+    )
+
+
+def config_version_label(hostname: str, kind: str, pk: int, sha256: str) -> str:
+    """How a diff names a version: ``lon-01-er1 full v12 3f2a9c0b1d4e``."""
+    return f"{hostname} {kind} v{pk} {sha256[:12]}"
+
+
+def config_texts_diff(*, old: str, new: str, old_label: str, new_label: str) -> str:
+    """A unified diff of two config texts already in hand."""
     return "".join(
         difflib.unified_diff(
-            old,
-            new,
-            fromfile=f"{against.hostname} {against.kind} v{against.pk} {against.sha256[:12]}",
-            tofile=f"{version.hostname} {version.kind} v{version.pk} {version.sha256[:12]}",
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=old_label,
+            tofile=new_label,
         )
     )

@@ -12,8 +12,8 @@ What other apps call:
 - ``site_configs_for_push(*, site, device_ids, kinds=KINDS)`` — the same for many routers in
   one render (a run renders its site once when it starts), with why the others have none;
   ``stored_configs_for_push(*, version_ids)`` reads such configs back.
-- ``running_config_archive(*, device, text) -> RunningArchive`` — store the running config
-  read back after turn-up and diff it against the latest rendered full config.
+- ``running_config_archive(*, device, text, rendered) -> RunningArchive`` — store the
+  running config read back after turn-up and diff it against the full config the run pushed.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 
-from turnup.configs.context import KIND_FULL, KINDS
+from turnup.configs.context import KINDS
 from turnup.configs.models import ConfigVersion
 from turnup.configs.selectors import (
     RenderedConfig,
@@ -278,19 +278,22 @@ def stored_configs_for_push(*, version_ids: Iterable[int]) -> dict[str, Pushable
 
 @dataclass(frozen=True)
 class RunningArchive:
-    """The archived running config, and its unified diff against the latest rendered full
-    config (``""`` when they are identical or nothing was rendered yet)."""
+    """The archived running config, and its unified diff against the full config pushed
+    (``""`` when they are identical)."""
 
     version: ConfigVersion
     created: bool
-    rendered_version_id: int | None
+    rendered_version_id: int
     diff: str
 
 
-def running_config_archive(*, device: Device, text: str) -> RunningArchive:
+def running_config_archive(
+    *, device: Device, text: str, rendered: PushableConfig
+) -> RunningArchive:
     """Store ``text`` (the router's running config, as read back) as a ``running`` version
-    — a new one only if it changed — and diff it against the latest rendered full config."""
-    from turnup.configs.selectors import config_version_diff
+    — a new one only if it changed — and diff it against ``rendered``, the full config the
+    run pushed (its text in hand)."""
+    from turnup.configs.selectors import config_texts_diff, config_version_label
 
     if not text.endswith("\n"):
         text += "\n"
@@ -306,11 +309,14 @@ def running_config_archive(*, device: Device, text: str) -> RunningArchive:
     [(version, created)] = config_versions_store(
         rendered=[item], site_slug=device.site.slug, design_change_id=latest_design_change_id()
     )
-    rendered = config_versions_latest(device_ids=[device.pk]).get((device.pk, KIND_FULL))
-    diff = config_version_diff(version=version, against=rendered) if rendered else ""
+    diff = config_texts_diff(
+        old=rendered.text,
+        new=text,
+        old_label=config_version_label(
+            rendered.hostname, rendered.kind, rendered.version_id, rendered.sha256
+        ),
+        new_label=config_version_label(version.hostname, version.kind, version.pk, version.sha256),
+    )
     return RunningArchive(
-        version=version,
-        created=created,
-        rendered_version_id=rendered.pk if rendered else None,
-        diff=diff,
+        version=version, created=created, rendered_version_id=rendered.version_id, diff=diff
     )

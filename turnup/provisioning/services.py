@@ -1246,7 +1246,7 @@ def _step_archive(step: Step) -> Outcome:
 
     def body() -> Outcome:
         text = driver.mgmt_running_config()
-        archive = running_config_archive(device=device, text=text)
+        archive = running_config_archive(device=device, text=text, rendered=rendered)
         held = driver.mgmt_compliance(rendered.text, text)
         secrets = targets.credentials.secrets()
         missing = [scrub(line, secrets, limit=300) for line in held.missing]
