@@ -143,7 +143,7 @@ def test_device_links_name_the_far_end_of_each_cabled_port():
     with CaptureQueriesContext(connection) as ctx:
         links = selectors.device_links(device=r1)
     assert links == [
-        selectors.DeviceLink(name="Gi0/0/1", enabled=True, peer="r2 Gi0/0/9"),
-        selectors.DeviceLink(name="Gi0/0/2", enabled=False, peer="r3 Gi0/0/4"),
+        selectors.DeviceLink(name="Gi0/0/1", enabled=True, peer_device="r2", peer_port="Gi0/0/9"),
+        selectors.DeviceLink(name="Gi0/0/2", enabled=False, peer_device="r3", peer_port="Gi0/0/4"),
     ]
     assert len(ctx.captured_queries) == 2

@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from tests.factories import dcim_console_site
 from tests.lab.conftest import free_port, lab_config
+from turnup.dcim import services
 from turnup.lab.design import site_lab_config
 from turnup.lab.lab import Lab
 from turnup.lab.mgmt import AddressMap
@@ -28,9 +29,18 @@ line vty 0 4
 """
 
 
+def cable(a, a_port: str, b, b_port: str) -> None:
+    services.cable_create(
+        a_end=a.interfaces.get(name=a_port), b_end=b.interfaces.get(name=b_port), status="planned"
+    )
+
+
 @pytest.mark.django_db
 def test_site_design_becomes_a_lab_wired_as_cabled():
     site, server, routers = dcim_console_site(routers=2)
+    rtr1, rtr2 = routers
+    cable(rtr2, "Gi0/0/2", rtr1, "Gi0/0/1")
+    cable(rtr1, "Gi0/0/3", server, "eth0")  # the console server is no lab router
     config = site_lab_config(site=site)
     (cs,) = config["console_servers"]
     assert cs["name"] == "cs1"
@@ -39,8 +49,12 @@ def test_site_design_becomes_a_lab_wired_as_cabled():
     assert cs["lines"][2]["router"] == "rtr2"
     assert cs["lines"][1]["telnet_port"] == 2001
     assert [r["platform"] for r in config["routers"]] == ["cisco_iosxe", "cisco_iosxe"]
+    assert config["links"] == [{"a": "rtr2 Gi0/0/2", "b": "rtr1 Gi0/0/1"}]
     lab = Lab(config)  # the dict is a valid lab file
     assert "GigabitEthernet0/0/3" in lab.routers["rtr1"].interface_names
+    far = lab.routers["rtr1"].far_end("GigabitEthernet0/0/1")
+    assert (far.router.name, far.interface) == ("rtr2", "GigabitEthernet0/0/2")
+    assert lab.routers["rtr1"].far_end("GigabitEthernet0/0/3") is None
 
 
 @pytest.mark.django_db
@@ -48,14 +62,19 @@ def test_site_lab_config_costs_the_same_queries_for_more_routers():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    small, _, _ = dcim_console_site(routers=1)
-    with CaptureQueriesContext(connection) as one:
+    small, _, (a, b) = dcim_console_site(routers=2)
+    cable(a, "Gi0/0/1", b, "Gi0/0/1")
+    with CaptureQueriesContext(connection) as two:
         site_lab_config(site=small)
-    big, _, _ = dcim_console_site(routers=6)
+    big, _, routers = dcim_console_site(routers=6)
+    for left, right in zip(routers[::2], routers[1::2], strict=True):
+        cable(left, "Gi0/0/1", right, "Gi0/0/1")
+        cable(left, "Gi0/0/2", right, "Gi0/0/2")
     with CaptureQueriesContext(connection) as six:
         config = site_lab_config(site=big)
     assert len(config["routers"]) == 6
-    assert len(six.captured_queries) == len(one.captured_queries)
+    assert len(config["links"]) == 6
+    assert len(six.captured_queries) == len(two.captured_queries)
 
 
 def test_address_map_forms():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -139,12 +140,21 @@ def router_state(lab: RunningLab, name: str) -> dict:
     }
 
 
-def site_lab(site, *, time_scale: float = 0.02, options: dict | None = None) -> RunningLab:
-    """A lab wired as ``site``'s design says (routers factory-fresh)."""
+def site_lab(
+    site,
+    *,
+    time_scale: float = 0.02,
+    options: dict | None = None,
+    rewire: Callable[[list[dict]], list[dict]] | None = None,
+) -> RunningLab:
+    """A lab wired as ``site``'s design says (routers factory-fresh); ``rewire`` changes its
+    router-to-router cables (the design's, ``[{"a": "r1 Gi0/0/1", "b": "r2 Gi0/0/1"}]``)."""
     from turnup.lab.design import site_lab_config
 
     config = site_lab_config(site=site, time_scale=time_scale)
     config["control"] = "127.0.0.1:0"
+    if rewire is not None:
+        config["links"] = rewire(config.get("links", []))
     for router in config["routers"]:
         base = {"boot_seconds": 1}
         if router["platform"] == "cisco_iosxe":

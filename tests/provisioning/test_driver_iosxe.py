@@ -148,7 +148,9 @@ def test_factory_router_from_console_to_saved_full_config(start_lab):
     assert not again.changed  # idempotent: the router already has everything
     expected = [
         InterfaceExpectation(name="GigabitEthernet0/0/1", line_up=True),
-        InterfaceExpectation(name="GigabitEthernet0/0/2", peer="r2 GigabitEthernet0/0/2"),
+        InterfaceExpectation(
+            name="GigabitEthernet0/0/2", peer_device="r2", peer_port="GigabitEthernet0/0/2"
+        ),
         InterfaceExpectation(name="GigabitEthernet0/0/3", enabled=False),
     ]
     verified = engine.mgmt_verify(hostname="R1", interfaces=expected)

@@ -99,7 +99,7 @@ def test_factory_junos_bootstrap_commit_confirmed_then_netconf(start_lab):
         hostname="j1",
         interfaces=[
             InterfaceExpectation(name="fxp0", line_up=True),
-            InterfaceExpectation(name="ge-0/0/1.0", peer="r2 ge-0/0/1"),
+            InterfaceExpectation(name="ge-0/0/1.0", peer_device="r2", peer_port="ge-0/0/1"),
             InterfaceExpectation(name="ge-0/0/2", enabled=False),
         ],
     )

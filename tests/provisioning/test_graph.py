@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.provisioning.conftest import approved_site, router_state
+from turnup.provisioning.drivers.base import same_port
 
 
 def wait_finished(run, timeout: float = 180):
@@ -99,9 +100,23 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
         for s in steps
         if s.name == "verify"
     }
-    assert shown["cr1"][core_port.name] == f"up/up (to {site.name.lower()}-er1 {edge_port.name})"
-    assert shown["er1"][edge_port.name] == f"up/up (to {site.name.lower()}-cr1 {core_port.name})"
+    lower = site.name.lower()
+    # the core was verified before the edge routers were turned up: its link's line was down
+    # (recorded, not failed) and it had no LLDP neighbour yet; er1, verified after the core
+    # was live, saw the core's port at the end of its cable
+    assert shown["cr1"][core_port.name] == f"up/down (to {lower}-er1 {edge_port.name})"
+    assert shown["er1"][edge_port.name] == f"up/up (to {lower}-cr1 {core_port.name})"
     assert shown["er2"][spare_port.name].startswith("admin-down/down (to ")
+    neighbours = {
+        s.device.name.rsplit("-", 1)[1]: s.result["checks"]["neighbours"]
+        for s in steps
+        if s.name == "verify"
+    }
+    assert neighbours["cr1"][core_port.name] == "none"
+    seen = neighbours["er1"][edge_port.name].split()
+    assert seen[0] == f"{lower}-cr1.{lower}.example.net" and same_port(seen[1], core_port.name)
+    er1 = next(s for s in steps if s.name == "verify" and s.device.name == f"{lower}-er1")
+    assert "1 of 1 links seen over LLDP as cabled" in er1.message
     for step in (s for s in steps if s.name == "verify"):
         links = device_links(device=step.device)
         assert set(shown[step.device.name.rsplit("-", 1)[1]]) >= {link.name for link in links}
@@ -251,6 +266,51 @@ def test_failures_are_recorded_others_carry_on_and_retry_takes_only_the_failed(w
     for n in (1, 3):  # er2's resumed push is the driver's business (see the README)
         assert run.summary["devices"][f"{lower}-er{n}"]["status"] == "done"
         assert router_state(lab, f"{lower}-er{n}")["hostname"] == f"{lower}-er{n}"
+
+
+@pytest.mark.slow
+def test_a_router_cabled_otherwise_than_designed_fails_its_verification(worker, lab_of):
+    """Two edge routers' cables to the core swapped on site: each edge router's LLDP
+    neighbour is the core's other port; its verification names both ends and the router is
+    not saved. The core, verified before the edges were up, saw no neighbours yet."""
+    from turnup.dcim.services import cable_create
+    from turnup.ipam.services import ip_address_create
+    from turnup.provisioning.services import run_start
+
+    site = approved_site("GRT-07", edges=2)
+    lower = site.name.lower()
+    core_1, edge_1, edge_2 = _free_ports(site, "cr1", "er1", "er2")
+    cable_create(a_end=core_1, b_end=edge_1)
+    (core_2,) = _free_ports(site, "cr1")
+    cable_create(a_end=core_2, b_end=edge_2)
+    for n, port in enumerate((core_1, edge_1, core_2, edge_2)):
+        ip_address_create(address=f"10.255.1.{n}/31", assigned_interface=port)
+
+    def swapped(links: list[dict]) -> list[dict]:
+        ends = {f"{lower}-cr1 {core_1.name}", f"{lower}-cr1 {core_2.name}"}
+        assert len([link for link in links if link["a"] in ends or link["b"] in ends]) == 2
+        return [
+            *(link for link in links if link["a"] not in ends and link["b"] not in ends),
+            {"a": f"{lower}-cr1 {core_1.name}", "b": f"{lower}-er2 {edge_2.name}"},
+            {"a": f"{lower}-cr1 {core_2.name}", "b": f"{lower}-er1 {edge_1.name}"},
+        ]
+
+    lab = lab_of(site, rewire=swapped)
+    run = wait_finished(run_start(site=site))
+    steps = _steps(run)
+    assert run.status == "failed" and run.summary["failed"] == [f"{lower}-er1", f"{lower}-er2"]
+    core = steps[(f"{lower}-cr1", "verify")]
+    assert core.status == "done"
+    assert core.result["checks"]["neighbours"] == {core_1.name: "none", core_2.name: "none"}
+    verify = steps[(f"{lower}-er1", "verify")]
+    assert verify.status == "failed" and verify.reason == "verify_failed"
+    short = core_2.name.replace("GigabitEthernet", "Gi")  # as IOS advertises its port
+    assert verify.message == (
+        f"{edge_1.name} sees {lower}-cr1.{lower}.example.net {short} over LLDP; the design "
+        f"cables it to {lower}-cr1 {core_1.name}"
+    )
+    assert steps[(f"{lower}-er1", "confirm")].status == "skipped"
+    assert f"hostname {lower}-er1" not in router_state(lab, f"{lower}-er1")["saved"]
 
 
 @pytest.mark.slow

@@ -62,7 +62,13 @@ class DeviceLink:
 
     name: str
     enabled: bool
-    peer: str  # "<device> <interface>", or "" for a cable whose far end is not an interface
+    peer_device: str = ""  # the far end, "" for a cable whose far end is not an interface
+    peer_port: str = ""
+
+    @property
+    def peer(self) -> str:
+        """``"<device> <interface>"`` of the far end, or ``""``."""
+        return f"{self.peer_device} {self.peer_port}".strip()
 
 
 def device_links(*, device: Device) -> list[DeviceLink]:
@@ -79,8 +85,14 @@ def device_links(*, device: Device) -> list[DeviceLink]:
     links = []
     for port in ports:
         far = [end for end in port.cable.interfaces.all() if end.pk != port.pk]
-        peer = f"{far[0].device.name} {far[0].name}" if far else ""
-        links.append(DeviceLink(name=port.name, enabled=port.enabled, peer=peer))
+        links.append(
+            DeviceLink(
+                name=port.name,
+                enabled=port.enabled,
+                peer_device=far[0].device.name if far else "",
+                peer_port=far[0].name if far else "",
+            )
+        )
     return links
 
 

@@ -2,8 +2,9 @@
 
 ``site_lab_config(site=...)`` turns a site's console cabling (dcim's ``site_console_paths``)
 into the same dict a YAML lab file gives, so ``turnup lab start --site LON-01`` wires every
-router to the console-server line the design says, on the port the design says. Reads go
-through dcim's selectors only.
+router to the console-server line the design says, on the port the design says, and cables
+its routers to each other as the design does (``links``). Reads go through dcim's selectors
+only.
 """
 
 from __future__ import annotations
@@ -27,9 +28,22 @@ def _loopback(host: str) -> str:
     return "127.0.0.1"
 
 
+def _links(*, site, device_ids: set[int]) -> list[dict[str, str]]:
+    """The site's cables between two interfaces of the given devices, A end first (four
+    queries, whatever the number of cables)."""
+    links = []
+    for cable in dcim.cable_list().filter(interfaces__device__site=site).distinct():
+        ends = sorted(cable.interfaces.all(), key=lambda end: end.cable_end)
+        if len(ends) == 2 and all(end.device_id in device_ids for end in ends):
+            a, b = (f"{end.device.name} {end.name}" for end in ends)
+            links.append({"a": a, "b": b})
+    return links
+
+
 def site_lab_config(*, site, time_scale: float = 1.0) -> dict[str, Any]:
     """The lab-file dict for ``site``: one console server per console server of the design,
-    one line per cabled console port, one router per device on a lab platform."""
+    one line per cabled console port, one router per device on a lab platform, one link per
+    cable between two of those routers."""
     paths = dcim.site_console_paths(site=site)
     devices = {
         d.pk: d
@@ -42,6 +56,7 @@ def site_lab_config(*, site, time_scale: float = 1.0) -> dict[str, Any]:
     credentials = dcim.site_device_credentials(site=site)
     servers: dict[int, dict[str, Any]] = {}
     routers = []
+    router_ids: set[int] = set()
     for device_id, path in sorted(paths.items(), key=lambda item: item[1].device_name):
         device = devices.get(device_id)
         platform = device.platform.slug if device and device.platform else ""
@@ -67,6 +82,7 @@ def site_lab_config(*, site, time_scale: float = 1.0) -> dict[str, Any]:
         else:
             line["telnet_port"] = path.port
         server["lines"][path.line] = line
+        router_ids.add(device_id)
         routers.append(
             {
                 "name": device.name,
@@ -81,4 +97,5 @@ def site_lab_config(*, site, time_scale: float = 1.0) -> dict[str, Any]:
         "time_scale": time_scale,
         "console_servers": list(servers.values()),
         "routers": routers,
+        "links": _links(site=site, device_ids=router_ids),
     }

@@ -13,6 +13,10 @@ A lab process runs everything on one asyncio loop (one thread). Three things mee
   sessions (:meth:`SimRouter.open_netconf`) — on the same configuration state.
 * the **lab control API**: faults (:class:`Faults`) are plain mutable flags read by the line
   and the router each time they matter.
+* the **other routers**, through the lab's :class:`Cabling` (the lab file's ``links``): a
+  cabled port's line protocol needs the far end too (:meth:`SimRouter.link_up`), and LLDP
+  shows what the far end advertises (:meth:`SimRouter.lldp_neighbours`). Both are computed when
+  read, from both routers' state at that moment, so nothing has to be told of a change.
 
 Time: routers never sleep. They return busy durations from ``feed`` and schedule timers with
 :class:`Clock`; both are *router seconds*, which the Clock (and the line, for busy time)
@@ -199,6 +203,49 @@ class Management:
     netconf: bool = False  # Junos "system services netconf ssh"
 
 
+@dataclass(frozen=True)
+class LldpAdvert:
+    """What a router sends in its LLDP frames out of one port: what its neighbour shows."""
+
+    chassis_id: str  # the router's base MAC, "00:1e:7a:12:34:01"
+    system_name: str
+    system_description: str  # may hold several lines (IOS sends four)
+    port_id: str
+    port_id_subtype: str  # "Interface name" (IOS: Gi0/0/1) or "Locally assigned" (Junos)
+    port_description: str
+    system_capabilities: str = "B,R"  # IOS's letters: B bridge, R router
+    enabled_capabilities: str = "R"
+    ttl: int = 120  # hold time, seconds: 30 s between frames times a multiplier of 4
+
+
+@dataclass(frozen=True)
+class Port:
+    """One end of a cable: a router and its own name for the interface."""
+
+    router: SimRouter
+    interface: str
+
+
+class Cabling:
+    """The cables between routers' ports (the lab file's ``links``), shared by every router
+    of a lab so each can find who is at the far end of its ports. A router outside a lab has
+    an empty one: every port on no cable."""
+
+    def __init__(self) -> None:
+        self._far: dict[tuple[str, str], Port] = {}
+
+    def connect(self, a: Port, b: Port) -> None:
+        self._far[(a.router.name, a.interface)] = b
+        self._far[(b.router.name, b.interface)] = a
+
+    def far_end(self, router: SimRouter, interface: str) -> Port | None:
+        return self._far.get((router.name, interface))
+
+    def ports(self, router: SimRouter) -> list[tuple[str, Port]]:
+        """``router``'s cabled ports and their far ends."""
+        return [(port, far) for (name, port), far in self._far.items() if name == router.name]
+
+
 class SimRouter(abc.ABC):
     """A simulated router. Subclasses: ``iosxe.IosXeRouter``, ``junos.JunosRouter``.
 
@@ -224,6 +271,7 @@ class SimRouter(abc.ABC):
         self.console: Console | None = None
         # Set by the lab: called with the router after a change that may affect management().
         self.on_management_change: Callable[[SimRouter], None] | None = None
+        self.cabling = Cabling()  # the lab replaces it with the lab-wide one
 
     # -- the console -----------------------------------------------------------------------
     def attach(self, console: Console) -> None:
@@ -275,6 +323,54 @@ class SimRouter(abc.ABC):
     def notify_management_change(self) -> None:
         if self.on_management_change is not None:
             self.on_management_change(self)
+
+    # -- ports, cables and LLDP ------------------------------------------------------------
+    @abc.abstractmethod
+    def port_name(self, name: str) -> str | None:
+        """The router's own name for the physical port ``name`` (IOS takes abbreviations such
+        as ``Gi0/0/1``), or None when it has no such port."""
+
+    @abc.abstractmethod
+    def is_up(self) -> bool:
+        """Booted (not off, booting or reloading): its ports pass traffic."""
+
+    @abc.abstractmethod
+    def port_enabled(self, port: str) -> bool:
+        """``port`` is not shut down in the configuration in force."""
+
+    @abc.abstractmethod
+    def lldp_on(self, port: str) -> bool:
+        """The configuration in force runs LLDP on ``port``."""
+
+    @abc.abstractmethod
+    def lldp_advert(self, port: str) -> LldpAdvert:
+        """What this router says about itself in LLDP frames out of ``port``."""
+
+    def far_end(self, port: str) -> Port | None:
+        return self.cabling.far_end(self, port)
+
+    def link_up(self, port: str) -> bool:
+        """Whether the cable on ``port`` carries a signal: both routers booted and the port
+        not shut down at either end. A port on no cable is always up: the lab simulates the
+        rest of the world there."""
+        far = self.far_end(port)
+        if far is None:
+            return True
+        return (
+            self.is_up()
+            and self.port_enabled(port)
+            and far.router.is_up()
+            and far.router.port_enabled(far.interface)
+        )
+
+    def lldp_neighbours(self) -> list[tuple[str, LldpAdvert]]:
+        """(local port, what the far end advertises) for each cabled port whose frames get
+        through: LLDP on at both ends and the link up."""
+        return [
+            (port, far.router.lldp_advert(far.interface))
+            for port, far in self.cabling.ports(self)
+            if self.lldp_on(port) and far.router.lldp_on(far.interface) and self.link_up(port)
+        ]
 
     def cost(self, router_seconds: float) -> float:
         """A processing cost adjusted by the ``slow_factor`` fault (still router seconds)."""

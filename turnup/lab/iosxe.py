@@ -25,6 +25,7 @@ from turnup.lab import ciscohash
 from turnup.lab.device import (
     Clock,
     Console,
+    LldpAdvert,
     Management,
     ManagementUser,
     RouterSpec,
@@ -34,6 +35,18 @@ from turnup.lab.device import (
 
 VERSION = "17.09.04a"
 CR = "\r\n"
+# the first lines of show version, and what LLDP sends as the system description
+SYSTEM_DESCRIPTION = (
+    "Cisco IOS Software [Cupertino], c8000be Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), "
+    f"Version {VERSION}, RELEASE SOFTWARE (fc3)\n"
+    "Technical Support: http://www.cisco.com/techsupport\n"
+    "Copyright (c) 1986-2026 by Cisco Systems, Inc.\n"
+    "Compiled Tue 10-Oct-23 10:00 by mcpre"
+)
+LLDP_CAPABILITY_CODES = """Capability codes:
+    (R) Router, (B) Bridge, (T) Telephone, (C) DOCSIS Cable Device
+    (W) WLAN Access Point, (P) Repeater, (S) Station, (O) Other
+"""
 
 # Processing costs, in router seconds.
 COST_LINE = 0.002  # any command line
@@ -507,7 +520,7 @@ EXEC_PRIV = EXEC_USER | _words(
 )
 SHOW_WORDS = _words(
     "running-config startup-config version ip interfaces inventory clock users history",
-    "archive privilege terminal line logging crypto",
+    "archive privilege terminal line logging crypto lldp",
 )
 
 
@@ -965,6 +978,8 @@ class IosSession:
                 text = router.show_interfaces_description()
         elif word == "inventory":
             text = router.show_inventory()
+        elif word == "lldp":
+            text = self._show_lldp(args, line)
         elif word == "clock":
             text = time.strftime("*%H:%M:%S.000 UTC %a %b %d %Y", time.gmtime()) + "\n"
         elif word == "archive":
@@ -977,6 +992,19 @@ class IosSession:
             text = _apply_pipe(text, pipe)
         self.page(text)
         return router.cost(COST_SHOW + len(text) / 200000)
+
+    def _show_lldp(self, args, line) -> str:
+        """``show lldp neighbors [detail]``."""
+        if len(args) < 2:
+            raise IosError(len(line), "% Incomplete command.")
+        _match_keyword(args[1][0], _words("neighbors"), args[1][1])
+        detail = len(args) > 2 and _match_keyword(args[2][0], _words("detail"), args[2][1])
+        router = self.router
+        if not router.lldp_running():
+            return "% LLDP is not enabled\n"
+        if detail:
+            return router.show_lldp_neighbors_detail()
+        return router.show_lldp_neighbors()
 
     # -- configuration mode --------------------------------------------------------------------
     def end_config(self) -> None:
@@ -1174,6 +1202,12 @@ class IosSession:
             return generate(bits)
 
         return self.ask("How many bits in the modulus [1024]: ", answer)
+
+
+def _cisco_mac(mac: str) -> str:
+    """ "00:1e:7a:12:34:01" as IOS writes a MAC: "001e.7a12.3401"."""
+    digits = mac.replace(":", "").lower()
+    return ".".join(digits[i : i + 4] for i in range(0, 12, 4))
 
 
 def _hash_secrets(text: str, router: IosXeRouter) -> str:
@@ -1686,12 +1720,17 @@ class IosXeRouter(SimRouter):
         if "." in name:
             return
         self.link_state[name] = True
-        self.later(2.0, self.log, f"%LINK-3-UPDOWN: Interface {name}, changed state to up")
-        self.later(
-            3.0,
-            self.log,
-            f"%LINEPROTO-5-UPDOWN: Line protocol on Interface {name}, changed state to up",
-        )
+        self.later(2.0, self._log_link, name)
+        self.later(3.0, self._log_line_protocol, name)
+
+    def _log_link(self, name: str) -> None:
+        """A cabled port whose far end is down or shut comes up to "down" (no carrier)."""
+        state = "up" if self.link_up(name) else "down"
+        self.log(f"%LINK-3-UPDOWN: Interface {name}, changed state to {state}")
+
+    def _log_line_protocol(self, name: str) -> None:
+        if self.link_up(name):
+            self.log(f"%LINEPROTO-5-UPDOWN: Line protocol on Interface {name}, changed state to up")
 
     def config_changed(self, session: IosSession) -> None:
         who = "console by console" if session.vty is None else (f"{session.user} on {session.vty}")
@@ -1787,6 +1826,93 @@ class IosXeRouter(SimRouter):
         session.prompt()
         return session
 
+    # -- ports and LLDP --------------------------------------------------------------------------
+    def port_name(self, name: str) -> str | None:
+        full = normalize_interface(name) or name  # as the model's own names were normalized
+        return full if full in self.interface_names else None
+
+    def is_up(self) -> bool:
+        return self.phase not in ("off", "booting", "reloading")
+
+    def port_enabled(self, port: str) -> bool:
+        node = self.running.find(f"interface {port}")
+        return node is not None and node.find("shutdown") is None
+
+    def lldp_running(self) -> bool:
+        return self.running.find("lldp run") is not None
+
+    def lldp_on(self, port: str) -> bool:
+        """``lldp run`` turns LLDP on for every port (the lab keeps no per-port off switch)."""
+        return self.lldp_running()
+
+    def base_mac(self) -> str:
+        """A MAC of Cisco's that stays the same for a router name."""
+        low = divmod(zlib.crc32(self.name.encode()) % 65536, 256)
+        return ":".join(f"{b:02x}" for b in (0x00, 0x1E, 0x7A, *low, 0x01))
+
+    def lldp_advert(self, port: str) -> LldpAdvert:
+        """As IOS-XE sends it: the system name carries the domain, the port id is the short
+        interface name, the port description the interface's description (else its name)."""
+        domain = self.domain_name()
+        node = self.running.find(f"interface {port}")
+        description = next(
+            (c.text.split(" ", 1)[1] for c in node.children if c.text.startswith("description ")),
+            port,
+        )
+        return LldpAdvert(
+            chassis_id=self.base_mac(),
+            system_name=f"{self.hostname}.{domain}" if domain else self.hostname,
+            system_description=SYSTEM_DESCRIPTION,
+            port_id=short_interface(port),
+            port_id_subtype="Interface name",
+            port_description=description,
+        )
+
+    def _lldp_rows(self) -> list[tuple[str, LldpAdvert]]:
+        return sorted(self.lldp_neighbours(), key=lambda row: _if_sort_key(row[0]))
+
+    def show_lldp_neighbors(self) -> str:
+        out = [
+            LLDP_CAPABILITY_CODES,
+            "Device ID           Local Intf     Hold-time  Capability      Port ID",
+        ]
+        rows = self._lldp_rows()
+        for port, advert in rows:
+            out.append(
+                f"{advert.system_name[:20]:<20}{short_interface(port):<15}{advert.ttl:<11}"
+                f"{advert.enabled_capabilities:<16}{advert.port_id}"
+            )
+        out += ["", f"Total entries displayed: {len(rows)}"]
+        return "\n".join(out) + "\n"
+
+    def show_lldp_neighbors_detail(self) -> str:
+        out = []
+        rows = self._lldp_rows()
+        for port, advert in rows:
+            out += [
+                "-" * 48,
+                f"Local Intf: {short_interface(port)}",
+                f"Chassis id: {_cisco_mac(advert.chassis_id)}",
+                f"Port id: {advert.port_id}",
+                f"Port Description: {advert.port_description}",
+                f"System Name: {advert.system_name}",
+                "",
+                "System Description: ",
+                advert.system_description,
+                "",
+                f"Time remaining: {advert.ttl} seconds",
+                f"System Capabilities: {advert.system_capabilities}",
+                f"Enabled Capabilities: {advert.enabled_capabilities}",
+                "Management Addresses - not advertised",
+                "Auto Negotiation - not supported",
+                "Physical media capabilities - not advertised",
+                "Media Attachment Unit type - not advertised",
+                "Vlan ID: - not advertised",
+                "",
+            ]
+        out += ["", f"Total entries displayed: {len(rows)}"]
+        return "\n".join(out) + "\n"
+
     # -- show commands ---------------------------------------------------------------------------
     def _iface_rows(self):
         for node in self.interfaces():
@@ -1807,7 +1933,9 @@ class IosXeRouter(SimRouter):
             if shut:
                 status, proto = "administratively down", "down"
             else:
-                status, proto = "up", "up"
+                # a subinterface's line protocol is its port's
+                status = "up"
+                proto = "up" if self.link_up(name.split(".")[0]) else "down"
             yield name, address, method, status, proto, description
 
     def show_ip_interface_brief(self) -> str:
@@ -1839,8 +1967,8 @@ class IosXeRouter(SimRouter):
         out = ["Codes: L - local, C - connected, S - static, O - OSPF, B - BGP", ""]
         out.append("Gateway of last resort is not set")
         out.append("")
-        for name, address, _m, status, _p, _d in self._iface_rows():
-            if address != "unassigned" and status == "up":
+        for name, address, _m, _s, proto, _d in self._iface_rows():
+            if address != "unassigned" and proto == "up":
                 out.append(f"L        {address}/32 is directly connected, {name}")
         return "\n".join(out) + "\n"
 
@@ -1863,17 +1991,8 @@ class IosXeRouter(SimRouter):
             if days
             else (f"{hours} hours, {minutes} minutes")
         )
-        mac = ":".join(
-            f"{b:02x}"
-            for b in (0x00, 0x1E, 0x7A, *divmod(zlib.crc32(self.name.encode()) % 65536, 256), 0x01)
-        )
         return (
-            f"Cisco IOS XE Software, Version {VERSION}\n"
-            "Cisco IOS Software [Cupertino], c8000be Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), "
-            f"Version {VERSION}, RELEASE SOFTWARE (fc3)\n"
-            "Technical Support: http://www.cisco.com/techsupport\n"
-            "Copyright (c) 1986-2026 by Cisco Systems, Inc.\n"
-            "Compiled Tue 10-Oct-23 10:00 by mcpre\n\n"
+            f"Cisco IOS XE Software, Version {VERSION}\n{SYSTEM_DESCRIPTION}\n\n"
             "ROM: 17.3(5r)\n\n"
             f"{self.hostname} uptime is {uptime}\n"
             "Uptime for this control processor is " + uptime + "\n"
@@ -1887,6 +2006,6 @@ class IosXeRouter(SimRouter):
             + "32768K bytes of non-volatile configuration memory.\n"
             "8388608K bytes of physical memory.\n"
             "7086079K bytes of flash memory at bootflash:.\n\n"
-            f"Base Ethernet MAC Address          : {mac}\n"
+            f"Base Ethernet MAC Address          : {self.base_mac()}\n"
             "Configuration register is 0x2102\n"
         )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from turnup.lab import junos_config as jc
 from turnup.lab.device import (
     Clock,
     Console,
+    LldpAdvert,
     Management,
     ManagementUser,
     RouterSpec,
@@ -488,6 +490,58 @@ class JunosRouter(SimRouter):
         if interfaces is not None and ("irb",) in interfaces.children:
             names.append("irb")
         return names
+
+    def snmp_ifindex(self, name: str) -> int:
+        """The SNMP ifIndex ``show interfaces`` gives ``name`` (and LLDP sends as port id)."""
+        return 500 + self.interface_names().index(name)
+
+    # -- ports and LLDP --------------------------------------------------------------------
+    def port_name(self, name: str) -> str | None:
+        return name if name in self.physical and name != "lo0" else None
+
+    def is_up(self) -> bool:
+        return self.booted
+
+    def port_enabled(self, port: str) -> bool:
+        return _admin(self, port)
+
+    def lldp_on(self, port: str) -> bool:
+        """``protocols lldp interface all`` or ``… interface <port>``, neither disabled."""
+        lldp = self.committed.find("protocols lldp")
+        if lldp is None or lldp.find("disable") is not None:
+            return False
+        node = lldp.get(("interface", port))  # a port's own statement wins over "all"
+        if node is None:
+            node = lldp.get(("interface", "all"))
+        return node is not None and node.find("disable") is None
+
+    def base_mac(self) -> str:
+        """A MAC of Juniper's that stays the same for a router name."""
+        low = divmod(zlib.crc32(self.name.encode()) % 65536, 256)
+        return ":".join(f"{b:02x}" for b in (0x2C, 0x6B, 0xF5, *low, 0xC0))
+
+    def lldp_advert(self, port: str) -> LldpAdvert:
+        """As Junos sends it: the host-name without domain, the port's SNMP ifIndex as a
+        locally assigned port id, the port's description (else its name)."""
+        node = self.committed.get(("interfaces",), (port,))
+        description = node.value("description") if node is not None else None
+        return LldpAdvert(
+            chassis_id=self.base_mac(),
+            system_name=self.hostname,
+            system_description=(
+                f"Juniper Networks, Inc. {self.model} internet router, kernel JUNOS "
+                f"{self.version}, Build date: 2023-01-26 04:05:18 UTC Copyright (c) 1996-2023 "
+                "Juniper Networks, Inc."
+            ),
+            port_id=str(self.snmp_ifindex(port)),
+            port_id_subtype="Locally assigned",
+            port_description=description or port,
+        )
+
+    def lldp_rows(self) -> list[tuple[str, LldpAdvert]]:
+        """The LLDP neighbours in port order; none while LLDP is not configured."""
+        order = self.interface_names()
+        return sorted(self.lldp_neighbours(), key=lambda row: order.index(row[0]))
 
 
 def parse_any(text: str) -> jc.Node:
@@ -1270,6 +1324,7 @@ OP_COMMANDS: dict[str, Any] = {
         "configuration": None,
         "system": {"commit": None, "uptime": None},
         "chassis": {"hardware": None},
+        "lldp": {"neighbors": None},
     },
     "set": {"cli": {"screen-length": None, "screen-width": None, "complete-on-space": None,
                     "terminal": None, "timestamp": None}},
@@ -1391,6 +1446,8 @@ def op_command(
     name = " ".join(path)
     if name == "show version":
         return show_version(router)
+    if name == "show lldp neighbors":
+        return show_lldp_neighbors(router)
     if name == "show interfaces":
         terse = "terse" in args
         names = [a for a in args if a not in ("terse", "detail", "extensive", "brief")]
@@ -1457,6 +1514,20 @@ def op_command(
     raise CommandError("syntax error, expecting <command>.", len(path))
 
 
+def show_lldp_neighbors(router: JunosRouter) -> str:
+    if router.committed.find("protocols lldp") is None:
+        return "warning: lldp subsystem not running - not needed by configuration.\n"
+    rows = [
+        "Local Interface    Parent Interface    Chassis Id          Port info          System Name"
+    ]
+    for port, advert in router.lldp_rows():
+        rows.append(
+            f"{port:<18} {'-':<19} {advert.chassis_id:<19} {advert.port_description:<18} "
+            f"{advert.system_name}"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def _ago(delta: dt.timedelta) -> str:
     seconds = int(delta.total_seconds())
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
@@ -1520,14 +1591,17 @@ def show_interfaces_terse(router: JunosRouter, names: list[str]) -> str:
         if names and not any(name == n or name.startswith(n.rstrip("*")) for n in names):
             continue
         admin = _admin(router, name)
-        state = ("up" if admin else "down", "up" if admin else "down")
+        link = admin and router.link_up(name)
+        state = ("up" if admin else "down", "up" if link else "down")
         rows.append(f"{name:<24}{state[0]:<6}{state[1]}")
         units = _units(router, name)
         bundle = _bundle(router, name)
         if bundle:
             rows.append(f"{name + '.0':<24}{state[0]:<6}{state[1]:<5}aenet    --> {bundle}.0")
         for unit_name, unit in units:
-            ok = "up" if admin and _admin(router, name, unit) else "down"
+            unit_admin = admin and _admin(router, name, unit)
+            ok = "up" if unit_admin else "down"
+            unit_link = "up" if unit_admin and link else "down"
             label = f"{name}.{unit_name}"
             families = _families(unit) or [("", [])]
             first = True
@@ -1536,7 +1610,7 @@ def show_interfaces_terse(router: JunosRouter, names: list[str]) -> str:
                     local, remote = address, ""
                     if name == "lo0" and address.endswith("/32"):
                         local, remote = address[:-3], "--> 0/0"
-                    head = f"{label:<24}{ok:<6}{ok:<5}" if first else " " * 35
+                    head = f"{label:<24}{ok:<6}{unit_link:<5}" if first else " " * 35
                     rows.append(f"{head}{family:<9}{local:<22}{remote}".rstrip())
                     first = False
                     family = ""
@@ -1560,12 +1634,13 @@ def show_interfaces(router: JunosRouter, names: list[str]) -> str:
             continue
         node = router.committed.get(("interfaces",), (name,))
         admin = _admin(router, name)
+        link = admin and router.link_up(name)
         description = node.value("description") if node is not None else None
         mtu = node.value("mtu") if node is not None else None
-        snmp = 500 + index
+        snmp = router.snmp_ifindex(name)
         out.append(
             f"Physical interface: {name}, {'Enabled' if admin else 'Administratively down'},"
-            f" Physical link is {'Up' if admin else 'Down'}"
+            f" Physical link is {'Up' if link else 'Down'}"
         )
         out.append(f"  Interface index: {140 + index}, SNMP ifIndex: {snmp}")
         if description:
@@ -1597,7 +1672,7 @@ def show_interfaces(router: JunosRouter, names: list[str]) -> str:
                 f"  Logical interface {name}.{unit_name} (Index {330 + unit_index})"
                 f" (SNMP ifIndex {snmp + 100 + unit_index})"
             )
-            state = "Up" if admin and _admin(router, name, unit) else "Down"
+            state = "Up" if link and _admin(router, name, unit) else "Down"
             out.append(f"    Flags: {state} SNMP-Traps 0x4004000 Encapsulation: ENET2")
             out.append("    Input packets : 0")
             out.append("    Output packets: 0")

@@ -1,6 +1,7 @@
-"""A lab: console servers, their lines, the routers wired to them, the management plane and a
-small control endpoint — all on one asyncio loop. Built from a lab-file dict (YAML, see the
-README's "The lab" section); no Django here.
+"""A lab: console servers, their lines, the routers wired to them, the cables between routers
+(``links``), the management plane and a small control endpoint — all on one asyncio loop. Built
+from a lab-file dict (YAML, see the README's "The lab" section and ``example-lab.yaml``); no
+Django here.
 
 Control endpoint (JSON over HTTP on loopback, default 127.0.0.1:7600):
   GET  /status                         every console server, line, router, state, bytes, faults
@@ -20,8 +21,10 @@ from typing import Any
 from turnup.lab.consoleserver import ConsoleServer
 from turnup.lab.device import (
     DEFAULT_INPUT_BUFFER_BYTES,
+    Cabling,
     Clock,
     Faults,
+    Port,
     RouterSpec,
     SimRouter,
     build_router,
@@ -118,6 +121,42 @@ def _lines(data: Any, default_baud: int, where: str) -> list[LineSpec]:
     return out
 
 
+def _port(text: Any, routers: dict[str, SimRouter], where: str) -> Port:
+    """One end of a link: ``"<router> <interface>"``, the interface as the router names it."""
+    router_name, _, interface = str(text).strip().partition(" ")
+    if not interface.strip():
+        raise LabFileError(f"{where}: {text!r} is not '<router> <interface>'")
+    router = routers.get(router_name)
+    if router is None:
+        raise LabFileError(f"{where}: no router {router_name!r}")
+    name = router.port_name(interface.strip())
+    if name is None:
+        raise LabFileError(f"{where}: {router_name} has no interface {interface.strip()!r}")
+    return Port(router, name)
+
+
+def _cabling(data: Any, routers: dict[str, SimRouter]) -> Cabling:
+    """The ``links`` list: ``[{a: "r1 GigabitEthernet0/0/1", b: "r2 ge-0/0/1"}, …]``."""
+    if data is not None and not isinstance(data, list):
+        raise LabFileError("links: must be a list of {a: '<router> <interface>', b: …}")
+    cabling = Cabling()
+    used: dict[tuple[str, str], str] = {}
+    for index, entry in enumerate(data or []):
+        where = f"links[{index}]"
+        if not isinstance(entry, dict) or set(entry) != {"a", "b"}:
+            raise LabFileError(f"{where}: needs exactly a and b, each '<router> <interface>'")
+        ends = [_port(entry[side], routers, where) for side in ("a", "b")]
+        for end in ends:
+            key = (end.router.name, end.interface)
+            if key in used:
+                raise LabFileError(
+                    f"{where}: {end.router.name} {end.interface} is already in {used[key]}"
+                )
+            used[key] = where
+        cabling.connect(*ends)
+    return cabling
+
+
 class Lab:
     def __init__(self, config: dict, *, time_scale: float | None = None):
         if not isinstance(config, dict):
@@ -136,6 +175,9 @@ class Lab:
                 self.routers[spec.name] = build_router(spec, self.clock)
             except ValueError as error:
                 raise LabFileError(f"routers[{index}]: {error}") from None
+        self.cabling = _cabling(config.get("links"), self.routers)
+        for router in self.routers.values():
+            router.cabling = self.cabling
         self.servers: dict[str, ConsoleServer] = {}
         wired: dict[str, str] = {}
         for index, data in enumerate(config.get("console_servers") or []):

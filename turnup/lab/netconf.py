@@ -32,6 +32,7 @@ from xml.sax.saxutils import escape
 from turnup.lab import junos_config as jc
 
 if TYPE_CHECKING:
+    from turnup.lab.device import LldpAdvert
     from turnup.lab.junos import JunosRouter, TerminalSession
 
 BASE_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
@@ -471,7 +472,9 @@ class RpcEngine:
         instance = _text(next((c for c in op if _local(c.tag) == "routing-instance"), None))
         if instance.strip() == "__juniper_private1__":  # the internal RE addresses (facts)
             return RpcResult(
-                _interface_xml([("em1", True, [("0", True, [("inet", ["128.0.0.1/2"])])])])
+                _interface_xml(
+                    [("em1", True, True, [("0", True, True, [("inet", ["128.0.0.1/2"])])])]
+                )
             )
         wanted = _text(next((c for c in op if _local(c.tag) == "interface-name"), None)).strip()
         router = self.router
@@ -480,12 +483,24 @@ class RpcEngine:
             if wanted and name != wanted.split(".")[0]:
                 continue
             up = _admin(router, name)
-            units = [
-                (unit_name, up and _admin(router, name, unit), _families(unit))
-                for unit_name, unit in _units(router, name)
-            ]
-            entries.append((name, up, units))
+            link = up and router.link_up(name)
+            units = []
+            for unit_name, unit in _units(router, name):
+                unit_up = up and _admin(router, name, unit)
+                units.append((unit_name, unit_up, unit_up and link, _families(unit)))
+            entries.append((name, up, link, units))
         return RpcResult(_interface_xml(entries))
+
+    def rpc_get_lldp_neighbors_information(self, op: ET.Element) -> RpcResult:
+        """``show lldp neighbors``: empty while LLDP is not configured."""
+        entries = [_lldp_neighbor_xml(port, advert) for port, advert in self.router.lldp_rows()]
+        if not entries:
+            return RpcResult("<lldp-neighbors-information/>")
+        return RpcResult(
+            '<lldp-neighbors-information junos:style="brief">\n'
+            + "\n".join(entries)
+            + "\n</lldp-neighbors-information>"
+        )
 
 
 FILES = {
@@ -498,20 +513,24 @@ FILES = {
 }
 
 
+def _state(up: bool) -> str:
+    return "up" if up else "down"
+
+
 def _interface_xml(entries) -> str:
+    """``entries``: (name, admin up, oper up, units), a unit (name, admin, oper, families)."""
     out = ["<interface-information>"]
-    for name, up, units in entries:
-        state = "up" if up else "down"
+    for name, admin, oper, units in entries:
         out.append(
             f"<physical-interface>\n<name>{escape(name)}</name>\n"
-            f"<admin-status>{state}</admin-status>\n<oper-status>{state}</oper-status>"
+            f"<admin-status>{_state(admin)}</admin-status>\n"
+            f"<oper-status>{_state(oper)}</oper-status>"
         )
-        for unit_name, unit_up, families in units:
-            unit_state = "up" if unit_up else "down"
+        for unit_name, unit_admin, unit_oper, families in units:
             out.append(
                 f"<logical-interface>\n<name>{escape(name)}.{escape(unit_name)}</name>\n"
-                f"<admin-status>{unit_state}</admin-status>\n"
-                f"<oper-status>{unit_state}</oper-status>"
+                f"<admin-status>{_state(unit_admin)}</admin-status>\n"
+                f"<oper-status>{_state(unit_oper)}</oper-status>"
             )
             for family, addresses in families:
                 out.append(
@@ -527,6 +546,21 @@ def _interface_xml(entries) -> str:
         out.append("</physical-interface>")
     out.append("</interface-information>")
     return "\n".join(out)
+
+
+def _lldp_neighbor_xml(port: str, advert: LldpAdvert) -> str:
+    fields = [
+        ("lldp-local-port-id", port),
+        ("lldp-local-parent-interface-name", "-"),
+        ("lldp-remote-chassis-id-subtype", "Mac address"),
+        ("lldp-remote-chassis-id", advert.chassis_id),
+        ("lldp-remote-port-id-subtype", advert.port_id_subtype),
+        ("lldp-remote-port-id", advert.port_id),
+        ("lldp-remote-port-description", advert.port_description),
+        ("lldp-remote-system-name", advert.system_name),
+    ]
+    inner = "\n".join(f"<{tag}>{escape(value)}</{tag}>" for tag, value in fields)
+    return f"<lldp-neighbor-information>\n{inner}\n</lldp-neighbor-information>"
 
 
 def _text(el: ET.Element | None) -> str:

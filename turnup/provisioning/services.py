@@ -478,7 +478,12 @@ def device_interface_expectations(
     for link in dcim_selectors.device_links(device=device):
         if link.name not in targets.interfaces_up:
             expected.append(
-                InterfaceExpectation(name=link.name, enabled=link.enabled, peer=link.peer)
+                InterfaceExpectation(
+                    name=link.name,
+                    enabled=link.enabled,
+                    peer_device=link.peer_device,
+                    peer_port=link.peer_port,
+                )
             )
     return expected
 
@@ -1210,6 +1215,10 @@ def _step_verify(step: Step) -> Outcome:
         down = [name for name, state in shown.items() if state.startswith("up/down")]
         message = f"verified: hostname {verdict.checks.get('hostname', '')}, "
         message += f"{len(shown)} interfaces as designed"
+        neighbours = verdict.checks.get("neighbours")
+        if isinstance(neighbours, dict) and neighbours:
+            seen = sum(1 for found in neighbours.values() if found != "none")
+            message += f", {seen} of {len(neighbours)} links seen over LLDP as cabled"
         if down:  # the far end may not be turned up yet: recorded, not a failure
             message += f"; line down on {', '.join(down)}"
         return Outcome(

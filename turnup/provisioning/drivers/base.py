@@ -120,7 +120,78 @@ class InterfaceExpectation:
     name: str
     enabled: bool = True
     line_up: bool = False
-    peer: str = ""
+    peer_device: str = ""  # the far end of the port's cable, as the design names it
+    peer_port: str = ""
+
+    @property
+    def peer(self) -> str:
+        return f"{self.peer_device} {self.peer_port}".strip()
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """An LLDP neighbour as a router shows it on one of its ports: the name the far end
+    advertises (IOS adds its domain: ``er2.site.example``), its port id (IOS sends the port's
+    short name, ``Gi0/0/1``; Junos a local number, ``528``) and its port description (Junos:
+    the port's name when it has no description)."""
+
+    system: str
+    port_id: str
+    port_description: str = ""
+
+    @property
+    def port(self) -> str:
+        """The far port's name: the id when it names a port, else the description."""
+        if re.search(r"[A-Za-z]", self.port_id) or not self.port_description:
+            return self.port_id
+        return self.port_description
+
+
+PORT_NAME = re.compile(r"^([A-Za-z-]*?)-?([0-9][0-9/.:]*)$")
+
+
+def same_port(one: str, other: str) -> bool:
+    """Whether two spellings name one port: ``Gi0/0/1`` and ``GigabitEthernet0/0/1`` (IOS
+    shortens the type to a prefix of it), ``ge-0/0/1`` and ``ge-0/0/1``."""
+    if one.lower() == other.lower():
+        return True
+    a, b = PORT_NAME.match(one.strip()), PORT_NAME.match(other.strip())
+    if a is None or b is None or a.group(2) != b.group(2):
+        return False
+    short, long = sorted((a.group(1).lower(), b.group(1).lower()), key=len)
+    return bool(short) and long.startswith(short)
+
+
+def neighbours_verdict(
+    expected: Sequence[InterfaceExpectation], neighbours: Mapping[str, Neighbour]
+) -> tuple[dict[str, str], list[str]]:
+    """Compare the LLDP neighbours a router shows (its port → neighbour) with the design's
+    cabling. A cabled port whose neighbour is the design's far end (its name up to the
+    domain, its port in any spelling) is ``"<device> <port>"``; one with no neighbour is
+    ``"none"`` — recorded, not a problem: the far end may not be turned up yet, and LLDP
+    takes its hello interval to show a new neighbour; a port that sees another device or
+    port is a problem: it is cabled otherwise than designed."""
+    checks: dict[str, str] = {}
+    problems: list[str] = []
+    for want in expected:
+        if not want.peer_device:
+            continue
+        physical = want.name.split(".")[0]  # a Junos logical unit: its port's neighbour
+        seen = next((n for port, n in neighbours.items() if same_port(port, physical)), None)
+        if seen is None:
+            checks[want.name] = "none"
+            continue
+        checks[want.name] = f"{seen.system} {seen.port}"
+        device = seen.system.split(".")[0]
+        ports = (seen.port_id, seen.port_description)
+        if device.lower() != want.peer_device.lower() or not any(
+            same_port(port, want.peer_port) for port in ports if port
+        ):
+            problems.append(
+                f"{want.name} sees {seen.system} {seen.port} over LLDP; the design cables it "
+                f"to {want.peer}"
+            )
+    return checks, problems
 
 
 def interfaces_verdict(

@@ -40,6 +40,7 @@ from turnup.provisioning.drivers.base import (
     LineBusy,
     LineDropped,
     ManagementTarget,
+    Neighbour,
     NoAnswer,
     NotFactory,
     PushResult,
@@ -49,6 +50,7 @@ from turnup.provisioning.drivers.base import (
     interfaces_verdict,
     line_rate,
     management_key,
+    neighbours_verdict,
     scrub,
     session_end,
 )
@@ -699,9 +701,16 @@ class IosXeDriver:
         checks, problems = interfaces_verdict(interfaces, states)
         if prompt != hostname:
             problems.insert(0, f"hostname is {prompt!r}, the design says {hostname!r}")
-        return VerifyResult(
-            ok=not problems, checks={"hostname": prompt, "interfaces": checks}, problems=problems
-        )
+        shown = {"hostname": prompt, "interfaces": checks}
+        if any(want.peer_device for want in interfaces):
+            detail, _ = self._exchange(self.mgmt, "show lldp neighbors detail", timeout=30)
+            if "LLDP is not enabled" in detail:
+                shown["neighbours"] = "LLDP not running"
+            else:
+                seen, wrong = neighbours_verdict(interfaces, parse_lldp_neighbors_detail(detail))
+                shown["neighbours"] = seen
+                problems.extend(wrong)
+        return VerifyResult(ok=not problems, checks=shown, problems=problems)
 
     def mgmt_close(self, *, keep: bool = False) -> None:
         session, self.mgmt = self.mgmt, None
@@ -862,6 +871,26 @@ def banner_present(banner: str, running: str) -> bool:
     kind, body = match.group(1), match.group(3)
     texts = [line.strip() for line in body.splitlines() if line.strip()]
     return f"banner {kind}" in running and all(text in running for text in texts)
+
+
+def parse_lldp_neighbors_detail(text: str) -> dict[str, Neighbour]:
+    """``show lldp neighbors detail`` → {local port: neighbour}: one block a neighbour,
+    between lines of dashes, with ``Local Intf:``, ``Port id:``, ``Port Description:`` and
+    ``System Name:`` lines."""
+    neighbours = {}
+    for block in re.split(r"^-{10,}\s*$", text, flags=re.MULTILINE):
+        fields = dict(
+            (key.strip(), value.strip())
+            for key, sep, value in (line.partition(":") for line in block.splitlines())
+            if sep and key.strip() in ("Local Intf", "Port id", "Port Description", "System Name")
+        )
+        if "Local Intf" in fields and "System Name" in fields:
+            neighbours[fields["Local Intf"]] = Neighbour(
+                system=fields["System Name"],
+                port_id=fields.get("Port id", ""),
+                port_description=fields.get("Port Description", ""),
+            )
+    return neighbours
 
 
 def parse_ip_interface_brief(text: str) -> dict[str, tuple[str, str]]:

@@ -39,6 +39,7 @@ from turnup.provisioning.drivers.base import (
     LineBusy,
     LineDropped,
     ManagementTarget,
+    Neighbour,
     NoAnswer,
     NotFactory,
     PushResult,
@@ -47,6 +48,7 @@ from turnup.provisioning.drivers.base import (
     close_quietly,
     interfaces_verdict,
     management_key,
+    neighbours_verdict,
     scrub,
     session_end,
 )
@@ -518,15 +520,35 @@ class JunosDriver:
         checks, problems = interfaces_verdict(physical, states)
         if host != hostname:
             problems.insert(0, f"hostname is {host!r}, the design says {hostname!r}")
-        return VerifyResult(
-            ok=not problems, checks={"hostname": host, "interfaces": checks}, problems=problems
-        )
+        shown = {"hostname": host, "interfaces": checks}
+        if any(want.peer_device for want in interfaces):
+            reply = self.device.rpc.get_lldp_neighbors_information()
+            seen, wrong = neighbours_verdict(physical, lldp_neighbours(reply))
+            shown["neighbours"] = seen
+            problems.extend(wrong)
+        return VerifyResult(ok=not problems, checks=shown, problems=problems)
 
     def mgmt_close(self, *, keep: bool = False) -> None:
         device, self.device = self.device, None
         if device is not None:
             key = management_key(self.platform, self.mgmt_target, self.credentials)
             session_end(key, device, device.close, keep=keep)
+
+
+def lldp_neighbours(reply) -> dict[str, Neighbour]:
+    """``get-lldp-neighbors-information`` → {local port: neighbour} (older releases name
+    the local port ``lldp-local-interface``)."""
+    neighbours = {}
+    for entry in reply.findall(".//lldp-neighbor-information"):
+        local = entry.findtext("lldp-local-port-id") or entry.findtext("lldp-local-interface")
+        system = entry.findtext("lldp-remote-system-name")
+        if local and system:
+            neighbours[local.strip()] = Neighbour(
+                system=system.strip(),
+                port_id=(entry.findtext("lldp-remote-port-id") or "").strip(),
+                port_description=(entry.findtext("lldp-remote-port-description") or "").strip(),
+            )
+    return neighbours
 
 
 def compare_additions(diff: str) -> list[str]:
