@@ -312,6 +312,17 @@ def test_junos_lldp_and_link_state_with_ios_and_junos_neighbours(running_lab):
         assert (seen["local_interface"], seen["neighbor_name"]) == ("Gi0/0/2", "j1")
         assert (seen["neighbor_port_id"], seen["neighbor_interface"]) == ("501", "to R1")
         assert seen["chassis_id"].startswith("2c6b.f5")
+        # port-id-subtype interface-name: Junos names its ports to its neighbours
+        with Config(dev, mode="exclusive") as cu:
+            cu.load("set protocols lldp port-id-subtype interface-name", format="set")
+            cu.commit()
+        (seen,) = parse_output(
+            "cisco_ios", "show lldp neighbors detail", lab.call(r1.show_lldp_neighbors_detail)
+        )
+        assert (seen["neighbor_port_id"], seen["neighbor_interface"]) == ("ge-0/0/1", "to R1")
+        with Config(dev, mode="exclusive") as cu:
+            cu.load("delete protocols lldp port-id-subtype", format="set")
+            cu.commit()
 
         with Config(dev, mode="exclusive") as cu:
             cu.load("set interfaces ge-0/0/1 disable", format="set")

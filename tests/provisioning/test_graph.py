@@ -130,7 +130,14 @@ def test_junos_core_then_iosxe_edge(worker, lab_of):
     from turnup.dcim.models import Site
     from turnup.provisioning.services import run_start
 
+    from turnup.dcim.services import cable_create
+    from turnup.ipam.services import ip_address_create
+
     site = approved_site("GRT-05", edges=1, junos_core=True)
+    core_port, edge_port = _free_ports(site, "cr1", "er1")
+    cable_create(a_end=core_port, b_end=edge_port)
+    ip_address_create(address="10.255.2.0/31", assigned_interface=core_port)
+    ip_address_create(address="10.255.2.1/31", assigned_interface=edge_port)
     lab = lab_of(site)
     run = wait_finished(run_start(site=site))
     problems = [
@@ -140,6 +147,12 @@ def test_junos_core_then_iosxe_edge(worker, lab_of):
     ]
     assert run.status == "succeeded", problems
     assert Site.objects.get(pk=site.pk).status == "live"
+    # the edge router sees the Junos core's port by name over LLDP (the day-0 config sets
+    # port-id-subtype interface-name; Junos would send a number otherwise)
+    lower = site.name.lower()
+    edge_verify = run.steps.get(device__name=f"{lower}-er1", name="verify")
+    seen = edge_verify.result["checks"]["neighbours"][edge_port.name]
+    assert seen == f"{lower}-cr1 {core_port.name}", seen
     core = run.steps.get(device__name=f"{site.name.lower()}-cr1", name="bootstrap")
     assert core.device.platform.slug == "juniper_junos"
     assert core.bytes_pushed > 0

@@ -55,6 +55,19 @@ def test_neighbours_as_cabled_and_not_yet_seen():
     }
 
 
+def test_a_junos_neighbour_that_does_not_name_its_port_is_judged_by_its_device():
+    """Junos by default sends a number as port id and the port's own description: the far
+    port cannot be told, its device can."""
+    numbered = Neighbour(system="cr1", port_id="502", port_description="to er1 Gi0/0/1")
+    checks, problems = neighbours_verdict(CABLED, {"Gi0/0/1": numbered})
+    assert problems == [] and checks["GigabitEthernet0/0/1"] == "cr1 (its port unnamed)"
+    elsewhere = Neighbour(system="cr2", port_id="502", port_description="to er1 Gi0/0/1")
+    assert neighbours_verdict(CABLED, {"Gi0/0/1": elsewhere})[1] == [
+        "GigabitEthernet0/0/1 sees cr2 (its port unnamed) over LLDP; the design cables it "
+        "to cr1 xe-0/1/0"
+    ]
+
+
 def test_a_port_cabled_otherwise_than_designed_is_named_with_both_ends():
     checks, problems = neighbours_verdict(
         CABLED,

@@ -522,9 +522,12 @@ class JunosRouter(SimRouter):
 
     def lldp_advert(self, port: str) -> LldpAdvert:
         """As Junos sends it: the host-name without domain, the port's SNMP ifIndex as a
-        locally assigned port id, the port's description (else its name)."""
+        locally assigned port id — or its name with ``protocols lldp port-id-subtype
+        interface-name`` — and the port's description (else its name)."""
         node = self.committed.get(("interfaces",), (port,))
         description = node.value("description") if node is not None else None
+        lldp = self.committed.find("protocols lldp")
+        by_name = lldp is not None and lldp.value("port-id-subtype") == "interface-name"
         return LldpAdvert(
             chassis_id=self.base_mac(),
             system_name=self.hostname,
@@ -533,8 +536,8 @@ class JunosRouter(SimRouter):
                 f"{self.version}, Build date: 2023-01-26 04:05:18 UTC Copyright (c) 1996-2023 "
                 "Juniper Networks, Inc."
             ),
-            port_id=str(self.snmp_ifindex(port)),
-            port_id_subtype="Locally assigned",
+            port_id=port if by_name else str(self.snmp_ifindex(port)),
+            port_id_subtype="Interface name" if by_name else "Locally assigned",
             port_description=description or port,
         )
 

@@ -141,10 +141,14 @@ class Neighbour:
 
     @property
     def port(self) -> str:
-        """The far port's name: the id when it names a port, else the description."""
-        if re.search(r"[A-Za-z]", self.port_id) or not self.port_description:
-            return self.port_id
-        return self.port_description
+        """The far port's name, when the neighbour says it: its id when that names a port
+        (IOS; Junos with ``port-id-subtype interface-name``), else its description when that
+        is a port's name (Junos sends the name of a port without a description); ``""``
+        when neither does (Junos's default: a number, and the port's own description)."""
+        for candidate in (self.port_id, self.port_description):
+            if PORT_NAME.match(candidate) and re.search(r"[A-Za-z]", candidate):
+                return candidate
+        return ""
 
 
 PORT_NAME = re.compile(r"^([A-Za-z-]*?)-?([0-9][0-9/.:]*)$")
@@ -170,7 +174,8 @@ def neighbours_verdict(
     domain, its port in any spelling) is ``"<device> <port>"``; one with no neighbour is
     ``"none"`` — recorded, not a problem: the far end may not be turned up yet, and LLDP
     takes its hello interval to show a new neighbour; a port that sees another device or
-    port is a problem: it is cabled otherwise than designed."""
+    port is a problem: it is cabled otherwise than designed. A neighbour that does not name
+    its port (see ``Neighbour.port``) is judged by its device alone."""
     checks: dict[str, str] = {}
     problems: list[str] = []
     for want in expected:
@@ -181,15 +186,13 @@ def neighbours_verdict(
         if seen is None:
             checks[want.name] = "none"
             continue
-        checks[want.name] = f"{seen.system} {seen.port}"
-        device = seen.system.split(".")[0]
-        ports = (seen.port_id, seen.port_description)
-        if device.lower() != want.peer_device.lower() or not any(
-            same_port(port, want.peer_port) for port in ports if port
-        ):
+        shown = f"{seen.system} {seen.port or '(its port unnamed)'}"
+        checks[want.name] = shown
+        other_device = seen.system.split(".")[0].lower() != want.peer_device.lower()
+        other_port = bool(seen.port) and not same_port(seen.port, want.peer_port)
+        if other_device or other_port:
             problems.append(
-                f"{want.name} sees {seen.system} {seen.port} over LLDP; the design cables it "
-                f"to {want.peer}"
+                f"{want.name} sees {shown} over LLDP; the design cables it to {want.peer}"
             )
     return checks, problems
 
