@@ -128,10 +128,9 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
 @pytest.mark.slow
 def test_junos_core_then_iosxe_edge(worker, lab_of):
     from turnup.dcim.models import Site
-    from turnup.provisioning.services import run_start
-
     from turnup.dcim.services import cable_create
     from turnup.ipam.services import ip_address_create
+    from turnup.provisioning.services import run_start
 
     site = approved_site("GRT-05", edges=1, junos_core=True)
     core_port, edge_port = _free_ports(site, "cr1", "er1")
