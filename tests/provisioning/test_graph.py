@@ -323,6 +323,12 @@ def test_a_router_cabled_otherwise_than_designed_fails_its_verification(worker, 
     )
     assert steps[(f"{lower}-er1", "confirm")].status == "skipped"
     assert f"hostname {lower}-er1" not in router_state(lab, f"{lower}-er1")["saved"]
+    # the site's topology draws both cables as cabled otherwise
+    from turnup.web.selectors import site_topology
+
+    _, links = site_topology(site=site)
+    drawn = {(link.a_iface, link.b_iface): link.lldp for link in links if link.kind == "data"}
+    assert drawn[(core_1.name, edge_1.name)] == drawn[(core_2.name, edge_2.name)] == "otherwise"
 
 
 @pytest.mark.slow

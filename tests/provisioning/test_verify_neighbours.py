@@ -38,7 +38,7 @@ CABLED = [
 
 
 def test_neighbours_as_cabled_and_not_yet_seen():
-    checks, problems = neighbours_verdict(
+    checks, cabling, problems = neighbours_verdict(
         CABLED,
         {
             # Junos sends a local number as port id, the port's name as its description
@@ -53,23 +53,28 @@ def test_neighbours_as_cabled_and_not_yet_seen():
         "GigabitEthernet0/0/2": "er2.site.example Gi0/0/2",
         "GigabitEthernet0/0/3": "none",  # its far end is not up yet: recorded, not failed
     }
+    assert cabling == {
+        "GigabitEthernet0/0/1": "as designed",
+        "GigabitEthernet0/0/2": "as designed",
+        "GigabitEthernet0/0/3": "not seen",
+    }
 
 
 def test_a_junos_neighbour_that_does_not_name_its_port_is_judged_by_its_device():
     """Junos by default sends a number as port id and the port's own description: the far
     port cannot be told, its device can."""
     numbered = Neighbour(system="cr1", port_id="502", port_description="to er1 Gi0/0/1")
-    checks, problems = neighbours_verdict(CABLED, {"Gi0/0/1": numbered})
+    checks, _, problems = neighbours_verdict(CABLED, {"Gi0/0/1": numbered})
     assert problems == [] and checks["GigabitEthernet0/0/1"] == "cr1 (its port unnamed)"
     elsewhere = Neighbour(system="cr2", port_id="502", port_description="to er1 Gi0/0/1")
-    assert neighbours_verdict(CABLED, {"Gi0/0/1": elsewhere})[1] == [
+    assert neighbours_verdict(CABLED, {"Gi0/0/1": elsewhere})[2] == [
         "GigabitEthernet0/0/1 sees cr2 (its port unnamed) over LLDP; the design cables it "
         "to cr1 xe-0/1/0"
     ]
 
 
 def test_a_port_cabled_otherwise_than_designed_is_named_with_both_ends():
-    checks, problems = neighbours_verdict(
+    checks, cabling, problems = neighbours_verdict(
         CABLED,
         {
             "Gi0/0/2": Neighbour(system="er3.site.example", port_id="Gi0/0/3"),
@@ -83,6 +88,7 @@ def test_a_port_cabled_otherwise_than_designed_is_named_with_both_ends():
         "to er3 GigabitEthernet0/0/3",
     ]
     assert checks["GigabitEthernet0/0/1"] == "none"
+    assert cabling["GigabitEthernet0/0/2"] == cabling["GigabitEthernet0/0/3"] == "otherwise"
 
 
 def test_ios_lldp_neighbors_detail_is_read_block_by_block():

@@ -228,6 +228,28 @@ def test_overview_lists_preflight_errors_and_offers_the_svg(client_in, db):
     assert svg["Content-Type"] == "image/svg+xml" and svg.content.startswith(b"<svg")
 
 
+def test_the_topology_shows_the_cabling_the_last_turn_up_saw(client_in, pop_site):
+    from turnup.dcim.models import Interface
+    from turnup.provisioning.models import Run, Step
+
+    cabled = Interface.objects.filter(
+        device__site=pop_site, cable__isnull=False, device__role__slug="edge"
+    ).select_related("device")
+    right, wrong = cabled.order_by("id")[:2]
+    run = Run.objects.create(site=pop_site, status="failed")
+    seen: dict = {}
+    for port, verdict in ((right, "as designed"), (wrong, "otherwise")):
+        seen.setdefault(port.device, {})[port.name] = verdict
+    for device, cabling in seen.items():
+        result = {"checks": {"cabling": cabling}}
+        Step.objects.create(run=run, device=device, stage=1, order=2, name="verify", result=result)
+    page = client_in.get(f"/sites/{pop_site.slug}/").content.decode()
+    assert "1 as designed</b> (green) · <b>1 cabled otherwise</b>" in page
+    svg = client_in.get(f"/sites/{pop_site.slug}/topology.svg").content.decode()
+    assert svg.count('lldp-as-designed"') == 1 and svg.count('lldp-otherwise"') == 1
+    assert f"{wrong.device.name} {wrong.name}" in svg
+
+
 def test_turnup_start_board_state_and_cancel(client_in, pop_site):
     from turnup.dcim.services import site_transition
     from turnup.provisioning.models import Run

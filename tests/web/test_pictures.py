@@ -91,6 +91,30 @@ def test_svg_is_well_formed_and_labels_links_with_interfaces_and_subnets():
     assert "S-core-1 xe-0/0/1 ↔ S-edge-1 Gi0/0/0 · 10.1.0.1/31" in titles
 
 
+def test_cables_show_what_lldp_saw_at_turn_up():
+    nodes, links = hub_site(1)
+    links = [
+        TopoLink(1, 10, "xe-0/0/1", "Gi0/0/0", lldp="as designed"),
+        TopoLink(2, 10, "xe-0/0/1", "Gi0/0/1", lldp="otherwise"),
+        TopoLink(1, 2, "xe-0/0/0", "xe-0/0/0"),  # no turn-up yet
+    ]
+    root = ET.fromstring(topology_svg(nodes, links))
+    drawn = {
+        el.find(f"{SVG}title").text: el.get("class")
+        for el in root.iter()
+        if el.tag in (f"{SVG}line", f"{SVG}path") and el.find(f"{SVG}title") is not None
+    }
+    assert drawn == {
+        "S-core-1 xe-0/0/1 ↔ S-edge-1 Gi0/0/0 · LLDP at turn-up: cabled as designed": (
+            "link planned lldp-as-designed"
+        ),
+        "S-core-2 xe-0/0/1 ↔ S-edge-1 Gi0/0/1 · LLDP at turn-up: cabled otherwise than designed": (
+            "link planned lldp-otherwise"
+        ),
+        "S-core-1 xe-0/0/0 ↔ S-core-2 xe-0/0/0": "link planned",
+    }
+
+
 def test_names_are_escaped():
     nodes = [TopoNode(1, "<script>", "core"), TopoNode(2, "a&b", "edge")]
     svg = topology_svg(nodes, [TopoLink(1, 2, "x<1>", "y")])

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
-from turnup.provisioning.models import STEP_ORDER, Run, Step, StepStatus
+from turnup.provisioning.models import STEP_ORDER, Run, Step, StepName, StepStatus
 
 
 def run_list(*, site_id: int | None = None) -> QuerySet[Run]:
@@ -17,6 +17,21 @@ def run_list(*, site_id: int | None = None) -> QuerySet[Run]:
     if site_id is not None:
         runs = runs.filter(site_id=site_id)
     return runs
+
+
+def site_cabling_verdicts(*, site_id: int) -> dict[tuple[int, str], str]:
+    """What the site's latest turn-up saw of its cables over LLDP: (device id, port) → the
+    verify step's verdict (``as designed``, ``not seen``, ``otherwise``). One query; empty
+    before any router was verified."""
+    latest = Run.objects.filter(site_id=site_id).order_by("-created").values("pk")[:1]
+    rows = Step.objects.filter(run_id=Subquery(latest), name=StepName.VERIFY).values_list(
+        "device_id", "result"
+    )
+    return {
+        (device_id, port): verdict
+        for device_id, result in rows
+        for port, verdict in (result or {}).get("checks", {}).get("cabling", {}).items()
+    }
 
 
 def run_with_steps() -> QuerySet[Run]:

@@ -751,6 +751,8 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
             except DriverError as error:
                 status, reason, message = StepStatus.FAILED, error.reason, error.message
                 outcome.log = error.output or outcome.log
+                if error.result:
+                    outcome.result = {**(outcome.result or {}), **error.result}
                 retryable = error.retryable or error.reason in RETRY_ALSO
                 if not retryable or attempt == MAX_ATTEMPTS - 1:
                     break
@@ -1210,7 +1212,11 @@ def _step_verify(step: Step) -> Outcome:
     def body() -> Outcome:
         verdict = driver.mgmt_verify(hostname=targets.hostname, interfaces=interfaces)
         if not verdict.ok:
-            raise VerifyFailed("; ".join(verdict.problems), output=_driver_log(driver, targets))
+            raise VerifyFailed(
+                "; ".join(verdict.problems),
+                output=_driver_log(driver, targets),
+                result={"checks": verdict.checks},
+            )
         shown = verdict.checks.get("interfaces", {})
         down = [name for name, state in shown.items() if state.startswith("up/down")]
         message = f"verified: hostname {verdict.checks.get('hostname', '')}, "

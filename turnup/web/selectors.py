@@ -30,6 +30,7 @@ from turnup.dcim.selectors import ConsolePath, site_console_paths
 from turnup.ipam import selectors as ipam_selectors
 from turnup.ipam.models import IPAddress, Prefix
 from turnup.provisioning.models import Run, Step, StepName
+from turnup.provisioning.selectors import site_cabling_verdicts
 from turnup.web.board import RunData, StepData
 from turnup.web.elevation import RackData, RackDevice
 from turnup.web.topology import TopoLink, TopoNode, natural_key
@@ -245,8 +246,18 @@ def interface_subnets(*, interface_ids: list[int]) -> dict[int, str]:
     return out
 
 
+def _cable_verdict(*verdicts: str | None) -> str:
+    """One cable's LLDP verdict from what its two ends saw: cabled otherwise at either end
+    wins, then as designed at either end, then not seen."""
+    for verdict in ("otherwise", "as designed", "not seen"):
+        if verdict in verdicts:
+            return verdict
+    return ""
+
+
 def site_topology(*, site: Site) -> tuple[list[TopoNode], list[TopoLink]]:
-    """Nodes and links for ``topology_svg``: four queries."""
+    """Nodes and links for ``topology_svg``, each cable with what the latest turn-up saw of
+    it over LLDP: five queries."""
     devices = site_devices(site=site)
     mgmt = device_mgmt_addresses(device_ids=[d.pk for d in devices])
     nodes = [
@@ -271,6 +282,7 @@ def site_topology(*, site: Site) -> tuple[list[TopoNode], list[TopoLink]]:
     by_cable: dict[int, list[Interface]] = defaultdict(list)
     for iface in interfaces:
         by_cable[iface.cable_id].append(iface)
+    seen = site_cabling_verdicts(site_id=site.pk)
     links = []
     for ends in by_cable.values():
         if len(ends) != 2:
@@ -284,6 +296,9 @@ def site_topology(*, site: Site) -> tuple[list[TopoNode], list[TopoLink]]:
                 b_iface=b.name,
                 subnet=subnets.get(a.pk) or subnets.get(b.pk, ""),
                 status=a.cable.status,
+                lldp=_cable_verdict(
+                    seen.get((a.device_id, a.name)), seen.get((b.device_id, b.name))
+                ),
             )
         )
     for path in site_console_paths(site=site).values():

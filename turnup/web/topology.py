@@ -81,6 +81,7 @@ class TopoLink:
     subnet: str = ""
     kind: str = "data"
     status: str = "planned"
+    lldp: str = ""  # the latest turn-up's verdict: "as designed", "not seen", "otherwise"
 
 
 @dataclass
@@ -301,6 +302,12 @@ def _at_distance(
     return _along(a, b, min(distance / length, 0.45))
 
 
+LLDP_SAID = {
+    "as designed": "cabled as designed",
+    "not seen": "no neighbour seen",
+    "otherwise": "cabled otherwise than designed",
+}
+
 STYLE = (
     "<style>"
     ".topology text{font:10px ui-monospace,SFMono-Regular,Menlo,monospace;fill:#1d2733}"
@@ -312,6 +319,8 @@ STYLE = (
     ".topology .link{stroke:#7b8794;stroke-width:1.3;fill:none}"
     ".topology .link.connected{stroke:#1e8449}"
     ".topology .link.console{stroke:#a7b1bc;stroke-dasharray:4 3;stroke-width:1}"
+    ".topology .link.lldp-as-designed{stroke:#1e8449;stroke-width:2.2}"
+    ".topology .link.lldp-otherwise{stroke:#c0392b;stroke-width:2.4;stroke-dasharray:7 4}"
     ".topology .node rect.box{fill:#fff;stroke:#8795a5;stroke-width:1.2}"
     ".topology a:hover rect.box{stroke:#0b6bcb;stroke-width:2}"
     "</style>"
@@ -323,7 +332,9 @@ def topology_svg(nodes: list[TopoNode], links: list[TopoLink]) -> str:
 
     Interface names sit at their own end of a link and the subnet in the middle; a hub (a
     node with more than END_LABEL_MAX_DEGREE links) gets no end labels: the far end's label
-    carries the subnet instead. Every link has a tooltip with both ends and the subnet.
+    carries the subnet instead. Every link has a tooltip with both ends and the subnet and,
+    after a turn-up, what LLDP showed of it: a cable seen as designed is drawn green, one
+    cabled otherwise red and dashed.
     """
     layout = topology_layout(nodes, links)
     pos = layout.positions
@@ -364,6 +375,9 @@ def topology_svg(nodes: list[TopoNode], links: list[TopoLink]) -> str:
         if link.subnet:
             title += f" · {link.subnet}"
         cls = f"link {escape(link.status)}"
+        if link.lldp:
+            title += f" · LLDP at turn-up: {LLDP_SAID[link.lldp]}"
+            cls += f" lldp-{link.lldp.replace(' ', '-')}"
         same_row = abs(pa[1] - pb[1]) < 1
         if same_row or parallel:
             # an arc above the row (or beside a parallel link) keeps it off the nodes between

@@ -6,6 +6,8 @@ page next to what caused it, never as a server error page.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -160,12 +162,22 @@ def site_detail(request: HttpRequest, slug: str) -> HttpResponse:
         node_count=len(nodes),
         link_count=sum(1 for link in links if link.kind == "data"),
         console_count=sum(1 for link in links if link.kind == "console"),
+        cabling=_cabling_counts(links),
         findings=report["counts"],
         top_findings=[
             _finding_link(site, f) for f in report["findings"] if f["severity"] != "info"
         ][:6],
         checks_passed=report["passed"],
     )
+
+
+def _cabling_counts(links) -> dict[str, int] | None:
+    """How many of the site's cables the last turn-up saw over LLDP as designed, cabled
+    otherwise, or not at all; None before any router was verified."""
+    seen = Counter(link.lldp for link in links if link.lldp)
+    if not seen:
+        return None
+    return {"ok": seen["as designed"], "wrong": seen["otherwise"], "unseen": seen["not seen"]}
 
 
 @login_required

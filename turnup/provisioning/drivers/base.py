@@ -166,17 +166,23 @@ def same_port(one: str, other: str) -> bool:
     return bool(short) and long.startswith(short)
 
 
+#: What LLDP says of a cabled port's cable (``VerifyResult.checks["cabling"]``).
+CABLED_AS_DESIGNED, CABLE_NOT_SEEN, CABLED_OTHERWISE = "as designed", "not seen", "otherwise"
+
+
 def neighbours_verdict(
     expected: Sequence[InterfaceExpectation], neighbours: Mapping[str, Neighbour]
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """Compare the LLDP neighbours a router shows (its port → neighbour) with the design's
     cabling. A cabled port whose neighbour is the design's far end (its name up to the
     domain, its port in any spelling) is ``"<device> <port>"``; one with no neighbour is
     ``"none"`` — recorded, not a problem: the far end may not be turned up yet, and LLDP
     takes its hello interval to show a new neighbour; a port that sees another device or
     port is a problem: it is cabled otherwise than designed. A neighbour that does not name
-    its port (see ``Neighbour.port``) is judged by its device alone."""
+    its port (see ``Neighbour.port``) is judged by its device alone. Returns what each port
+    saw, each port's cabling verdict (``CABLED_AS_DESIGNED``…) and the problems."""
     checks: dict[str, str] = {}
+    cabling: dict[str, str] = {}
     problems: list[str] = []
     for want in expected:
         if not want.peer_device:
@@ -184,17 +190,18 @@ def neighbours_verdict(
         physical = want.name.split(".")[0]  # a Junos logical unit: its port's neighbour
         seen = next((n for port, n in neighbours.items() if same_port(port, physical)), None)
         if seen is None:
-            checks[want.name] = "none"
+            checks[want.name], cabling[want.name] = "none", CABLE_NOT_SEEN
             continue
         shown = f"{seen.system} {seen.port or '(its port unnamed)'}"
-        checks[want.name] = shown
+        checks[want.name], cabling[want.name] = shown, CABLED_AS_DESIGNED
         other_device = seen.system.split(".")[0].lower() != want.peer_device.lower()
         other_port = bool(seen.port) and not same_port(seen.port, want.peer_port)
         if other_device or other_port:
+            cabling[want.name] = CABLED_OTHERWISE
             problems.append(
                 f"{want.name} sees {shown} over LLDP; the design cables it to {want.peer}"
             )
-    return checks, problems
+    return checks, cabling, problems
 
 
 def interfaces_verdict(
@@ -239,11 +246,14 @@ class DriverError(Exception):
     reason = "driver_error"
     retryable = False
 
-    def __init__(self, message: str, *, line: int | None = None, output: str = "") -> None:
+    def __init__(
+        self, message: str, *, line: int | None = None, output: str = "", result: dict | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.output = output
+        self.result = result or {}  # what the step found before failing (kept on the Step)
 
 
 class LineBusy(DriverError):

@@ -707,8 +707,10 @@ class IosXeDriver:
             if "LLDP is not enabled" in detail:
                 shown["neighbours"] = "LLDP not running"
             else:
-                seen, wrong = neighbours_verdict(interfaces, parse_lldp_neighbors_detail(detail))
-                shown["neighbours"] = seen
+                seen, cabling, wrong = neighbours_verdict(
+                    interfaces, parse_lldp_neighbors_detail(detail)
+                )
+                shown["neighbours"], shown["cabling"] = seen, cabling
                 problems.extend(wrong)
         return VerifyResult(ok=not problems, checks=shown, problems=problems)
 

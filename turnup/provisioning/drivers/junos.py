@@ -523,8 +523,8 @@ class JunosDriver:
         shown = {"hostname": host, "interfaces": checks}
         if any(want.peer_device for want in interfaces):
             reply = self.device.rpc.get_lldp_neighbors_information()
-            seen, wrong = neighbours_verdict(physical, lldp_neighbours(reply))
-            shown["neighbours"] = seen
+            seen, cabling, wrong = neighbours_verdict(physical, lldp_neighbours(reply))
+            shown["neighbours"], shown["cabling"] = seen, cabling
             problems.extend(wrong)
         return VerifyResult(ok=not problems, checks=shown, problems=problems)
 
