@@ -17,6 +17,25 @@ ROOT_HASH = (
     "aS35inz1"
 )  # "Hello world!" (the SHA-512 crypt test vector of its specification)
 
+
+def netconf_ready(address: str, interfaces: str = "") -> str:
+    """A Junos startup config that answers NETCONF over SSH as ``admin`` (password: what
+    ROOT_HASH hashes) on fxp0 ``address``/24, with ``interfaces`` statements beside it."""
+    return f"""system {{
+    host-name j1;
+    root-authentication {{ encrypted-password "{ROOT_HASH}"; }}
+    login {{
+        user admin {{ class super-user; authentication {{ encrypted-password "{ROOT_HASH}"; }} }}
+    }}
+    services {{ ssh; netconf {{ ssh; }} }}
+    management-instance;
+}}
+interfaces {{
+    fxp0 {{ unit 0 {{ family inet {{ address {address}/24; }} }} }}
+{interfaces}}}
+"""
+
+
 BOOTSTRAP = f"""\
 set system host-name r1
 set system root-authentication encrypted-password "{ROOT_HASH}"

@@ -17,7 +17,7 @@ from netmiko import ConnectHandler
 from ntc_templates.parse import parse_output
 
 from tests.lab.conftest import lab_config
-from tests.lab.test_junos import BOOTSTRAP, ROOT_HASH
+from tests.lab.test_junos import BOOTSTRAP, ROOT_HASH, netconf_ready
 
 PASSWORD = "Hello world!"  # what ROOT_HASH hashes
 
@@ -94,17 +94,7 @@ def test_pyez_console_commit_confirmed_rolls_back_when_not_confirmed(running_lab
 
 def test_pyez_netconf_over_ssh_after_bootstrap(running_lab):
     port = free_port()
-    boot = f"""system {{
-    host-name j1;
-    root-authentication {{ encrypted-password "{ROOT_HASH}"; }}
-    login {{
-        user admin {{ class super-user; authentication {{ encrypted-password "{ROOT_HASH}"; }} }}
-    }}
-    services {{ ssh; netconf {{ ssh; }} }}
-    management-instance;
-}}
-interfaces {{ fxp0 {{ unit 0 {{ family inet {{ address 10.9.0.5/24; }} }} }} }}
-"""
+    boot = netconf_ready("10.9.0.5")
     lab = running_lab(
         lab_config(
             [junos(startup_config=boot)],

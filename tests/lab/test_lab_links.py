@@ -14,7 +14,7 @@ from netmiko import ConnectHandler
 from ntc_templates.parse import parse_output
 
 from tests.lab.conftest import free_port, lab_config
-from tests.lab.test_junos import ROOT_HASH
+from tests.lab.test_junos import netconf_ready
 from tests.lab.test_junos_clients import PASSWORD
 from turnup.lab.junos import op_command
 from turnup.lab.lab import Lab, LabFileError
@@ -29,21 +29,14 @@ line vty 0 4
  login local
  transport input ssh
 """
-JUNOS_NETCONF = f"""\
-system {{
-    host-name j1;
-    root-authentication {{ encrypted-password "{ROOT_HASH}"; }}
-    login {{
-        user admin {{ class super-user; authentication {{ encrypted-password "{ROOT_HASH}"; }} }}
-    }}
-    services {{ ssh; netconf {{ ssh; }} }}
-    management-instance;
-}}
-interfaces {{
-    fxp0 {{ unit 0 {{ family inet {{ address 10.9.0.9/24; }} }} }}
-    ge-0/0/1 {{ description "to R1"; }}
-}}
-"""
+JUNOS_NETCONF = netconf_ready("10.9.0.9", '    ge-0/0/1 { description "to R1"; }\n')
+
+
+def commit_set(dev, statements: str) -> None:
+    """Load ``statements`` (set/delete lines) into j1's candidate and commit them."""
+    with Config(dev, mode="exclusive") as cu:
+        cu.load(statements, format="set")
+        cu.commit()
 
 
 def ios(name: str, startup: str = "", **options) -> dict:
@@ -276,9 +269,7 @@ def test_junos_lldp_and_link_state_with_ios_and_junos_neighbours(running_lab):
         assert lab.call(j2.lldp_rows) == []
         assert "lldp subsystem not running" in dev.cli("show lldp neighbors", warning=False)
 
-        with Config(dev, mode="exclusive") as cu:
-            cu.load("set protocols lldp interface all", format="set")
-            cu.commit()
+        commit_set(dev, "set protocols lldp interface all")
         reply = dev.rpc.get_lldp_neighbors_information()
         ios_end, junos_end = reply.findall("lldp-neighbor-information")
         assert {child.tag: child.text for child in ios_end} == {
@@ -313,20 +304,14 @@ def test_junos_lldp_and_link_state_with_ios_and_junos_neighbours(running_lab):
         assert (seen["neighbor_port_id"], seen["neighbor_interface"]) == ("501", "to R1")
         assert seen["chassis_id"].startswith("2c6b.f5")
         # port-id-subtype interface-name: Junos names its ports to its neighbours
-        with Config(dev, mode="exclusive") as cu:
-            cu.load("set protocols lldp port-id-subtype interface-name", format="set")
-            cu.commit()
+        commit_set(dev, "set protocols lldp port-id-subtype interface-name")
         (seen,) = parse_output(
             "cisco_ios", "show lldp neighbors detail", lab.call(r1.show_lldp_neighbors_detail)
         )
         assert (seen["neighbor_port_id"], seen["neighbor_interface"]) == ("ge-0/0/1", "to R1")
-        with Config(dev, mode="exclusive") as cu:
-            cu.load("delete protocols lldp port-id-subtype", format="set")
-            cu.commit()
+        commit_set(dev, "delete protocols lldp port-id-subtype")
 
-        with Config(dev, mode="exclusive") as cu:
-            cu.load("set interfaces ge-0/0/1 disable", format="set")
-            cu.commit()
+        commit_set(dev, "set interfaces ge-0/0/1 disable")
         assert brief(lab.call(r1.show_ip_interface_brief))["GigabitEthernet0/0/2"] == (
             "up",
             "down",
@@ -345,9 +330,7 @@ def test_junos_lldp_and_link_state_with_ios_and_junos_neighbours(running_lab):
         neighbours = dev.rpc.get_lldp_neighbors_information()
         assert [n.findtext("lldp-local-port-id") for n in neighbours] == ["ge-0/0/2"]
 
-        with Config(dev, mode="exclusive") as cu:
-            cu.load("delete interfaces ge-0/0/1 disable\ndelete protocols lldp", format="set")
-            cu.commit()
+        commit_set(dev, "delete interfaces ge-0/0/1 disable\ndelete protocols lldp")
         assert brief(lab.call(r1.show_ip_interface_brief))["GigabitEthernet0/0/2"] == (
             "up",
             "up",

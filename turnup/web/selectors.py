@@ -29,6 +29,11 @@ from turnup.dcim.models import (
 from turnup.dcim.selectors import ConsolePath, site_console_paths
 from turnup.ipam import selectors as ipam_selectors
 from turnup.ipam.models import IPAddress, Prefix
+from turnup.provisioning.drivers.base import (
+    CABLE_NOT_SEEN,
+    CABLED_AS_DESIGNED,
+    CABLED_OTHERWISE,
+)
 from turnup.provisioning.models import Run, Step, StepName
 from turnup.provisioning.selectors import site_cabling_verdicts
 from turnup.web.board import RunData, StepData
@@ -249,7 +254,7 @@ def interface_subnets(*, interface_ids: list[int]) -> dict[int, str]:
 def _cable_verdict(*verdicts: str | None) -> str:
     """One cable's LLDP verdict from what its two ends saw: cabled otherwise at either end
     wins, then as designed at either end, then not seen."""
-    for verdict in ("otherwise", "as designed", "not seen"):
+    for verdict in (CABLED_OTHERWISE, CABLED_AS_DESIGNED, CABLE_NOT_SEEN):
         if verdict in verdicts:
             return verdict
     return ""

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
+from turnup.provisioning.drivers.base import CABLE_NOT_SEEN, CABLED_AS_DESIGNED, CABLED_OTHERWISE
+
 NODE_W = 156
 NODE_H = 46
 GAP_X = 44
@@ -81,7 +83,7 @@ class TopoLink:
     subnet: str = ""
     kind: str = "data"
     status: str = "planned"
-    lldp: str = ""  # the latest turn-up's verdict: "as designed", "not seen", "otherwise"
+    lldp: str = ""  # the latest turn-up's verdict: CABLED_AS_DESIGNED, CABLE_NOT_SEEN, …
 
 
 @dataclass
@@ -303,9 +305,9 @@ def _at_distance(
 
 
 LLDP_SAID = {
-    "as designed": "cabled as designed",
-    "not seen": "no neighbour seen",
-    "otherwise": "cabled otherwise than designed",
+    CABLED_AS_DESIGNED: "cabled as designed",
+    CABLE_NOT_SEEN: "no neighbour seen",
+    CABLED_OTHERWISE: "cabled otherwise than designed",
 }
 
 STYLE = (

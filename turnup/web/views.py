@@ -35,6 +35,11 @@ from turnup.dcim.models import Interface, Site
 from turnup.dcim.services import port_update, site_transition, site_update
 from turnup.ipam.models import VRF, Prefix
 from turnup.ipam.services import ip_allocate_next, prefix_allocate_next
+from turnup.provisioning.drivers.base import (
+    CABLE_NOT_SEEN,
+    CABLED_AS_DESIGNED,
+    CABLED_OTHERWISE,
+)
 from turnup.provisioning.models import Run, RunStatus
 from turnup.provisioning.services import run_cancel, run_retry_failed, run_start
 from turnup.web import exports, selectors
@@ -177,7 +182,11 @@ def _cabling_counts(links) -> dict[str, int] | None:
     seen = Counter(link.lldp for link in links if link.lldp)
     if not seen:
         return None
-    return {"ok": seen["as designed"], "wrong": seen["otherwise"], "unseen": seen["not seen"]}
+    return {
+        "ok": seen[CABLED_AS_DESIGNED],
+        "wrong": seen[CABLED_OTHERWISE],
+        "unseen": seen[CABLE_NOT_SEEN],
+    }
 
 
 @login_required
