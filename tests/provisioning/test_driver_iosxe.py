@@ -182,6 +182,10 @@ def test_factory_router_from_console_to_saved_full_config(start_lab):
     assert "banner login" in running and "Authorised access only." in running
     assert "service prompt" not in running  # the prompt, turned off for the push, is back
     assert "(config" not in pushed.output  # the push ran without per-line prompts
+    # console logging was off while the lines went in (the management port coming up and
+    # the new key said nothing on the line) and is back as IOS's default afterwards
+    assert "%LINK-3-UPDOWN" not in pushed.output and "%SSH-5-ENABLED" not in pushed.output
+    assert "logging console" not in running
     assert not running.startswith(("Building configuration", "Current configuration"))
     # the archive's comparison: IOS's own order and defaults are no difference, what the
     # router lacks is named with its modes, and the statements IOS never shows are counted
@@ -247,6 +251,18 @@ def test_a_router_with_a_saved_config_is_left_alone(start_lab):
     assert driver(lab, baud=0, overwrite=True).console_open().factory is False
 
 
+def test_console_logging_comes_back_as_the_saved_config_has_it(start_lab):
+    saved = "hostname OLD-1\nlogging console warnings\n"
+    lab = start_lab(lab_config([{**ios(), "startup_config": saved}], baud=0))
+    engine = driver(lab, baud=0, overwrite=True)
+    engine.console_open()
+    engine.console_push("interface Loopback1\n no shutdown\n")
+    engine.console_close()
+    running = lab.call(lab.router("r1").show_running)
+    assert "logging console warnings" in running.splitlines()
+    assert "interface Loopback1" in running
+
+
 def test_a_busy_line_is_reported_as_busy(start_lab):
     from netmiko import ConnectHandler
 
@@ -309,3 +325,26 @@ def test_missing_lines_compare_by_mode_path():
     assert with_parents(missing, rendered) == ["interface Gi1", "description a"]
     shut = "hostname R1\ninterface Gi1\n description a\n shutdown\n"
     assert [line.text for line in missing_lines(rendered, shut)] == ["no shutdown"]
+
+
+def test_a_refused_console_line_leaves_prompt_and_logging_as_they_were(start_lab):
+    from turnup.provisioning.drivers.base import ConfigRejected
+
+    lab = start_lab(lab_config([ios()], baud=0))
+    engine = driver(lab, baud=0)
+    engine.console_open()
+    # refused in a mode, with a line at the top after it: the caret of the refusal stands in
+    # column 0 (no prompt before the echo), and the exit back to the top must not take it
+    # for its echo
+    config = (
+        "hostname R1\nline vty 0 4\n login local\n frobnicate the widgets\n"
+        "ip domain name x.example\n"
+    )
+    with pytest.raises(ConfigRejected) as caught:
+        engine.console_push(config)
+    assert caught.value.line == 4
+    engine.console_close()
+    running = lab.call(lab.router("r1").show_running)
+    assert "no logging console" not in running
+    assert "no service prompt config" not in running
+    assert "hostname R1" in running  # what went in before the refused line stays, unsaved

@@ -169,7 +169,7 @@ SHOWN_NEGATED = (
     "service prompt config",
 )
 # Defaults IOS does not show: typing them back only removes the shown negation.
-HIDDEN_DEFAULTS = ("service prompt config",)
+HIDDEN_DEFAULTS = ("service prompt config", "logging console")
 # first words that replace an earlier line with the same leading words (count = key length)
 SINGLETONS = {
     "hostname": 1,

@@ -181,8 +181,10 @@ SYSLOG = re.compile(
     r"%[A-Z0-9_]+-\d-[A-Z0-9_]+:"
 )
 
+# the caret under where the parser gave up: in column 0 without a prompt when it gave up at
+# the first character
 IOS_ERROR = re.compile(
-    r"^\s*% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Error|Bad)|^\s+\^\s*$"
+    r"^\s*% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Error|Bad)|^\s*\^\s*$"
 )
 
 #: IOS configuration mode with its prompt before every echoed line.

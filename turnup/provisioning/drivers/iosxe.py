@@ -8,7 +8,10 @@ selection`` of IOS-XE 17, ``Press RETURN``, a box left in config mode or at ``--
 syslog lines in between); then ``redispatch`` to ``cisco_ios`` prepares the session. The
 bootstrap goes through the console writer with the configuration prompt turned off (``no
 service prompt config``: otherwise ~25 bytes of prompt after every line make the router's
-output the bottleneck) and turned back on by the last line.
+output the bottleneck) and turned back on by the last line. Console logging is off for the
+same reason while the lines go in (``no logging console``: a ``%LINK-3-UPDOWN`` for the
+management port and ``%SSH-5-ENABLED`` after the key are ~150 bytes the echoes would wait
+behind), and put back as the saved configuration has it before ``end``.
 
 Commit safety: IOS applies lines as they come, so the previous configuration is the saved
 one. Nothing is saved until the router has been verified over the management network
@@ -105,6 +108,7 @@ SESSION_SETUP = ("terminal width 511", "terminal length 0")
 # a config-mode comment: changes nothing, and its echo marks where the router's answer to the
 # line before it ends
 PROMPT_PROBE = "! turnup"
+QUIET = "no logging console"
 # bytes in flight over SSH: the vty reads from TCP, nothing overruns, but lines already sent
 # still run after one is refused, so the window stays a few dozen lines
 MGMT_WINDOW = 2048
@@ -144,6 +148,9 @@ class IosXeDriver:
         self.reload_armed = False
         self.dialog_secret: str | None = None
         self.console_at_prompt = False  # the console session was last seen at its # prompt
+        # what puts the console's logging back after the bootstrap (from the saved config);
+        # None: it stays as it is (off there already)
+        self.console_logging: str | None = "logging console"
         self.mgmt_at_prompt = False  # and the management session
 
     # -- helpers ------------------------------------------------------------------------------
@@ -326,6 +333,7 @@ class IosXeDriver:
         except (OSError, EOFError, ChannelClosed) as error:
             raise LineDropped(f"console line {self.target.key} dropped: {error}") from None
         self.console_at_prompt = True
+        self.console_logging = console_logging(startup)
         factory_signs = sorted(seen & FACTORY_SIGNS)
         empty_startup = "not present" in startup or not startup.strip()
         ours = prompt == self.hostname
@@ -398,8 +406,16 @@ class IosXeDriver:
         channel = self.channel
         assert channel is not None
         self.console_at_prompt = False
+        # a bootstrap that sets the console's logging itself has the last word on it
+        sets_logging = any(re.match(r"(?:no )?logging console\b", line.text) for line in lines)
         report, self.console_at_prompt = self._push_lines(
-            channel, lines, everything, baud=self.target.baud, window=self.window, progress=progress
+            channel,
+            lines,
+            everything,
+            baud=self.target.baud,
+            window=self.window,
+            progress=progress,
+            restore_logging=None if sets_logging else self.console_logging,
         )
         return PushResult(
             changed=True,
@@ -422,6 +438,7 @@ class IosXeDriver:
         progress: Callable[[int], None] | None = None,
         enter: str = "\r",
         prompt_off: bool = True,
+        restore_logging: str | None = None,
     ):
         """``configure terminal``, the lines through the ConsoleWriter (pipelined within
         ``window`` bytes, paced to ``baud`` when it is not 0, every echo checked), ``end``.
@@ -430,14 +447,21 @@ class IosXeDriver:
         ends the closing commands: over SSH netmiko's ``\n`` — a CR there would make the
         router take netmiko's next LF as the end of the same Enter, and miss it. The config
         prompt is turned off where its bytes cost line time (the console), not over SSH, where
-        finding out that it is gone would cost a wait for silence."""
+        finding out that it is gone would cost a wait for silence. With ``restore_logging``
+        console logging is off while the lines go in, and that line, sent at the top level
+        behind them as one more line of the config, puts it back."""
         channel.send("configure terminal\r")
         text, match = read_until(channel, re.compile(r"\(config\)#\s*$"), timeout=15)
         self._log(text)
         if match is None:
             raise NoAnswer("the router did not enter configuration mode", output=self.output())
+        if restore_logging:
+            back = ConfigLine(
+                number=max((c.number for c in everything), default=0) + 1, text=restore_logging
+            )
+            lines, everything = [*lines, back], [*everything, back]
         if prompt_off:
-            style, prompt = self._prompt_off(channel, baud)
+            style, prompt = self._prompt_off(channel, baud, quiet=restore_logging is not None)
         else:
             style, prompt = IOS_CONFIG, text.replace("\r", "").rsplit("\n", 1)[-1]
         writer = ConsoleWriter(
@@ -452,7 +476,7 @@ class IosXeDriver:
             writer.push(lines, prompt=prompt, hierarchy=everything)
         except DriverError as error:
             self._log("\n".join(writer.report.transcript))
-            self._abandon_config(channel)
+            self._abandon_config(channel, restore_logging)
             error.output = self.output()
             raise
         self._log("\n".join(writer.report.transcript))
@@ -467,12 +491,13 @@ class IosXeDriver:
         self._log(text)
         return writer.report, match is not None
 
-    def _prompt_off(self, channel, baud: int):
-        """Turn the config prompt off if this IOS can (it can since 12.x). A comment line
-        sent right behind the command tells, without waiting for silence, whether the prompt
-        is gone: the router answers the command (prompt, or an error and the prompt) before
-        it reads and echoes the comment."""
-        channel.send(f"no service prompt config\r{PROMPT_PROBE}\r")
+    def _prompt_off(self, channel, baud: int, *, quiet: bool = False):
+        """Turn the config prompt off if this IOS can (it can since 12.x), and with ``quiet``
+        console logging too. A comment line sent right behind the commands tells, without
+        waiting for silence, whether the prompt is gone: the router answers the command
+        (prompt, or an error and the prompt) before it reads and echoes the comment."""
+        commands = ["no service prompt config", *([QUIET] if quiet else []), PROMPT_PROBE]
+        channel.send("\r".join(commands) + "\r")
         text, match = read_until(
             channel,
             re.compile(re.escape(PROMPT_PROBE) + r"\r?\n"),
@@ -483,7 +508,7 @@ class IosXeDriver:
             raise NoAnswer(
                 "the router did not answer `no service prompt config`", output=self.output()
             )
-        answer = text[: match.start()].split("prompt config", 1)[-1]
+        answer = text[: match.start()].split("prompt config", 1)[-1].split(QUIET, 1)[0]
         if re.search(r"% Invalid|\(config[^)]*\)#", answer):
             # the prompt is still there (or the command is unknown): it follows the comment too
             text, match = read_until(channel, re.compile(r"\(config[^)]*\)#\s*$"), timeout=5.0)
@@ -492,11 +517,15 @@ class IosXeDriver:
             return IOS_CONFIG, last
         return IOS_CONFIG_BARE, ""
 
-    def _abandon_config(self, channel) -> None:
+    def _abandon_config(self, channel, restore_logging: str | None = None) -> None:
         try:
-            channel.send("\x03\r")  # Ctrl-C leaves configuration mode
+            channel.send("\x03\r")  # Ctrl-C breaks off a command still running
             read_quiet(channel, quiet=0.3, limit=2.0)
-            channel.send("service prompt config\rend\r")
+            # from whatever mode the push stopped in, to the top of configuration mode
+            closing = ["end", "configure terminal", "service prompt config"]
+            channel.send(
+                "\r".join([*closing, *([restore_logging] if restore_logging else []), "end"]) + "\r"
+            )
             read_quiet(channel, quiet=0.3, limit=2.0)
         except ChannelClosed:
             pass
@@ -720,6 +749,19 @@ class IosXeDriver:
             key = management_key(self.platform, self.mgmt_target, self.credentials)
             logout = "exit" if self.mgmt_at_prompt else None  # see console_close
             session_end(key, session, partial(netmiko_close, session, logout=logout), keep=keep)
+
+
+def console_logging(startup: str) -> str | None:
+    """The line that puts the console's logging back as the saved configuration ``startup``
+    has it (IOS's default, ``logging console``, when it says nothing), or None when it has
+    it off: then there is nothing to quiet, nor to put back."""
+    for line in startup.splitlines():
+        text = line.strip()
+        if text == QUIET:
+            return None
+        if text.startswith("logging console"):
+            return text
+    return "logging console"
 
 
 def dialog_secret(designed: str) -> str:
