@@ -15,6 +15,8 @@ from turnup.core.env import SETTINGS, SettingError, derived_urls, read_settings
         ("LOG_FORMAT", "xml", "'xml' is not one of text, json"),
         ("TURNUP_WORKER_CONCURRENCY", "lots", "is not a whole number"),
         ("TURNUP_DB_POOL_SIZE", "0", "'0' is less than 1"),
+        ("TURNUP_LLDP_WAIT_SECONDS", "-1", "'-1' is not 0 or more seconds"),
+        ("TURNUP_LLDP_WAIT_SECONDS", "soon", "is not a number of seconds"),
         ("S3_ENDPOINT_URL", "minio:9000", "is not supported"),
     ],
 )

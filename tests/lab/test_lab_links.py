@@ -115,6 +115,42 @@ def test_each_router_finds_the_far_end_of_its_cabled_ports():
     assert r1.far_end("GigabitEthernet0/0/2") is None
 
 
+class _StoppedLoop:
+    """A loop whose clock a test sets (the routers only read the time)."""
+
+    now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_a_router_hears_the_far_end_at_its_next_lldp_advertisement():
+    timers = {"lldp_timer": 30, "lldp_reinit": 2}
+    lab = Lab(
+        {
+            "routers": [ios("r1", **timers), ios("r2", **timers), ios("r3")],
+            "links": [link("r1 Gi0/0/1", "r2 Gi0/0/1"), link("r1 Gi0/0/2", "r3 Gi0/0/1")],
+        }
+    )
+    loop = lab.clock._loop = _StoppedLoop()
+    r1, r2, r3 = (lab.routers[name] for name in ("r1", "r2", "r3"))
+    r1.lldp_since, r2.lldp_since, r3.lldp_since = 0.0, 10.0, 10.0
+    # r2 started after r1's first advertisement (at 2 s): it hears r1's next one, at 32 s
+    loop.now = 31.9
+    assert not r2.lldp_heard(r1)
+    loop.now = 32.0
+    assert r2.lldp_heard(r1)
+    # r1 listened before r2's first advertisement (10 + 2 s): it hears that one
+    loop.now = 11.9
+    assert not r1.lldp_heard(r2)
+    loop.now = 12.0
+    assert r1.lldp_heard(r2)
+    # a router whose LLDP has no timer (the lab's default) is heard at once
+    assert r1.lldp_heard(r3)
+    r2.lldp_since = None  # LLDP off at the far end
+    assert not r1.lldp_heard(r2)
+
+
 # -- link state --------------------------------------------------------------------------------
 def test_a_cabled_port_is_down_while_the_far_router_has_not_booted(running_lab):
     r1 = ios(

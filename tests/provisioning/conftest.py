@@ -125,6 +125,21 @@ def approved_site(
     return site
 
 
+def free_ports(site, *routers: str):
+    """The first port of each router that is neither cabled nor its management port."""
+    from turnup.dcim.models import Interface
+    from turnup.ipam.models import IPAddress
+
+    mgmt = IPAddress.objects.filter(is_primary_mgmt=True).values("assigned_interface_id")
+    ports = []
+    for router in routers:
+        free = Interface.objects.filter(
+            device__name=f"{site.name.lower()}-{router}", cable__isnull=True, mgmt_only=False
+        ).exclude(pk__in=mgmt)
+        ports.append(free.exclude(name__startswith="Loopback").order_by("id").first())
+    return ports
+
+
 def router_state(lab: RunningLab, name: str) -> dict:
     """What the lab router shows: hostname, running and saved config, console bytes in,
     management logins."""

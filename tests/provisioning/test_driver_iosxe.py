@@ -348,3 +348,71 @@ def test_a_refused_console_line_leaves_prompt_and_logging_as_they_were(start_lab
     assert "no logging console" not in running
     assert "no service prompt config" not in running
     assert "hostname R1" in running  # what went in before the refused line stays, unsaved
+
+
+SSH_READY = """\
+hostname {hostname}
+ip domain name lab.example
+username admin privilege 15 secret 0 Admin12345
+interface GigabitEthernet0/0/1
+ ip address {address} 255.255.255.0
+interface GigabitEthernet0/0/2
+ description to the other router
+line vty 0 4
+ login local
+ transport input ssh
+"""
+
+
+def test_verification_waits_for_lldp_to_hear_a_far_end_that_started_it(start_lab):
+    """r2 turns LLDP on while r1 already runs it: r1 hears r2's first advertisement only
+    ``lldp_reinit`` later (as a real router does, seconds later): verification reads again
+    until it shows, instead of recording the cable as not seen."""
+    from netmiko import ConnectHandler
+
+    ports = free_port(), free_port()
+    timers = {"lldp_timer": 30, "lldp_reinit": 10}  # router seconds: 1.5 s and 0.5 s here
+    r1 = {
+        **ios("r1", **timers),
+        "startup_config": SSH_READY.format(hostname="R1", address="10.9.0.5") + "lldp run\n",
+    }
+    r2 = {
+        **ios("r2", **timers),
+        "startup_config": SSH_READY.format(hostname="R2", address="10.9.0.6"),
+    }
+    lab = start_lab(
+        lab_config(
+            [r1, r2],
+            time_scale=0.05,
+            mgmt_map={"10.9.0.5": f"127.0.0.1:{ports[0]}", "10.9.0.6": f"127.0.0.1:{ports[1]}"},
+            links=[{"a": "r1 Gi0/0/2", "b": "r2 Gi0/0/2"}],
+        )
+    )
+    wait_for_management(lab, "r1")
+    wait_for_management(lab, "r2")
+    engine = driver(lab, baud=0, mgmt_port=ports[0])
+    engine.mgmt_open()
+    cabled = [
+        InterfaceExpectation(
+            name="GigabitEthernet0/0/2", peer_device="r2", peer_port="Gi0/0/2", await_neighbour=True
+        )
+    ]
+    far = ConnectHandler(
+        device_type="cisco_ios",
+        host="127.0.0.1",
+        port=ports[1],
+        username="admin",
+        password="Admin12345",
+    )
+    try:
+        far.send_config_set(["lldp run"])  # r2's first advertisement goes out 0.5 s from now
+        at_once = engine.mgmt_verify(hostname="R1", interfaces=cabled)
+        assert at_once.checks["cabling"] == {"GigabitEthernet0/0/2": "not seen"}
+        waited = engine.mgmt_verify(hostname="R1", interfaces=cabled, lldp_wait=10)
+        assert waited.ok, waited.problems
+        assert waited.checks["cabling"] == {"GigabitEthernet0/0/2": "as designed"}
+        assert waited.checks["neighbours"] == {"GigabitEthernet0/0/2": "R2.lab.example Gi0/0/2"}
+        assert 0.3 <= waited.checks["lldp_waited_seconds"] <= 4
+    finally:
+        far.disconnect()
+        engine.mgmt_close()

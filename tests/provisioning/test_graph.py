@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.provisioning.conftest import approved_site, router_state
+from tests.provisioning.conftest import approved_site, free_ports, router_state
 from turnup.provisioning.drivers.base import same_port
 
 
@@ -25,21 +25,6 @@ def wait_finished(run, timeout: float = 180):
     raise AssertionError(f"run {run.pk} still {run.status} after {timeout} s: {steps}")
 
 
-def _free_ports(site, *routers: str):
-    """The first port of each router that is neither cabled nor its management port."""
-    from turnup.dcim.models import Interface
-    from turnup.ipam.models import IPAddress
-
-    mgmt = IPAddress.objects.filter(is_primary_mgmt=True).values("assigned_interface_id")
-    ports = []
-    for router in routers:
-        free = Interface.objects.filter(
-            device__name=f"{site.name.lower()}-{router}", cable__isnull=True, mgmt_only=False
-        ).exclude(pk__in=mgmt)
-        ports.append(free.exclude(name__startswith="Loopback").order_by("id").first())
-    return ports
-
-
 @pytest.mark.slow
 def test_site_turned_up_through_the_graph(worker, lab_of):
     from turnup.dcim.models import Site
@@ -49,10 +34,10 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
     from turnup.provisioning.services import run_start
 
     site = approved_site("GRT-01", edges=2)
-    core_port, edge_port, spare_port = _free_ports(site, "cr1", "er1", "er2")
+    core_port, edge_port, spare_port = free_ports(site, "cr1", "er1", "er2")
     cable_create(a_end=core_port, b_end=edge_port)  # a link: verification must name it
     port_update(instance=spare_port, enabled=False)
-    (core_spare,) = _free_ports(site, "cr1")
+    (core_spare,) = free_ports(site, "cr1")
     cable_create(a_end=spare_port, b_end=core_spare)  # designed shut at one end
     for port, address in [
         (core_port, "10.255.0.0/31"),
@@ -61,7 +46,9 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
         (spare_port, "10.255.0.3/31"),
     ]:
         ip_address_create(address=address, assigned_interface=port)
-    lab = lab_of(site)
+    # LLDP on timers (`lldp timer 120`: 2.4 s at this lab's time scale): er1, whose LLDP
+    # starts after the core's, hears the core only at the core's next advertisement
+    lab = lab_of(site, options={"lldp_timer": 120, "lldp_reinit": 2})
     run = wait_finished(run_start(site=site))
     steps = list(run.steps.select_related("device"))
     problems = [(s.device.name, s.name, s.reason, s.message) for s in steps if s.status != "done"]
@@ -103,7 +90,8 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
     lower = site.name.lower()
     # the core was verified before the edge routers were turned up: its link's line was down
     # (recorded, not failed) and it had no LLDP neighbour yet; er1, verified after the core
-    # was live, saw the core's port at the end of its cable
+    # was live, waited for the core's next LLDP advertisement and saw the core's port at the
+    # end of its cable
     assert shown["cr1"][core_port.name] == f"up/down (to {lower}-er1 {edge_port.name})"
     assert shown["er1"][edge_port.name] == f"up/up (to {lower}-cr1 {core_port.name})"
     assert shown["er2"][spare_port.name].startswith("admin-down/down (to ")
@@ -116,7 +104,8 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
     seen = neighbours["er1"][edge_port.name].split()
     assert seen[0] == f"{lower}-cr1.{lower}.example.net" and same_port(seen[1], core_port.name)
     er1 = next(s for s in steps if s.name == "verify" and s.device.name == f"{lower}-er1")
-    assert "1 of 1 links seen over LLDP as cabled" in er1.message
+    assert "1 of 1 links seen over LLDP as cabled (waited " in er1.message
+    assert 0 < er1.result["checks"]["lldp_waited_seconds"] <= 4
     for step in (s for s in steps if s.name == "verify"):
         links = device_links(device=step.device)
         assert set(shown[step.device.name.rsplit("-", 1)[1]]) >= {link.name for link in links}
@@ -133,7 +122,7 @@ def test_junos_core_then_iosxe_edge(worker, lab_of):
     from turnup.provisioning.services import run_start
 
     site = approved_site("GRT-05", edges=1, junos_core=True)
-    core_port, edge_port = _free_ports(site, "cr1", "er1")
+    core_port, edge_port = free_ports(site, "cr1", "er1")
     cable_create(a_end=core_port, b_end=edge_port)
     ip_address_create(address="10.255.2.0/31", assigned_interface=core_port)
     ip_address_create(address="10.255.2.1/31", assigned_interface=edge_port)
@@ -291,9 +280,9 @@ def test_a_router_cabled_otherwise_than_designed_fails_its_verification(worker, 
 
     site = approved_site("GRT-07", edges=2)
     lower = site.name.lower()
-    core_1, edge_1, edge_2 = _free_ports(site, "cr1", "er1", "er2")
+    core_1, edge_1, edge_2 = free_ports(site, "cr1", "er1", "er2")
     cable_create(a_end=core_1, b_end=edge_1)
-    (core_2,) = _free_ports(site, "cr1")
+    (core_2,) = free_ports(site, "cr1")
     cable_create(a_end=core_2, b_end=edge_2)
     for n, port in enumerate((core_1, edge_1, core_2, edge_2)):
         ip_address_create(address=f"10.255.1.{n}/31", assigned_interface=port)

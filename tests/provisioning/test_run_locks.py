@@ -83,6 +83,21 @@ def test_time_limits_come_from_bytes_and_line_rate():
     assert confirm_minutes(full_bytes=200_000) > confirm_minutes(full_bytes=2_000) >= 5
 
 
+def test_verification_may_take_the_lldp_wait_and_the_safety_net_covers_it(settings):
+    from turnup.provisioning.services import confirm_minutes, step_time_limit
+
+    settings.TURNUP_LLDP_WAIT_SECONDS = 0
+    verify, minutes = (
+        step_time_limit(name="verify", bytes_total=0, baud=0),
+        confirm_minutes(full_bytes=400_000),
+    )
+    archive = step_time_limit(name="archive", bytes_total=0, baud=0)
+    settings.TURNUP_LLDP_WAIT_SECONDS = 120
+    assert step_time_limit(name="verify", bytes_total=0, baud=0) == verify + 120
+    assert step_time_limit(name="archive", bytes_total=0, baud=0) == archive
+    assert confirm_minutes(full_bytes=400_000) == minutes + 2
+
+
 def test_a_step_past_its_limit_is_cut_and_recorded_as_timeout():
     from turnup.provisioning.services import StepTimeout, _limited
 

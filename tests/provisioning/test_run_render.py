@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.provisioning.conftest import approved_site
+from tests.provisioning.conftest import approved_site, free_ports
 
 
 @pytest.fixture
@@ -117,3 +117,38 @@ def test_a_stored_text_that_is_gone_is_rendered_again(storage, enqueued, renders
     again = _configs_for_push(_bootstrap_step(run, device), device, ("full",))
     assert len(renders) == rendered, "the router's next step reads it instead of rendering"
     assert again["full"].text == configs["full"].text
+
+
+@pytest.mark.django_db
+def test_verification_awaits_lldp_only_from_routers_whose_full_config_is_in(
+    storage, enqueued, django_assert_num_queries
+):
+    from turnup.dcim.models import Device
+    from turnup.dcim.services import cable_create
+    from turnup.provisioning.models import StepStatus
+    from turnup.provisioning.selectors import run_lldp_peers
+    from turnup.provisioning.services import (
+        device_interface_expectations,
+        device_targets,
+        run_start,
+    )
+
+    site = approved_site("LLD-01", edges=2)
+    core_1, edge_1, edge_2 = free_ports(site, "cr1", "er1", "er2")
+    cable_create(a_end=core_1, b_end=edge_1)
+    (core_2,) = free_ports(site, "cr1")
+    cable_create(a_end=core_2, b_end=edge_2)
+    run = run_start(site=site)
+    core = Device.objects.get(site=site, name="lld-01-cr1")
+    edges = [edge_1.device, edge_2.device]
+    with django_assert_num_queries(1):
+        assert run_lldp_peers(run_id=run.pk) == set()
+    run.steps.filter(device=edges[0], name="full_config").update(status=StepStatus.DONE)
+    run.steps.filter(device=edges[1], name="full_config").update(status=StepStatus.FAILED)
+    peers = run_lldp_peers(run_id=run.pk)
+    assert peers == {edges[0].name}  # a full config that failed may not be in
+    expected = device_interface_expectations(
+        device=core, targets=device_targets(device=core), lldp_peers=peers
+    )
+    awaited = {want.peer_device: want.await_neighbour for want in expected if want.peer_device}
+    assert awaited == {edges[0].name: True, edges[1].name: False}

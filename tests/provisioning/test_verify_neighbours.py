@@ -8,6 +8,7 @@ from lxml import etree
 from turnup.provisioning.drivers.base import (
     InterfaceExpectation,
     Neighbour,
+    neighbours_awaited,
     neighbours_verdict,
     same_port,
 )
@@ -151,3 +152,54 @@ def test_junos_lldp_neighbours_from_the_rpc_reply():
         ),
         "xe-0/1/1": Neighbour(system="cr2", port_id="531", port_description="xe-0/1/1"),
     }
+
+
+class _Time:
+    """A clock that moves only when verification sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+AWAITED = [
+    InterfaceExpectation(
+        name="Gi0/0/1", peer_device="er2", peer_port="Gi0/0/1", await_neighbour=True
+    ),
+    InterfaceExpectation(
+        name="Gi0/0/2", peer_device="er3", peer_port="Gi0/0/1", await_neighbour=True
+    ),
+    InterfaceExpectation(name="Gi0/0/3", peer_device="er4", peer_port="Gi0/0/1"),
+]
+ER2 = {"Gi0/0/1": Neighbour(system="er2", port_id="Gi0/0/1")}
+
+
+def test_verification_reads_lldp_again_until_an_awaited_far_end_shows():
+    time = _Time()
+    reads = iter([{}, {}, ER2])
+    up = {"Gi0/0/1": (True, True), "Gi0/0/2": (True, False), "Gi0/0/3": (True, True)}
+    neighbours, waited = neighbours_awaited(
+        lambda: next(reads), AWAITED, up, wait=35, clock=time.clock, sleep=time.sleep
+    )
+    # Gi0/0/2's line is down (its far end is not up: nothing to hear) and Gi0/0/3's far end
+    # does not run LLDP yet: only Gi0/0/1 was waited for, read every 2 s until it showed
+    assert neighbours == ER2 and waited == 4.0 and time.sleeps == [2.0, 2.0]
+
+
+def test_verification_stops_waiting_for_lldp_at_its_limit():
+    time = _Time()
+    up = {"Gi0/0/1": (True, True)}
+    neighbours, waited = neighbours_awaited(
+        dict, AWAITED, up, wait=5, clock=time.clock, sleep=time.sleep
+    )
+    assert neighbours == {} and waited == 5.0 and time.sleeps == [2.0, 2.0, 1.0]
+    time = _Time()
+    _, waited = neighbours_awaited(dict, AWAITED, up, wait=0, clock=time.clock, sleep=time.sleep)
+    assert waited == 0.0 and time.sleeps == []  # no wait asked: what LLDP shows at once

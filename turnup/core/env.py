@@ -65,6 +65,16 @@ def parse_positive_int(value: str) -> int:
     return number
 
 
+def parse_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number of seconds") from None
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{value!r} is not 0 or more seconds")
+    return seconds
+
+
 def parse_url(*schemes: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if not value:
@@ -213,6 +223,14 @@ SETTINGS: tuple[Setting, ...] = (
         "16",
         "Worker threads of the embedded worker (turn-up work waits on console lines).",
         parse_int,
+    ),
+    Setting(
+        "TURNUP_LLDP_WAIT_SECONDS",
+        "35",
+        "How long a router's verification waits for LLDP to show the far end of a cable whose "
+        "line is up and whose far end runs LLDP already (LLDP advertises every 30 s). 0: "
+        "what LLDP shows at once is recorded.",
+        parse_seconds,
     ),
     Setting(
         "TURNUP_DB_POOL_SIZE",

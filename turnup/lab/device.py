@@ -16,7 +16,9 @@ A lab process runs everything on one asyncio loop (one thread). Three things mee
 * the **other routers**, through the lab's :class:`Cabling` (the lab file's ``links``): a
   cabled port's line protocol needs the far end too (:meth:`SimRouter.link_up`), and LLDP
   shows what the far end advertises (:meth:`SimRouter.lldp_neighbours`). Both are computed when
-  read, from both routers' state at that moment, so nothing has to be told of a change.
+  read, from both routers' state at that moment, so nothing has to be told of a change — but
+  for when each router started LLDP, which a router hears its neighbour's advertisements after
+  (the ``lldp_timer`` and ``lldp_reinit`` options, :meth:`SimRouter.lldp_heard`).
 
 Time: routers never sleep. They return busy durations from ``feed`` and schedule timers with
 :class:`Clock`; both are *router seconds*, which the Clock (and the line, for busy time)
@@ -31,6 +33,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -181,7 +184,8 @@ class RouterSpec:
     startup_config: str | None = None
     input_buffer_bytes: int = DEFAULT_INPUT_BUFFER_BYTES
     # Platform-specific behaviour switches, e.g. for IOS-XE: initial_dialog (bool),
-    # autoinstall_prompt (bool), enable_secret_prompt (bool), pnp_messages (bool).
+    # autoinstall_prompt (bool), enable_secret_prompt (bool), pnp_messages (bool). Both
+    # platforms: lldp_timer, lldp_reinit (router seconds, see SimRouter.lldp_heard).
     options: dict[str, Any] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
 
@@ -272,6 +276,12 @@ class SimRouter(abc.ABC):
         # Set by the lab: called with the router after a change that may affect management().
         self.on_management_change: Callable[[SimRouter], None] | None = None
         self.cabling = Cabling()  # the lab replaces it with the lab-wide one
+        # LLDP as it goes out of this router's ports: the first advertisement ``lldp_reinit``
+        # seconds after LLDP starts, then one every ``lldp_timer`` seconds (IOS-XE and Junos
+        # default to 2 and 30). 0, the lab's default: a neighbour hears it at once.
+        self.lldp_timer = float(spec.options.get("lldp_timer", 0))
+        self.lldp_reinit = float(spec.options.get("lldp_reinit", 2 if self.lldp_timer else 0))
+        self.lldp_since: float | None = None  # when LLDP last started here (clock time)
 
     # -- the console -----------------------------------------------------------------------
     def attach(self, console: Console) -> None:
@@ -321,6 +331,12 @@ class SimRouter(abc.ABC):
         return []
 
     def notify_management_change(self) -> None:
+        """The configuration in force (or the router's state) changed."""
+        running = self.is_up() and any(self.lldp_on(port) for port, _ in self.cabling.ports(self))
+        if not running:
+            self.lldp_since = None
+        elif self.lldp_since is None:
+            self.lldp_since = self.clock.now()
         if self.on_management_change is not None:
             self.on_management_change(self)
 
@@ -365,12 +381,32 @@ class SimRouter(abc.ABC):
 
     def lldp_neighbours(self) -> list[tuple[str, LldpAdvert]]:
         """(local port, what the far end advertises) for each cabled port whose frames get
-        through: LLDP on at both ends and the link up."""
+        through and have been heard: LLDP on at both ends, the link up, and an advertisement
+        of the far end's sent since this router listens (:meth:`lldp_heard`)."""
         return [
             (port, far.router.lldp_advert(far.interface))
             for port, far in self.cabling.ports(self)
-            if self.lldp_on(port) and far.router.lldp_on(far.interface) and self.link_up(port)
+            if self.lldp_on(port)
+            and far.router.lldp_on(far.interface)
+            and self.link_up(port)
+            and self.lldp_heard(far.router)
         ]
+
+    def lldp_heard(self, far: SimRouter) -> bool:
+        """Whether this router has heard ``far``'s LLDP by now: the first advertisement
+        ``far`` sent since both run LLDP (``far``'s first comes ``lldp_reinit`` after its
+        start, the next ones every ``lldp_timer``). A router whose LLDP started after the
+        far end's first advertisement waits for the next one: up to ``lldp_timer``."""
+        if not far.lldp_timer:
+            return True
+        if self.lldp_since is None or far.lldp_since is None:
+            return False
+        first = far.lldp_since + self.clock.scaled(far.lldp_reinit)
+        period = self.clock.scaled(far.lldp_timer)
+        heard = first
+        if self.lldp_since > first:
+            heard += math.ceil((self.lldp_since - first) / period) * period
+        return self.clock.now() >= heard
 
     def cost(self, router_seconds: float) -> float:
         """A processing cost adjusted by the ``slow_factor`` fault (still router seconds)."""

@@ -19,6 +19,12 @@ def run_list(*, site_id: int | None = None) -> QuerySet[Run]:
     return runs
 
 
+def run_lldp_peers(*, run_id: int) -> set[str]:
+    """The routers of a run whose full config is in: they run LLDP by now. One query."""
+    done = Step.objects.filter(run_id=run_id, name=StepName.FULL_CONFIG, status=StepStatus.DONE)
+    return set(done.values_list("device__name", flat=True))
+
+
 def site_cabling_verdicts(*, site_id: int) -> dict[tuple[int, str], str]:
     """What the site's latest turn-up saw of its cables over LLDP: (device id, port) → the
     verify step's verdict (``as designed``, ``not seen``, ``otherwise``). One query; empty

@@ -27,11 +27,12 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import OperationalError, transaction
 from django.db.models import Case, F, PositiveIntegerField, Value, When
 from django.db.models.functions import Coalesce
@@ -44,6 +45,7 @@ from turnup.dcim import selectors as dcim_selectors
 from turnup.dcim.choices import SiteStatus
 from turnup.dcim.models import Device, Site
 from turnup.dcim.services import site_transition
+from turnup.provisioning import selectors
 from turnup.provisioning.drivers.base import (
     PARKED_SESSIONS,
     ConsoleTarget,
@@ -468,12 +470,13 @@ def _targets(device: Device, path, creds, mgmt) -> DeviceTargets:
 
 
 def device_interface_expectations(
-    *, device: Device, targets: DeviceTargets
+    *, device: Device, targets: DeviceTargets, lldp_peers: Collection[str] = ()
 ) -> list[InterfaceExpectation]:
     """What verification expects of ``device``'s interfaces, from the design: the management
     interface up, and every port the day-0 config configures (as the render context does:
-    cabled, not management-only) shut down or not as designed, named with its far end.
-    Two queries."""
+    cabled, not management-only) shut down or not as designed, named with its far end — whose
+    LLDP advertisement is worth waiting for when it is one of ``lldp_peers`` (routers whose
+    full config, LLDP with it, is in). Two queries."""
     expected = [InterfaceExpectation(name=name, line_up=True) for name in targets.interfaces_up]
     for link in dcim_selectors.device_links(device=device):
         if link.name not in targets.interfaces_up:
@@ -483,6 +486,7 @@ def device_interface_expectations(
                     enabled=link.enabled,
                     peer_device=link.peer_device,
                     peer_port=link.peer_port,
+                    await_neighbour=link.peer_device in lldp_peers,
                 )
             )
     return expected
@@ -558,7 +562,10 @@ def step_time_limit(*, name: str, bytes_total: int, baud: int) -> float:
     if name == StepName.CONFIRM:
         return MGMT_LOGIN_SECONDS + MGMT_COMMIT_SECONDS
     # verify, archive: read the running config back (about the full config's size)
-    return MGMT_LOGIN_SECONDS + 2 * max(bytes_total, 20_000) / MGMT_BYTES_PER_SECOND
+    limit = MGMT_LOGIN_SECONDS + 2 * max(bytes_total, 20_000) / MGMT_BYTES_PER_SECOND
+    if name == StepName.VERIFY:  # and wait for LLDP to show the far ends of cables
+        limit += settings.TURNUP_LLDP_WAIT_SECONDS
+    return limit
 
 
 def confirm_minutes(*, full_bytes: int) -> int:
@@ -1205,12 +1212,15 @@ def _step_verify(step: Step) -> Outcome:
         reason = "verify_failed"
 
     device, targets, driver = _context(step)
+    wait = settings.TURNUP_LLDP_WAIT_SECONDS
     limit = step_time_limit(name=StepName.VERIFY, bytes_total=0, baud=0)
-
-    interfaces = device_interface_expectations(device=device, targets=targets)
+    peers = selectors.run_lldp_peers(run_id=step.run_id) if wait else set()
+    interfaces = device_interface_expectations(device=device, targets=targets, lldp_peers=peers)
 
     def body() -> Outcome:
-        verdict = driver.mgmt_verify(hostname=targets.hostname, interfaces=interfaces)
+        verdict = driver.mgmt_verify(
+            hostname=targets.hostname, interfaces=interfaces, lldp_wait=wait
+        )
         if not verdict.ok:
             raise VerifyFailed(
                 "; ".join(verdict.problems),
@@ -1225,6 +1235,8 @@ def _step_verify(step: Step) -> Outcome:
         if isinstance(neighbours, dict) and neighbours:
             seen = sum(1 for found in neighbours.values() if found != "none")
             message += f", {seen} of {len(neighbours)} links seen over LLDP as cabled"
+            if verdict.checks.get("lldp_waited_seconds"):
+                message += f" (waited {verdict.checks['lldp_waited_seconds']:g} s for LLDP)"
         if down:  # the far end may not be turned up yet: recorded, not a failure
             message += f"; line down on {', '.join(down)}"
         return Outcome(

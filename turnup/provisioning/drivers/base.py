@@ -115,13 +115,16 @@ class InterfaceExpectation:
     """What verification expects of one interface the design configures: shut down or not as
     the design says (``enabled``), and for the management interface (``line_up``) its line
     protocol up too. A link's far end may not be turned up yet, so its line state is
-    recorded (with ``peer``, the far end of its cable), not required."""
+    recorded (with ``peer``, the far end of its cable), not required. ``await_neighbour``:
+    the far end runs LLDP by now (its full config is in), so verification waits a while for
+    its advertisement when the line is up and LLDP has not shown it yet."""
 
     name: str
     enabled: bool = True
     line_up: bool = False
     peer_device: str = ""  # the far end of the port's cable, as the design names it
     peer_port: str = ""
+    await_neighbour: bool = False
 
     @property
     def peer(self) -> str:
@@ -202,6 +205,44 @@ def neighbours_verdict(
                 f"{want.name} sees {shown} over LLDP; the design cables it to {want.peer}"
             )
     return checks, cabling, problems
+
+
+#: How often verification reads the LLDP neighbours again while it waits for one.
+LLDP_POLL_SECONDS = 2.0
+
+
+def neighbours_awaited(
+    read: Callable[[], Mapping[str, Neighbour]],
+    expected: Sequence[InterfaceExpectation],
+    states: Mapping[str, tuple[bool, bool]],
+    *,
+    wait: float,
+    first: Mapping[str, Neighbour] | None = None,
+    poll: float = LLDP_POLL_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Mapping[str, Neighbour], float]:
+    """The LLDP neighbours (``first``, or what ``read`` returns), read again every ``poll``
+    seconds for up to ``wait`` while a port whose far end runs LLDP (``await_neighbour``)
+    has its line up (``states``: port → (admin up, line up)) and no neighbour: a router
+    whose LLDP has just started hears a far end that started before it only at the far
+    end's next advertisement, up to LLDP's 30 s timer later. Returns the neighbours and the
+    seconds waited."""
+    started = clock()
+    neighbours = read() if first is None else first
+    while True:
+        waited = clock() - started
+        pending = [
+            want
+            for want in expected
+            if want.await_neighbour
+            and states.get(want.name.split(".")[0], (False, False))[1]
+            and not any(same_port(port, want.name.split(".")[0]) for port in neighbours)
+        ]
+        if not pending or waited >= wait:
+            return neighbours, waited
+        sleep(min(poll, wait - waited))
+        neighbours = read()
 
 
 def interfaces_verdict(
@@ -342,10 +383,15 @@ class RouterDriver(Protocol):
         ...
 
     def mgmt_verify(
-        self, *, hostname: str, interfaces: Sequence[InterfaceExpectation]
+        self,
+        *,
+        hostname: str,
+        interfaces: Sequence[InterfaceExpectation],
+        lldp_wait: float = 0.0,
     ) -> VerifyResult:
         """Compare the router's hostname and interfaces with the design
-        (``interfaces_verdict``)."""
+        (``interfaces_verdict``), and its cabling with what LLDP shows, waiting up to
+        ``lldp_wait`` seconds for awaited neighbours (``neighbours_awaited``)."""
         ...
 
     def mgmt_close(self, *, keep: bool = False) -> None:

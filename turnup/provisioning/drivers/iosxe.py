@@ -53,6 +53,7 @@ from turnup.provisioning.drivers.base import (
     interfaces_verdict,
     line_rate,
     management_key,
+    neighbours_awaited,
     neighbours_verdict,
     scrub,
     session_end,
@@ -720,7 +721,11 @@ class IosXeDriver:
         return "; ".join(s for s in said if s)
 
     def mgmt_verify(
-        self, *, hostname: str, interfaces: Sequence[InterfaceExpectation]
+        self,
+        *,
+        hostname: str,
+        interfaces: Sequence[InterfaceExpectation],
+        lldp_wait: float = 0.0,
     ) -> VerifyResult:
         brief, prompt = self._exchange(self.mgmt, "show ip interface brief", timeout=30)
         states = {
@@ -732,14 +737,24 @@ class IosXeDriver:
             problems.insert(0, f"hostname is {prompt!r}, the design says {hostname!r}")
         shown = {"hostname": prompt, "interfaces": checks}
         if any(want.peer_device for want in interfaces):
-            detail, _ = self._exchange(self.mgmt, "show lldp neighbors detail", timeout=30)
+            command = "show lldp neighbors detail"
+            detail, _ = self._exchange(self.mgmt, command, timeout=30)
             if "LLDP is not enabled" in detail:
                 shown["neighbours"] = "LLDP not running"
             else:
-                seen, cabling, wrong = neighbours_verdict(
-                    interfaces, parse_lldp_neighbors_detail(detail)
+                neighbours, waited = neighbours_awaited(
+                    lambda: parse_lldp_neighbors_detail(
+                        self._exchange(self.mgmt, command, timeout=30)[0]
+                    ),
+                    interfaces,
+                    states,
+                    wait=lldp_wait,
+                    first=parse_lldp_neighbors_detail(detail),
                 )
+                seen, cabling, wrong = neighbours_verdict(interfaces, neighbours)
                 shown["neighbours"], shown["cabling"] = seen, cabling
+                if waited >= 0.05:
+                    shown["lldp_waited_seconds"] = round(waited, 1)
                 problems.extend(wrong)
         return VerifyResult(ok=not problems, checks=shown, problems=problems)
 

@@ -48,6 +48,7 @@ from turnup.provisioning.drivers.base import (
     close_quietly,
     interfaces_verdict,
     management_key,
+    neighbours_awaited,
     neighbours_verdict,
     scrub,
     session_end,
@@ -502,7 +503,11 @@ class JunosDriver:
         return "confirmed (commit)"
 
     def mgmt_verify(
-        self, *, hostname: str, interfaces: Sequence[InterfaceExpectation]
+        self,
+        *,
+        hostname: str,
+        interfaces: Sequence[InterfaceExpectation],
+        lldp_wait: float = 0.0,
     ) -> VerifyResult:
         info = self.device.rpc.get_software_information()
         host = info.findtext(".//host-name") or ""
@@ -522,9 +527,16 @@ class JunosDriver:
             problems.insert(0, f"hostname is {host!r}, the design says {hostname!r}")
         shown = {"hostname": host, "interfaces": checks}
         if any(want.peer_device for want in interfaces):
-            reply = self.device.rpc.get_lldp_neighbors_information()
-            seen, cabling, wrong = neighbours_verdict(physical, lldp_neighbours(reply))
+            neighbours, waited = neighbours_awaited(
+                lambda: lldp_neighbours(self.device.rpc.get_lldp_neighbors_information()),
+                physical,
+                states,
+                wait=lldp_wait,
+            )
+            seen, cabling, wrong = neighbours_verdict(physical, neighbours)
             shown["neighbours"], shown["cabling"] = seen, cabling
+            if waited >= 0.05:
+                shown["lldp_waited_seconds"] = round(waited, 1)
             problems.extend(wrong)
         return VerifyResult(ok=not problems, checks=shown, problems=problems)
 
