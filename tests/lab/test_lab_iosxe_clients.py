@@ -110,6 +110,22 @@ def test_invalid_config_line_is_caught_with_caret(running_lab, fast_netmiko_logi
     conn.disconnect()
 
 
+def test_a_global_command_typed_under_a_line_leaves_the_line_mode(running_lab, fast_netmiko_login):
+    lab = running_lab(lab_config([ios()], baud=115200))
+    conn = telnet(lab)
+    conn.enable()
+    output = conn.send_config_set(
+        ["line vty 0 4", " logging synchronous", " logging console warnings"],
+        error_pattern=r"% Invalid",
+    )
+    assert "Router(config)#" in output.split("logging console warnings")[-1]
+    running = conn.send_command("show running-config")
+    assert "logging console warnings" in running.splitlines()  # global, as IOS takes it
+    line_vty = running.split("line vty 0 4", 1)[1].split("!", 1)[0]
+    assert "logging synchronous" in line_vty and "logging console" not in line_vty
+    conn.disconnect()
+
+
 def test_stock_netmiko_fails_on_forced_enable_secret_prompts(running_lab, fast_netmiko_login):
     lab = running_lab(lab_config([ios(enable_secret_prompt=True)], baud=115200))
     with pytest.raises(NetmikoAuthenticationException):

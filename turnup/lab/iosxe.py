@@ -1103,6 +1103,10 @@ class IosSession:
         first = _match_keyword(words[0][0], keywords - {"no", "default"}, words[0][1])
         out = [first]
         rest = words[1:]
+        if mode == "config-line" and first == "logging" and rest:
+            # a line's only logging is `logging synchronous`; `logging console` typed under a
+            # line is the global command (the caller falls back to global configuration)
+            _match_keyword(rest[0][0], {"synchronous"}, rest[0][1])
         if first == "ip" and rest:
             table = GLOBAL_IP if mode == "config" else INTERFACE_IP if "if" in mode else None
             if table is not None:
