@@ -27,8 +27,8 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -470,13 +470,12 @@ def _targets(device: Device, path, creds, mgmt) -> DeviceTargets:
 
 
 def device_interface_expectations(
-    *, device: Device, targets: DeviceTargets, lldp_peers: Collection[str] = ()
+    *, device: Device, targets: DeviceTargets
 ) -> list[InterfaceExpectation]:
     """What verification expects of ``device``'s interfaces, from the design: the management
     interface up, and every port the day-0 config configures (as the render context does:
-    cabled, not management-only) shut down or not as designed, named with its far end — whose
-    LLDP advertisement is worth waiting for when it is one of ``lldp_peers`` (routers whose
-    full config, LLDP with it, is in). Two queries."""
+    cabled, not management-only) shut down or not as designed, named with its far end.
+    Two queries."""
     expected = [InterfaceExpectation(name=name, line_up=True) for name in targets.interfaces_up]
     for link in dcim_selectors.device_links(device=device):
         if link.name not in targets.interfaces_up:
@@ -486,10 +485,21 @@ def device_interface_expectations(
                     enabled=link.enabled,
                     peer_device=link.peer_device,
                     peer_port=link.peer_port,
-                    await_neighbour=link.peer_device in lldp_peers,
                 )
             )
     return expected
+
+
+def expectations_awaiting_lldp(
+    expected: list[InterfaceExpectation], *, run_id: int
+) -> list[InterfaceExpectation]:
+    """``expected`` with the cables whose far end is a router of the run with its full config
+    in (LLDP with it) marked as worth waiting for its LLDP advertisement. One query when
+    there are cables, none otherwise."""
+    if not any(want.peer_device for want in expected):
+        return expected
+    peers = selectors.run_lldp_peers(run_id=run_id)
+    return [replace(want, await_neighbour=want.peer_device in peers) for want in expected]
 
 
 def drivers_preload() -> list[str]:
@@ -1214,8 +1224,9 @@ def _step_verify(step: Step) -> Outcome:
     device, targets, driver = _context(step)
     wait = settings.TURNUP_LLDP_WAIT_SECONDS
     limit = step_time_limit(name=StepName.VERIFY, bytes_total=0, baud=0)
-    peers = selectors.run_lldp_peers(run_id=step.run_id) if wait else set()
-    interfaces = device_interface_expectations(device=device, targets=targets, lldp_peers=peers)
+    interfaces = device_interface_expectations(device=device, targets=targets)
+    if wait:
+        interfaces = expectations_awaiting_lldp(interfaces, run_id=step.run_id)
 
     def body() -> Outcome:
         verdict = driver.mgmt_verify(

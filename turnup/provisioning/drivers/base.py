@@ -227,7 +227,7 @@ def neighbours_awaited(
     has its line up (``states``: port → (admin up, line up)) and no neighbour: a router
     whose LLDP has just started hears a far end that started before it only at the far
     end's next advertisement, up to LLDP's 30 s timer later. Returns the neighbours and the
-    seconds waited."""
+    seconds waited (to a tenth)."""
     started = clock()
     neighbours = read() if first is None else first
     while True:
@@ -240,7 +240,7 @@ def neighbours_awaited(
             and not any(same_port(port, want.name.split(".")[0]) for port in neighbours)
         ]
         if not pending or waited >= wait:
-            return neighbours, waited
+            return neighbours, round(waited, 1)
         sleep(min(poll, wait - waited))
         neighbours = read()
 

@@ -753,8 +753,8 @@ class IosXeDriver:
                 )
                 seen, cabling, wrong = neighbours_verdict(interfaces, neighbours)
                 shown["neighbours"], shown["cabling"] = seen, cabling
-                if waited >= 0.05:
-                    shown["lldp_waited_seconds"] = round(waited, 1)
+                if waited:
+                    shown["lldp_waited_seconds"] = waited
                 problems.extend(wrong)
         return VerifyResult(ok=not problems, checks=shown, problems=problems)
 

@@ -535,8 +535,8 @@ class JunosDriver:
             )
             seen, cabling, wrong = neighbours_verdict(physical, neighbours)
             shown["neighbours"], shown["cabling"] = seen, cabling
-            if waited >= 0.05:
-                shown["lldp_waited_seconds"] = round(waited, 1)
+            if waited:
+                shown["lldp_waited_seconds"] = waited
             problems.extend(wrong)
         return VerifyResult(ok=not problems, checks=shown, problems=problems)
 
