@@ -140,6 +140,19 @@ def free_ports(site, *routers: str):
     return ports
 
 
+def assert_verify_waits_for_lldp(engine, *, hostname: str, cabled: list, port: str, seen: str):
+    """The far end of ``port`` has just started LLDP (its first advertisement is due in
+    0.5 s): at once verification does not see it; allowed to wait, it reads LLDP again
+    until it does, and records the wait."""
+    at_once = engine.mgmt_verify(hostname=hostname, interfaces=cabled)
+    assert at_once.checks["cabling"] == {port: "not seen"}
+    waited = engine.mgmt_verify(hostname=hostname, interfaces=cabled, lldp_wait=10)
+    assert waited.ok, waited.problems
+    assert waited.checks["cabling"] == {port: "as designed"}
+    assert waited.checks["neighbours"] == {port: seen}
+    assert 0.3 <= waited.checks["lldp_waited_seconds"] <= 4
+
+
 def router_state(lab: RunningLab, name: str) -> dict:
     """What the lab router shows: hostname, running and saved config, console bytes in,
     management logins."""

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.lab.conftest import RunningLab, free_port, lab_config
+from tests.provisioning.conftest import assert_verify_waits_for_lldp
 from turnup.provisioning.drivers.base import (
     AuthFailed,
     ConsoleTarget,
@@ -406,13 +407,13 @@ def test_verification_waits_for_lldp_to_hear_a_far_end_that_started_it(start_lab
     )
     try:
         far.send_config_set(["lldp run"])  # r2's first advertisement goes out 0.5 s from now
-        at_once = engine.mgmt_verify(hostname="R1", interfaces=cabled)
-        assert at_once.checks["cabling"] == {"GigabitEthernet0/0/2": "not seen"}
-        waited = engine.mgmt_verify(hostname="R1", interfaces=cabled, lldp_wait=10)
-        assert waited.ok, waited.problems
-        assert waited.checks["cabling"] == {"GigabitEthernet0/0/2": "as designed"}
-        assert waited.checks["neighbours"] == {"GigabitEthernet0/0/2": "R2.lab.example Gi0/0/2"}
-        assert 0.3 <= waited.checks["lldp_waited_seconds"] <= 4
+        assert_verify_waits_for_lldp(
+            engine,
+            hostname="R1",
+            cabled=cabled,
+            port="GigabitEthernet0/0/2",
+            seen="R2.lab.example Gi0/0/2",
+        )
     finally:
         far.disconnect()
         engine.mgmt_close()

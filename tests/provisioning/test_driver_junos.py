@@ -8,6 +8,7 @@ import pytest
 
 from tests.lab.conftest import RunningLab, free_port, lab_config
 from tests.lab.test_junos import ROOT_HASH
+from tests.provisioning.conftest import assert_verify_waits_for_lldp
 from turnup.provisioning.drivers.base import (
     ConfigRejected,
     ConsoleTarget,
@@ -165,3 +166,66 @@ def test_netconf_rpcs_go_out_without_waiting_for_ncclients_session_thread(start_
     engine.device.timeout = 5  # an RPC left in ncclient's queue would wait 30 s: RpcTimeoutError
     assert "set system host-name j1" in engine.mgmt_running_config()
     engine.mgmt_close()
+
+
+def test_verification_waits_for_lldp_to_hear_a_far_end_that_started_it(start_lab):
+    """j2 turns LLDP on while j1 already runs it: j1 hears j2's first advertisement only
+    ``lldp_reinit`` later; verification reads the RPC again until it shows."""
+    from jnpr.junos import Device
+    from jnpr.junos.utils.config import Config
+
+    from tests.lab.test_junos import netconf_ready
+
+    ports = free_port(), free_port()
+    timers = {"lldp_timer": 30, "lldp_reinit": 10}  # router seconds: 1.5 s and 0.5 s here
+    lldp = "protocols { lldp { port-id-subtype interface-name; interface all; } }\n"
+    j1 = netconf_ready("10.9.0.5", "    ge-0/0/1 { description to-j2; }\n") + lldp
+    j2 = netconf_ready("10.9.0.6").replace("host-name j1", "host-name j2")
+    lab = start_lab(
+        lab_config(
+            [
+                {
+                    "name": "j1",
+                    "platform": "juniper_junos",
+                    "startup_config": j1,
+                    "options": timers,
+                },
+                {
+                    "name": "j2",
+                    "platform": "juniper_junos",
+                    "startup_config": j2,
+                    "options": timers,
+                },
+            ],
+            time_scale=0.05,
+            mgmt_map={"10.9.0.5": f"127.0.0.1:{ports[0]}", "10.9.0.6": f"127.0.0.1:{ports[1]}"},
+            links=[{"a": "j1 ge-0/0/1", "b": "j2 ge-0/0/1"}],
+        )
+    )
+    wait_for_management(lab)
+    deadline = time.time() + 10
+    while time.time() < deadline and not lab.call(lab.lab.mgmt.endpoints, lab.router("j2")):
+        time.sleep(0.1)
+    engine = driver(lab, baud=0, port=ports[0])
+    engine.mgmt_open()
+    cabled = [
+        InterfaceExpectation(
+            name="ge-0/0/1.0", peer_device="j2", peer_port="ge-0/0/1", await_neighbour=True
+        )
+    ]
+    far = Device(host="127.0.0.1", port=ports[1], user="admin", passwd=PASSWORD)
+    far.open()
+    try:
+        with Config(far, mode="exclusive") as cu:  # j2's first advertisement: 0.5 s from now
+            cu.load(
+                "set protocols lldp port-id-subtype interface-name\n"
+                "set protocols lldp interface all",
+                format="set",
+            )
+            cu.commit()
+        assert_verify_waits_for_lldp(
+            engine, hostname="j1", cabled=cabled, port="ge-0/0/1", seen="j2 ge-0/0/1"
+        )
+    finally:
+        far.close()
+        engine.mgmt_close()
