@@ -9,9 +9,10 @@ syslog lines in between); then ``redispatch`` to ``cisco_ios`` prepares the sess
 bootstrap goes through the console writer with the configuration prompt turned off (``no
 service prompt config``: otherwise ~25 bytes of prompt after every line make the router's
 output the bottleneck) and turned back on by the last line. Console logging is off for the
-same reason while the lines go in (``no logging console``: a ``%LINK-3-UPDOWN`` for the
-management port and ``%SSH-5-ENABLED`` after the key are ~150 bytes the echoes would wait
-behind), and put back as the saved configuration has it before ``end``.
+same reason while the lines go in (``no logging console``: ``%SSH-5-ENABLED`` after the key,
+or a ``%LINK-3-UPDOWN`` of the management port that lands mid-push, are bytes the echoes
+would wait behind), and put back as the saved configuration has it by one more line at the
+top, before ``end``.
 
 Commit safety: IOS applies lines as they come, so the previous configuration is the saved
 one. Nothing is saved until the router has been verified over the management network
