@@ -104,8 +104,10 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
     seen = neighbours["er1"][edge_port.name].split()
     assert seen[0] == f"{lower}-cr1.{lower}.example.net" and same_port(seen[1], core_port.name)
     er1 = next(s for s in steps if s.name == "verify" and s.device.name == f"{lower}-er1")
-    assert "1 of 1 links seen over LLDP as cabled (waited " in er1.message
-    assert 0 < er1.result["checks"]["lldp_waited_seconds"] <= 4
+    # (seen: it waited, unless the core's advertisement came in the few milliseconds
+    # between er1's LLDP starting and its first read — 1 run in ~100; without the wait the
+    # test fails but for those)
+    assert "1 of 1 links seen over LLDP as cabled" in er1.message
     for step in (s for s in steps if s.name == "verify"):
         links = device_links(device=step.device)
         assert set(shown[step.device.name.rsplit("-", 1)[1]]) >= {link.name for link in links}
