@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 BITS_PER_BYTE_8N1 = 10  # start bit + 8 data bits + stop bit
 
@@ -243,6 +243,26 @@ def neighbours_awaited(
             return neighbours, round(waited, 1)
         sleep(min(poll, wait - waited))
         neighbours = read()
+
+
+def cabling_checks(
+    read: Callable[[], Mapping[str, Neighbour]],
+    expected: Sequence[InterfaceExpectation],
+    states: Mapping[str, tuple[bool, bool]],
+    *,
+    wait: float,
+    first: Mapping[str, Neighbour] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """A driver's LLDP part of verification: the neighbours, waited for as
+    ``neighbours_awaited`` does, judged by ``neighbours_verdict``. Returns the checks to
+    record (``neighbours``, ``cabling``, and ``lldp_waited_seconds`` when it waited) and the
+    problems."""
+    neighbours, waited = neighbours_awaited(read, expected, states, wait=wait, first=first)
+    seen, cabling, problems = neighbours_verdict(expected, neighbours)
+    checks: dict[str, Any] = {"neighbours": seen, "cabling": cabling}
+    if waited:
+        checks["lldp_waited_seconds"] = waited
+    return checks, problems
 
 
 def interfaces_verdict(

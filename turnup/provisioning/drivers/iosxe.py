@@ -50,12 +50,11 @@ from turnup.provisioning.drivers.base import (
     PushResult,
     Unreachable,
     VerifyResult,
+    cabling_checks,
     close_quietly,
     interfaces_verdict,
     line_rate,
     management_key,
-    neighbours_awaited,
-    neighbours_verdict,
     scrub,
     session_end,
 )
@@ -743,7 +742,7 @@ class IosXeDriver:
             if "LLDP is not enabled" in detail:
                 shown["neighbours"] = "LLDP not running"
             else:
-                neighbours, waited = neighbours_awaited(
+                found, wrong = cabling_checks(
                     lambda: parse_lldp_neighbors_detail(
                         self._exchange(self.mgmt, command, timeout=30)[0]
                     ),
@@ -752,10 +751,7 @@ class IosXeDriver:
                     wait=lldp_wait,
                     first=parse_lldp_neighbors_detail(detail),
                 )
-                seen, cabling, wrong = neighbours_verdict(interfaces, neighbours)
-                shown["neighbours"], shown["cabling"] = seen, cabling
-                if waited:
-                    shown["lldp_waited_seconds"] = waited
+                shown.update(found)
                 problems.extend(wrong)
         return VerifyResult(ok=not problems, checks=shown, problems=problems)
 

@@ -45,11 +45,10 @@ from turnup.provisioning.drivers.base import (
     PushResult,
     Unreachable,
     VerifyResult,
+    cabling_checks,
     close_quietly,
     interfaces_verdict,
     management_key,
-    neighbours_awaited,
-    neighbours_verdict,
     scrub,
     session_end,
 )
@@ -527,16 +526,13 @@ class JunosDriver:
             problems.insert(0, f"hostname is {host!r}, the design says {hostname!r}")
         shown = {"hostname": host, "interfaces": checks}
         if any(want.peer_device for want in interfaces):
-            neighbours, waited = neighbours_awaited(
+            found, wrong = cabling_checks(
                 lambda: lldp_neighbours(self.device.rpc.get_lldp_neighbors_information()),
                 physical,
                 states,
                 wait=lldp_wait,
             )
-            seen, cabling, wrong = neighbours_verdict(physical, neighbours)
-            shown["neighbours"], shown["cabling"] = seen, cabling
-            if waited:
-                shown["lldp_waited_seconds"] = waited
+            shown.update(found)
             problems.extend(wrong)
         return VerifyResult(ok=not problems, checks=shown, problems=problems)
 
