@@ -172,7 +172,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "KAFKA_BOOTSTRAP_SERVERS",
         "",
-        "Kafka brokers (`host:port,host:port`). Empty: events stay in the outbox.",
+        "Kafka brokers (`host:port,host:port`). Read and checked, but not used yet: the "
+        "Kafka (Faust) event bus is not built.",
         parse_hosts,
     ),
     Setting(
