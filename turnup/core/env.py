@@ -172,9 +172,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "KAFKA_BOOTSTRAP_SERVERS",
         "",
-        "Kafka brokers (`host:port,host:port`). Read and checked, but not used yet: the "
-        "Kafka (Faust) event bus is not built.",
+        "Kafka brokers (`host:port,host:port`) of the event bus (`turnup events`, the Faust "
+        "worker). Empty: events wait in the outbox and `turnup events` refuses to start.",
         parse_hosts,
+    ),
+    Setting(
+        "KAFKA_SESSION_TIMEOUT_SECONDS",
+        "10",
+        "Kafka consumer-group session timeout of the Faust worker: a worker that stops "
+        "answering loses its partitions after this long.",
+        parse_seconds,
     ),
     Setting(
         "S3_ENDPOINT_URL",

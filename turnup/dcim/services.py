@@ -39,6 +39,8 @@ from turnup.dcim.models import (
     Rack,
     Site,
 )
+from turnup.events.constants import TOPIC_SITE_STATUS
+from turnup.events.services import event_record
 
 Port = Interface | ConsolePort | ConsoleServerPort
 
@@ -113,10 +115,12 @@ def site_transition(*, site: Site, to_status: str) -> Site:
         )
     locked = Site.objects.select_for_update().get(pk=site.pk)
     before = changelog_snapshot([locked])
-    site_transition_check(site=locked, from_status=locked.status, to_status=to_status)
+    from_status = locked.status
+    site_transition_check(site=locked, from_status=from_status, to_status=to_status)
     locked.status = to_status
     locked.save(update_fields=["status", "updated"])
     changelog_record(action="update", instances=[locked], before=before)
+    _site_status_event(site=locked, from_status=from_status)
     site.status, site.updated = locked.status, locked.updated
     return locked
 
@@ -127,6 +131,7 @@ def site_create(**fields: Any) -> Site:
     _clean(site)
     site.save()
     changelog_record(action="create", instances=[site])
+    _site_status_event(site=site, from_status=None)
     return site
 
 
@@ -143,7 +148,25 @@ def site_update(*, instance: Site, **fields: Any) -> Site:
     _clean(instance)
     instance.save()
     changelog_record(action="update", instances=[instance], before=before)
+    if instance.status != locked.status:
+        _site_status_event(site=instance, from_status=locked.status)
     return instance
+
+
+def _site_status_event(*, site: Site, from_status: str | None) -> None:
+    """Tell other systems (Kafka, through the outbox) that ``site`` changed status (``None``:
+    it was just created)."""
+    event_record(
+        topic=TOPIC_SITE_STATUS,
+        key=site.name,
+        type="site.status-changed",
+        data={
+            "site": site.name,
+            "site_id": site.pk,
+            "status": site.status,
+            "previous": from_status,
+        },
+    )
 
 
 # -- racks --------------------------------------------------------------------------------

@@ -45,6 +45,8 @@ from turnup.dcim import selectors as dcim_selectors
 from turnup.dcim.choices import SiteStatus
 from turnup.dcim.models import Device, Site
 from turnup.dcim.services import site_transition
+from turnup.events.constants import TOPIC_DEVICE_TURNED_UP, TOPIC_RUN_FINISHED
+from turnup.events.services import event_record
 from turnup.provisioning import selectors
 from turnup.provisioning.drivers.base import (
     PARKED_SESSIONS,
@@ -374,6 +376,24 @@ def run_settle(*, run_id: int) -> dict[str, Any]:
         }
         run.save(update_fields=["status", "finished", "started", "summary", "updated"])
         site = Site.objects.get(pk=run.site_id)
+        event_record(
+            topic=TOPIC_RUN_FINISHED,
+            key=site.name,
+            type="run.finished",
+            data={
+                "run_id": run.pk,
+                "site": site.name,
+                "site_id": site.pk,
+                "status": run.status,
+                "done": run.summary["done"],
+                "failed": {
+                    name: {k: devices[name][k] for k in ("step", "reason", "message")}
+                    for name in failed
+                },
+                "seconds": run.summary["seconds"],
+                "findings": findings,
+            },
+        )
         if site.status == SiteStatus.TURNING_UP:
             site_transition(
                 site=site,
@@ -801,17 +821,45 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
     ended = {"bytes_total": outcome.bytes_total} if outcome.bytes_total else {}
     if outcome.phases:
         ended["phases"] = outcome.phases
-    _finish(
-        step,
-        status,
-        reason=reason,
-        message=message[:2000],
-        log=outcome.log,
-        bytes_pushed=base_bytes + outcome.bytes_pushed,
-        result=result,
-        **ended,
-    )
+    with transaction.atomic():
+        _finish(
+            step,
+            status,
+            reason=reason,
+            message=message[:2000],
+            log=outcome.log,
+            bytes_pushed=base_bytes + outcome.bytes_pushed,
+            result=result,
+            **ended,
+        )
+        if step.name == STEP_ORDER[-1] and status == StepStatus.DONE:
+            _device_turned_up_event(step)
     return {"step": step.pk, "status": status, "reason": reason}
+
+
+def _device_turned_up_event(step: Step) -> None:
+    """Tell other systems (Kafka, through the outbox) that the router of ``step`` (its
+    last step) is turned up: verified over management, saved and archived."""
+    from turnup.ipam.selectors import ip_address_primary_mgmt_by_device
+
+    device = Device.objects.select_related("site", "platform").get(pk=step.device_id)
+    mgmt = ip_address_primary_mgmt_by_device(device_ids=[device.pk]).get(device.pk)
+    event_record(
+        topic=TOPIC_DEVICE_TURNED_UP,
+        key=device.site.name,
+        type="device.turned-up",
+        data={
+            "site": device.site.name,
+            "device": device.name,
+            "device_id": device.pk,
+            "platform": device.platform.slug if device.platform_id else "",
+            "serial": device.serial,
+            "management_address": mgmt.address if mgmt else "",
+            "run_id": step.run_id,
+            "compliant": step.result.get("compliant"),
+            "findings": len(step.result.get("missing", [])),
+        },
+    )
 
 
 # step id -> bytes a console push has sent so far. The push only sets it (a dict write never

@@ -1,0 +1,114 @@
+"""Writes of events: record an event with the change it tells of, mark what the relay
+published, and apply an inbound message once (recording what it did or why not).
+
+This module imports no other app: the source of truth and the engine call ``event_record``
+inside their own transactions; the handlers that turn an inbound message into a call of
+another app's service live in ``handlers.py`` and are passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from turnup.core.context import current_actor
+from turnup.core.errors import ApplicationError
+from turnup.events import constants
+from turnup.events.models import InboundEvent, InboundStatus, OutboxEvent
+
+log = logging.getLogger(__name__)
+
+
+def event_record(*, topic: str, key: str, type: str, data: dict[str, Any]) -> OutboxEvent:
+    """Put an event in the outbox. Call it inside the transaction of the change it tells
+    of: it is published only if that commits. ``data`` gets ``by`` (who acted) when known."""
+    if topic not in constants.OUTBOUND_TOPICS:
+        raise ValueError(f"unknown outbound topic {topic!r}")
+    actor = current_actor()
+    if actor is not None:
+        data = {**data, "by": actor.username}
+    return OutboxEvent.objects.create(topic=topic, key=key, type=type, data=data)
+
+
+def event_record_many(*, events: Sequence[dict[str, Any]]) -> list[OutboxEvent]:
+    """``event_record`` for several events at once (one INSERT)."""
+    for event in events:
+        if event["topic"] not in constants.OUTBOUND_TOPICS:
+            raise ValueError(f"unknown outbound topic {event['topic']!r}")
+    return OutboxEvent.objects.bulk_create([OutboxEvent(**event) for event in events])
+
+
+def outbox_published(*, ids: Sequence[int]) -> int:
+    """Mark the events the broker acknowledged (one UPDATE)."""
+    return OutboxEvent.objects.filter(pk__in=ids, published__isnull=True).update(
+        published=timezone.now(), attempts=F("attempts") + 1, last_error=""
+    )
+
+
+def outbox_failed(*, ids: Sequence[int], error: str) -> int:
+    """Record a failed attempt to publish these events; they stay pending (one UPDATE)."""
+    return OutboxEvent.objects.filter(pk__in=ids, published__isnull=True).update(
+        attempts=F("attempts") + 1, last_error=error[:2000]
+    )
+
+
+def inbound_decode(value: bytes | str | None) -> tuple[Any, str]:
+    """``(payload, raw)``: the JSON a message holds, or None and its text when it holds none."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    try:
+        return json.loads(value or ""), ""
+    except ValueError:
+        return None, (value or "")[: constants.INBOUND_KEPT_CHARS]
+
+
+def inbound_apply(
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | str | None,
+    value: bytes | str | None,
+    handle: Callable[[Any], str],
+) -> InboundEvent:
+    """Apply one consumed message with ``handle(payload) -> what it did`` and record it,
+    in one transaction: the effect and the record commit together. A message already
+    recorded (redelivered after a crash) returns its record without running ``handle``
+    again. ``handle`` refuses a message by raising ``ApplicationError``: it is recorded as
+    rejected with its message and field errors, and the handler's writes are rolled back."""
+    if isinstance(key, bytes):
+        key = key.decode("utf-8", errors="replace")
+    where = {"topic": topic, "partition": partition, "offset": offset}
+    seen = InboundEvent.objects.filter(**where).first()
+    if seen is not None:
+        log.info("%s[%s]@%s seen before (%s): not applied again", topic, partition, offset, seen)
+        return seen
+    payload, raw = inbound_decode(value)
+    record = InboundEvent(**where, key=(key or "")[:200], payload=payload, raw=raw)
+    try:
+        with transaction.atomic():
+            if payload is None:
+                raise ApplicationError(
+                    "The message is not JSON.", extra={"fields": {"value": ["not valid JSON"]}}
+                )
+            record.message = handle(payload)
+            record.status = InboundStatus.APPLIED
+            record.save()
+            return record
+    except ApplicationError as error:
+        record.status, record.message = InboundStatus.REJECTED, error.message
+        record.details = error.extra
+    except IntegrityError as error:
+        seen = InboundEvent.objects.filter(**where).first()
+        if seen is not None:  # another consumer recorded it between our read and our write
+            return seen
+        record.status, record.message = InboundStatus.REJECTED, f"the database refused it: {error}"
+    log.warning("%s[%s]@%s rejected: %s", topic, partition, offset, record.message)
+    record.save()
+    return record
