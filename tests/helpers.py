@@ -25,6 +25,16 @@ def turnup_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
+def shared_database_url() -> str:
+    """The URL of this test run's database, for a child process to share it (PostgreSQL:
+    an in-memory SQLite database cannot be shared)."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
 def turnup(*argv: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "turnup.cli", *argv],

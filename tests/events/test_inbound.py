@@ -178,3 +178,38 @@ def test_site_ready_for_a_site_not_approved_is_rejected_with_the_reason(site, en
     assert record.status == "rejected"
     assert "cannot go from planned to turning-up" in record.message
     assert enqueued == []
+
+
+def test_nul_characters_which_postgresql_cannot_store_are_replaced(site):
+    record = deliver(DELIVERED, b"\x00 not json")
+    assert record.status == "rejected" and record.raw == "\ufffd not json"
+    record = deliver(DELIVERED, b'{"site": "x\\u0000", "device": "rtr1", "serial": "S"}')
+    assert record.status == "rejected" and record.payload["site"] == "x\ufffd"
+    assert record.details["fields"] == {"site": ["no site named 'x\ufffd'"]}
+
+
+def test_a_handlers_bug_is_recorded_not_lost(site):
+    def handle(payload):
+        return payload["missing"]
+
+    record = services.inbound_apply(
+        topic=READY, partition=0, offset=99, key=None, value=b"{}", handle=handle
+    )
+    assert record.status == "rejected" and record.message == "internal error: KeyError: 'missing'"
+
+
+def test_a_value_the_database_refuses_is_recorded_as_rejected(site):
+    def handle(payload):
+        Device.objects.filter(site=site).update(serial="x" * 51)  # past varchar(50)
+        return "never"
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite does not hold a varchar to its length")
+    record = services.inbound_apply(
+        topic=READY, partition=0, offset=100, key=None, value=b"{}", handle=handle
+    )
+    assert record.status == "rejected"
+    assert record.message.startswith("the database refused it:")
+    assert not Device.objects.filter(site=site).exclude(serial="").exists()

@@ -15,16 +15,8 @@ import time
 
 import pytest
 
-from tests.helpers import start_worker, stop, turnup_env
+from tests.helpers import shared_database_url, start_worker, stop, turnup_env
 from tests.provisioning.conftest import _drop_pool, approved_site, router_state, site_lab
-
-
-def _database_url() -> str:
-    from django.db import connection
-
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @pytest.fixture
@@ -46,7 +38,7 @@ def shared_broker(tmp_path, transactional_db, storage):
     _drop_pool(app)
     env = turnup_env(
         tmp_path,
-        DATABASE_URL=_database_url(),
+        DATABASE_URL=shared_database_url(),
         CELERY_BROKER_URL=broker,
         CELERY_RESULT_BACKEND=results,
         # the same keys as this process: the credentials are stored encrypted

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.provisioning.conftest import approved_site, free_ports, router_state
+from turnup.events.models import OutboxEvent
 from turnup.provisioning.drivers.base import same_port
 
 
@@ -49,6 +50,7 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
     # LLDP on timers (`lldp timer 120`: 2.4 s at this lab's time scale): er1, whose LLDP
     # starts after the core's, hears the core only at the core's next advertisement
     lab = lab_of(site, options={"lldp_timer": 120, "lldp_reinit": 2})
+    before = OutboxEvent.objects.order_by("id").last().pk
     run = wait_finished(run_start(site=site))
     steps = list(run.steps.select_related("device"))
     problems = [(s.device.name, s.name, s.reason, s.message) for s in steps if s.status != "done"]
@@ -79,6 +81,23 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
         assert archive.result["version_id"] and archive.result["compliant"], archive.message
         assert archive.result["checked"] > 20 and archive.result["missing"] == []
     assert run.summary["failed"] == [] and run.summary["findings"] == {}
+    # other systems are told (through the outbox), in this order: the site turning up, each
+    # router once, the run's end, the site going live
+    told = list(OutboxEvent.objects.filter(key=site.name, id__gt=before).order_by("id"))
+    turned_up = [e.data for e in told if e.type == "device.turned-up"]
+    assert sorted(d["device"] for d in turned_up) == sorted(lab.lab.routers)
+    assert all(d["run_id"] == run.pk and d["compliant"] for d in turned_up)
+    assert all(d["management_address"] for d in turned_up)
+    assert [e.type for e in told] == [
+        "site.status-changed",
+        *["device.turned-up"] * len(lab.lab.routers),
+        "run.finished",
+        "site.status-changed",
+    ]
+    assert (told[0].data["previous"], told[0].data["status"]) == ("approved", "turning-up")
+    assert told[-2].data["status"] == "succeeded" and told[-2].data["failed"] == {}
+    assert sorted(told[-2].data["done"]) == sorted(lab.lab.routers)
+    assert (told[-1].data["previous"], told[-1].data["status"]) == ("turning-up", "live")
     # verification compared every cabled port of the design, named with its far end
     from turnup.dcim.selectors import device_links
 
@@ -234,6 +253,7 @@ def test_failures_are_recorded_others_carry_on_and_retry_takes_only_the_failed(w
     site = approved_site("GRT-03", edges=3)
     lab = lab_of(site)
     lower = site.name.lower()
+    before = OutboxEvent.objects.order_by("id").last().pk
     set_faults(lab, f"{lower}-er1", silent=True)
     set_faults(lab, f"{lower}-er2", drop_after_bytes=300)
     held = hold_line(site, f"{lower}-er3")  # another run's session on er3's console line
@@ -269,6 +289,14 @@ def test_failures_are_recorded_others_carry_on_and_retry_takes_only_the_failed(w
     for n in (1, 3):  # er2's resumed push is the driver's business (see the README)
         assert run.summary["devices"][f"{lower}-er{n}"]["status"] == "done"
         assert router_state(lab, f"{lower}-er{n}")["hostname"] == f"{lower}-er{n}"
+    # each router that came up was told once, across the two runs; each run's end was told
+    told = OutboxEvent.objects.filter(key=site.name, id__gt=before)
+    turned_up = [e.data["device"] for e in told if e.type == "device.turned-up"]
+    assert sorted(turned_up) == sorted(run.summary["done"])
+    assert len(set(turned_up)) == len(turned_up)
+    ends = [e.data for e in told if e.type == "run.finished"]
+    assert [e["status"] for e in ends] == ["failed", run.status]
+    assert ends[0]["failed"][f"{lower}-er3"]["reason"] == "line_busy"
 
 
 @pytest.mark.slow

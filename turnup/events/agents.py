@@ -85,9 +85,14 @@ async def inbound(stream) -> None:
     """Apply each message of the inbound topics, in order, once."""
     async for event in stream.events():
         message = event.message
-        outcome = await _db(_apply)(
-            message.topic, message.partition, message.offset, message.key, message.value
-        )
+        where = (message.topic, message.partition, message.offset)
+        while True:  # the database is away: keep the message until it can be recorded
+            try:
+                outcome = await _db(_apply)(*where, message.key, message.value)
+                break
+            except Exception:  # noqa: BLE001 - an exception out of the loop loses the message
+                log.exception("inbound %s[%s]@%s not recorded; again in a moment", *where)
+                await asyncio.sleep(constants.INBOUND_RETRY_SECONDS)
         log.info("inbound %s", outcome)
 
 
@@ -137,6 +142,10 @@ async def outbox_drain(
 @app.timer(interval=constants.OUTBOX_POLL_SECONDS, on_leader=True)
 async def outbox_relay() -> None:
     """Every second, on one worker of the group (the leader), publish what is pending."""
-    published = await outbox_drain()
+    try:
+        published = await outbox_drain()
+    except Exception:  # noqa: BLE001 - an exception out of a timer stops the whole worker
+        log.exception("outbox: not relayed (database away?); again in a moment")
+        return
     if published:
         log.info("outbox: %d event(s) published", published)

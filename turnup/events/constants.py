@@ -18,5 +18,8 @@ INBOUND_TOPICS = (TOPIC_HARDWARE_DELIVERED, TOPIC_SITE_READY)
 OUTBOX_POLL_SECONDS = 1.0
 OUTBOX_BATCH = 200
 
+#: How long a message that could not be recorded (database away) waits before it is tried again.
+INBOUND_RETRY_SECONDS = 5.0
+
 #: How much of an inbound message's text a rejected one keeps.
 INBOUND_KEPT_CHARS = 4000

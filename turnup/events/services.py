@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -59,13 +59,15 @@ def outbox_failed(*, ids: Sequence[int], error: str) -> int:
 
 
 def inbound_decode(value: bytes | str | None) -> tuple[Any, str]:
-    """``(payload, raw)``: the JSON a message holds, or None and its text when it holds none."""
+    """``(payload, raw)``: the JSON a message holds, or None and its text when it holds none.
+    NUL characters, which PostgreSQL cannot store, become U+FFFD."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
+    value = (value or "").replace("\x00", "\ufffd").replace("\\u0000", "\\ufffd")
     try:
-        return json.loads(value or ""), ""
+        return json.loads(value), ""
     except ValueError:
-        return None, (value or "")[: constants.INBOUND_KEPT_CHARS]
+        return None, value[: constants.INBOUND_KEPT_CHARS]
 
 
 def inbound_apply(
@@ -81,7 +83,10 @@ def inbound_apply(
     in one transaction: the effect and the record commit together. A message already
     recorded (redelivered after a crash) returns its record without running ``handle``
     again. ``handle`` refuses a message by raising ``ApplicationError``: it is recorded as
-    rejected with its message and field errors, and the handler's writes are rolled back."""
+    rejected with its message and field errors, and the handler's writes are rolled back;
+    so is a handler's bug (recorded as an internal error) or a value the database refuses.
+    A lost database connection is raised: the message was not recorded, and the agent tries
+    it again."""
     if isinstance(key, bytes):
         key = key.decode("utf-8", errors="replace")
     where = {"topic": topic, "partition": partition, "offset": offset}
@@ -104,11 +109,18 @@ def inbound_apply(
     except ApplicationError as error:
         record.status, record.message = InboundStatus.REJECTED, error.message
         record.details = error.extra
-    except IntegrityError as error:
+    except (OperationalError, InterfaceError):
+        raise  # the database is away, not the message's fault: the caller tries it again
+    except DatabaseError as error:  # the message's content (a duplicate, a value too long)
         seen = InboundEvent.objects.filter(**where).first()
         if seen is not None:  # another consumer recorded it between our read and our write
             return seen
         record.status, record.message = InboundStatus.REJECTED, f"the database refused it: {error}"
+        record.payload, record.raw = None, ascii(value)[: constants.INBOUND_KEPT_CHARS]
+    except Exception as error:  # noqa: BLE001 - a handler's bug is recorded, not a lost message
+        log.exception("%s[%s]@%s: the handler failed", topic, partition, offset)
+        record.status = InboundStatus.REJECTED
+        record.message = f"internal error: {type(error).__name__}: {error}"
     log.warning("%s[%s]@%s rejected: %s", topic, partition, offset, record.message)
     record.save()
     return record

@@ -27,5 +27,7 @@ class Command(BaseCommand):
             )
         from turnup.events.agents import app
 
-        sys.argv = [f"{sys.argv[0]} events", "worker", "--loglevel", loglevel]
+        # --without-web: the worker's web view would listen on every address (the app's
+        # web_enabled=False is overridden by the worker command's default)
+        sys.argv = [f"{sys.argv[0]} events", "worker", "--loglevel", loglevel, "--without-web"]
         app.main()
