@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TURNUP_DATA_DIR ?= $(CURDIR)/var
 DATA := $(TURNUP_DATA_DIR)
 
-.PHONY: install run worker test lint format bench clean lock services browser
+.PHONY: install run worker events test lint format bench clean lock services browser
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -45,6 +45,10 @@ run: install $(DATA)/secret-key $(DATA)/secrets-key
 # A worker on its own (the production shape: set DATABASE_URL, REDIS_URL, SECRET_KEY).
 worker: install
 	exec $(VENV)/bin/celery -A turnup worker --pool threads --concurrency $${TURNUP_WORKER_CONCURRENCY:-16} --loglevel INFO
+
+# The event bus's Faust worker on its own (set KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL, SECRET_KEY).
+events: install
+	exec $(PY) -m turnup.cli events
 
 lint: install
 	$(PY) -m ruff check .

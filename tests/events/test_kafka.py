@@ -176,3 +176,13 @@ def test_the_worker_refuses_to_start_without_a_broker(tmp_path):
     result = turnup("events", env=turnup_env(tmp_path, KAFKA_BOOTSTRAP_SERVERS=""))
     assert result.returncode != 0
     assert "KAFKA_BOOTSTRAP_SERVERS is empty" in result.stderr
+
+
+def test_turnup_run_starts_the_worker_only_when_a_broker_is_set(settings):
+    from turnup.core.management.commands.run import Command
+
+    settings.KAFKA_BOOTSTRAP_SERVERS = []
+    assert "events" not in {p.name for p in Command().extra_processes()}
+    settings.KAFKA_BOOTSTRAP_SERVERS = ["127.0.0.1:9092"]
+    (events,) = [p for p in Command().extra_processes() if p.name == "events"]
+    assert events.argv[-2:] == ["turnup.cli", "events"] and not events.oneshot
