@@ -138,6 +138,17 @@ def test_a_redelivered_offset_is_applied_once(site):
         )
     assert len(calls) == 1 and record.message == "done"
     assert InboundEvent.objects.filter(partition=3, offset=42).count() == 1
+    # the topic was deleted and created again: offset 42 is another message (its timestamp)
+    services.inbound_apply(
+        topic=DELIVERED,
+        partition=3,
+        offset=42,
+        timestamp_ms=1_800_000_000_000,
+        key=None,
+        value=b"{}",
+        handle=handle,
+    )
+    assert len(calls) == 2
 
 
 def test_a_refused_message_rolls_back_what_its_handler_wrote(site):

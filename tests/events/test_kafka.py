@@ -132,6 +132,7 @@ def test_inbound_applied_once_across_a_killed_worker_and_outbox_published(kafka,
             (2, "rejected"),
         ]
         assert records[1].details == {"fields": {"device": [f"no device named 'rtr7' at {site}"]}}
+        assert all(abs(r.timestamp_ms / 1000 - time.time()) < 120 for r in records)
         assert Device.objects.get(pk=routers[0].pk).serial == "K-1"
         # the outbox reached the topic: the site's move to designed
         messages = asyncio.run(_consume(kafka, constants.TOPIC_SITE_STATUS, 1))

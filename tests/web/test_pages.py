@@ -40,7 +40,8 @@ def pop_site(db) -> Site:
 
 def test_pages_require_login(pop_site):
     client = Client()
-    for url in ("/", "/sites/", f"/sites/{pop_site.slug}/", "/blueprints/", "/ipam/", "/runs/"):
+    pages = ("/", "/sites/", f"/sites/{pop_site.slug}/", "/blueprints/", "/ipam/", "/runs/")
+    for url in (*pages, "/events/"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/login/"), url
 
@@ -310,3 +311,34 @@ def test_findings_link_to_where_they_are_fixed(db):
         "/sites/x/devices/3/"
     )
     assert link(rule="summary", object_type="dcim.site", object_id=1) == ""
+
+
+def test_events_page_shows_what_was_received_and_told(
+    client_in, pop_site, settings, django_assert_num_queries
+):
+    from turnup.dcim.services import site_transition
+    from turnup.events import constants, services
+    from turnup.events.handlers import HANDLERS
+
+    settings.KAFKA_BOOTSTRAP_SERVERS = []
+    site_transition(site=pop_site, to_status="designed")
+    for offset, value in enumerate(
+        [b"garbage", b'{"site": "LON-01", "device": "nope", "serial": "S"}']
+    ):
+        services.inbound_apply(
+            topic=constants.TOPIC_HARDWARE_DELIVERED,
+            partition=0,
+            offset=offset,
+            key=None,
+            value=value,
+            handle=HANDLERS[constants.TOPIC_HARDWARE_DELIVERED],
+        )
+    client_in.get("/events/")  # the session and user are cached after the first request
+    with django_assert_num_queries(5):  # session, user, received, told, waiting count
+        page = client_in.get("/events/").content.decode()
+    assert "no Kafka broker set: events wait in the outbox" in page
+    assert "device: no device named &#x27;nope&#x27; at LON-01" in page
+    assert "The message is not JSON." in page and "garbage" in page
+    assert "site.status-changed" in page and "waiting" in page
+    applied_only = client_in.get("/events/?status=applied").content.decode()
+    assert "Nothing received with this status." in applied_only

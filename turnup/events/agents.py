@@ -68,11 +68,12 @@ def _db(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     return sync_to_async(fresh, thread_sensitive=True)
 
 
-def _apply(topic: str, partition: int, offset: int, key: Any, value: Any) -> str:
+def _apply(topic: str, partition: int, offset: int, timestamp_ms: int, key: Any, value: Any) -> str:
     record = services.inbound_apply(
         topic=topic,
         partition=partition,
         offset=offset,
+        timestamp_ms=timestamp_ms,
         key=key,
         value=value,
         handle=HANDLERS[topic],
@@ -86,9 +87,10 @@ async def inbound(stream) -> None:
     async for event in stream.events():
         message = event.message
         where = (message.topic, message.partition, message.offset)
+        timestamp_ms = round((message.timestamp or 0) * 1000)
         while True:  # the database is away: keep the message until it can be recorded
             try:
-                outcome = await _db(_apply)(*where, message.key, message.value)
+                outcome = await _db(_apply)(*where, timestamp_ms, message.key, message.value)
                 break
             except Exception:  # noqa: BLE001 - an exception out of the loop loses the message
                 log.exception("inbound %s[%s]@%s not recorded; again in a moment", *where)

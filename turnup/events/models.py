@@ -3,8 +3,8 @@
 An event is written in the same transaction as the change it tells of, so it is published
 exactly when the change is committed and never for a change that was rolled back; the Faust
 worker's relay sends the outbox to Kafka in order and marks what the broker acknowledged.
-A consumed message is recorded once per (topic, partition, offset): a redelivery after a
-crash is recognised and not applied twice, and a rejected one keeps the reason.
+A consumed message is recorded once per (topic, partition, offset, timestamp): a redelivery
+after a crash is recognised and not applied twice, and a rejected one keeps the reason.
 """
 
 from __future__ import annotations
@@ -63,6 +63,12 @@ class InboundEvent(models.Model):
     topic = models.CharField(max_length=100)
     partition = models.PositiveIntegerField()
     offset = models.PositiveBigIntegerField()
+    # part of the record's identity: a topic deleted and created again starts its offsets at
+    # 0, and its new messages (other timestamps) must not pass for ones already applied
+    timestamp_ms = models.PositiveBigIntegerField(
+        default=0,
+        help_text="The record's timestamp (ms since the epoch).",
+    )
     key = models.CharField(max_length=200, blank=True)
     payload = models.JSONField(null=True, blank=True, help_text="The message, when it was JSON.")
     raw = models.TextField(blank=True, help_text="The message's text, when it was not JSON.")
@@ -77,7 +83,8 @@ class InboundEvent(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["topic", "partition", "offset"], name="events_inbound_unique_offset"
+                fields=["topic", "partition", "offset", "timestamp_ms"],
+                name="events_inbound_unique_record",
             )
         ]
         indexes = [models.Index(fields=["status", "-id"], name="events_inbound_status")]

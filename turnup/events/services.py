@@ -78,18 +78,20 @@ def inbound_apply(
     key: bytes | str | None,
     value: bytes | str | None,
     handle: Callable[[Any], str],
+    timestamp_ms: int = 0,
 ) -> InboundEvent:
     """Apply one consumed message with ``handle(payload) -> what it did`` and record it,
     in one transaction: the effect and the record commit together. A message already
-    recorded (redelivered after a crash) returns its record without running ``handle``
-    again. ``handle`` refuses a message by raising ``ApplicationError``: it is recorded as
-    rejected with its message and field errors, and the handler's writes are rolled back;
-    so is a handler's bug (recorded as an internal error) or a value the database refuses.
-    A lost database connection is raised: the message was not recorded, and the agent tries
-    it again."""
+    recorded (redelivered after a crash: same offset, same record timestamp) returns its
+    record without running ``handle`` again (a recreated topic starts its offsets again:
+    its messages have other timestamps). ``handle`` refuses a message by raising
+    ``ApplicationError``: it is recorded as rejected with its message and field errors, and
+    the handler's writes are rolled back; so is a handler's bug (recorded as an internal
+    error) or a value the database refuses. A lost database connection is raised: the
+    message was not recorded, and the agent tries it again."""
     if isinstance(key, bytes):
         key = key.decode("utf-8", errors="replace")
-    where = {"topic": topic, "partition": partition, "offset": offset}
+    where = {"topic": topic, "partition": partition, "offset": offset, "timestamp_ms": timestamp_ms}
     seen = InboundEvent.objects.filter(**where).first()
     if seen is not None:
         log.info("%s[%s]@%s seen before (%s): not applied again", topic, partition, offset, seen)

@@ -42,6 +42,7 @@ urlpatterns = [
     path(f"{SITE}runs/<int:pk>/cancel/", views.run_cancel_view, name="run-cancel"),
     path(f"{SITE}runs/<int:pk>/retry/", views.run_retry_view, name="run-retry"),
     path("runs/", views.run_list, name="run-list"),
+    path("events/", views.event_list, name="event-list"),
     # blueprints
     path("blueprints/", views.blueprint_list, name="blueprint-list"),
     path("blueprints/<slug:name>/", views.blueprint_wizard, name="blueprint-wizard"),

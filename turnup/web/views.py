@@ -845,6 +845,37 @@ def prefix_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # -- all turn-ups -------------------------------------------------------------------------
 
 
+EVENTS_SHOWN = 100
+
+
+@login_required
+def event_list(request: HttpRequest) -> HttpResponse:
+    """What other systems told turnup (and what it did), and what turnup tells them."""
+    from django.conf import settings
+
+    from turnup.events import selectors as event_selectors
+    from turnup.events.models import InboundStatus
+
+    status = request.GET.get("status", "")
+    if status not in InboundStatus.values:
+        status = ""
+    return render(
+        request,
+        "web/event_list.html",
+        {
+            "section": "events",
+            "breadcrumbs": [("Events", None)],
+            "inbound": list(event_selectors.inbound_list(status=status or None)[:EVENTS_SHOWN]),
+            "outbox": list(event_selectors.outbox_list()[:EVENTS_SHOWN]),
+            "pending": event_selectors.outbox_list(pending=True).count(),
+            "broker": ", ".join(settings.KAFKA_BOOTSTRAP_SERVERS),
+            "statuses": InboundStatus.choices,
+            "status": status,
+            "shown": EVENTS_SHOWN,
+        },
+    )
+
+
 @login_required
 def run_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
