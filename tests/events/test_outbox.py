@@ -151,3 +151,11 @@ def test_the_relay_records_a_broker_that_refuses(transactional_db):
     assert asyncio.run(outbox_drain(_Broker(refuse=True).send)) == 0
     assert {e.last_error for e in OutboxEvent.objects.all()} == {"ConnectionError: no broker"}
     assert not OutboxEvent.objects.filter(published__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_metrics_tell_how_many_events_wait(client):
+    _record(["A", "B", "C"])
+    services.outbox_published(ids=[OutboxEvent.objects.order_by("id").first().pk])
+    body = client.get("/metrics").content.decode()
+    assert "\nturnup_events_outbox_pending 2.0\n" in body

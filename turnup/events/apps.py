@@ -6,6 +6,20 @@ class EventsConfig(AppConfig):
     label = "events"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        from django.db import DatabaseError
+
+        from turnup.core.metrics import EVENTS_PENDING
+        from turnup.events.selectors import outbox_pending_count
+
+        def pending() -> float:
+            try:
+                return outbox_pending_count()
+            except DatabaseError:  # the database is away: /metrics still answers
+                return float("nan")
+
+        EVENTS_PENDING.set_function(pending)
+
     def run_processes(self) -> list:
         """What ``turnup run`` (``make run``) adds: the Faust worker, when a Kafka broker is
         set (without one, events wait in the outbox)."""

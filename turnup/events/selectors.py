@@ -12,6 +12,11 @@ def outbox_pending(*, limit: int) -> list[OutboxEvent]:
     return list(OutboxEvent.objects.filter(published__isnull=True).order_by("id")[:limit])
 
 
+def outbox_pending_count() -> int:
+    """How many events wait to be published (one query)."""
+    return OutboxEvent.objects.filter(published__isnull=True).count()
+
+
 def outbox_list(*, topic: str | None = None, pending: bool | None = None) -> QuerySet[OutboxEvent]:
     """Events, newest first; only ``topic``'s, only (un)published ones when given."""
     events = OutboxEvent.objects.order_by("-id")

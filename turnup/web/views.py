@@ -867,7 +867,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "breadcrumbs": [("Events", None)],
             "inbound": list(event_selectors.inbound_list(status=status or None)[:EVENTS_SHOWN]),
             "outbox": list(event_selectors.outbox_list()[:EVENTS_SHOWN]),
-            "pending": event_selectors.outbox_list(pending=True).count(),
+            "pending": event_selectors.outbox_pending_count(),
             "broker": ", ".join(settings.KAFKA_BOOTSTRAP_SERVERS),
             "statuses": InboundStatus.choices,
             "status": status,
