@@ -17,7 +17,9 @@ class Command(BaseCommand):
     help = "Run the Faust worker: consume the inbound topics, publish the outbox to Kafka."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning"])
+        parser.add_argument(
+            "--loglevel", default="info", choices=["debug", "info", "warn", "error"]
+        )
 
     def handle(self, *args, loglevel: str, **options) -> None:
         if not settings.KAFKA_BOOTSTRAP_SERVERS:
