@@ -18,6 +18,7 @@ and returns, so one bad router never breaks the chord and the others carry on.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import logging
@@ -821,7 +822,9 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
     ended = {"bytes_total": outcome.bytes_total} if outcome.bytes_total else {}
     if outcome.phases:
         ended["phases"] = outcome.phases
-    with transaction.atomic():
+    turned_up = step.name == STEP_ORDER[-1] and status == StepStatus.DONE
+    # the router's last step and the event that tells it commit together
+    with transaction.atomic() if turned_up else contextlib.nullcontext():
         _finish(
             step,
             status,
@@ -832,7 +835,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
             result=result,
             **ended,
         )
-        if step.name == STEP_ORDER[-1] and status == StepStatus.DONE:
+        if turned_up:
             _device_turned_up_event(step)
     return {"step": step.pk, "status": status, "reason": reason}
 
