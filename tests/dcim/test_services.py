@@ -344,3 +344,21 @@ def test_device_type_height_is_fixed_once_devices_are_mounted():
     services.device_type_update(instance=device_type, u_height=2)
     device_type.refresh_from_db()
     assert device_type.u_height == 2
+
+
+@pytest.mark.django_db
+def test_device_status_set_writes_the_status_alone_and_logs_it():
+    _site, _server, (router,) = f.dcim_console_site(routers=1)
+    logged = ObjectChange.objects.filter(changed_object_id=router.pk, action="update")
+    services.device_status_set(device=router, status="active")
+    router.refresh_from_db()
+    assert router.status == "active"
+    change = logged.get()
+    assert (change.prechange_data["status"], change.postchange_data["status"]) == (
+        "planned",
+        "active",
+    )
+    services.device_status_set(device=router, status="active")
+    assert logged.count() == 1, "unchanged: nothing written"
+    with pytest.raises(ValueError):
+        services.device_status_set(device=router, status="shiny")

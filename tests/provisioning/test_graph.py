@@ -88,6 +88,10 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
     assert sorted(d["device"] for d in turned_up) == sorted(lab.lab.routers)
     assert all(d["run_id"] == run.pk and d["compliant"] for d in turned_up)
     assert all(d["management_address"] for d in turned_up)
+    # and each router it brought up is active in the design
+    assert set(site.devices.filter(status="active").values_list("name", flat=True)) == set(
+        lab.lab.routers
+    )
     assert [e.type for e in told] == [
         "site.status-changed",
         *["device.turned-up"] * len(lab.lab.routers),
@@ -269,6 +273,9 @@ def test_failures_are_recorded_others_carry_on_and_retry_takes_only_the_failed(w
         f"{lower}-er2": "line_dropped",
         f"{lower}-er3": "line_busy",
     }
+    assert list(site.devices.filter(status="active").values_list("name", flat=True)) == [
+        f"{lower}-cr1"
+    ], "only the router that came up is active"
     for n in (1, 2, 3):
         boot = steps[(f"{lower}-er{n}", "bootstrap")]
         assert boot.status == "failed" and boot.attempts == 3 and boot.message
@@ -294,6 +301,8 @@ def test_failures_are_recorded_others_carry_on_and_retry_takes_only_the_failed(w
     turned_up = [e.data["device"] for e in told if e.type == "device.turned-up"]
     assert sorted(turned_up) == sorted(run.summary["done"])
     assert len(set(turned_up)) == len(turned_up)
+    active = site.devices.filter(status="active").values_list("name", flat=True)
+    assert sorted(active) == sorted(run.summary["done"])
     ends = [e.data for e in told if e.type == "run.finished"]
     assert [e["status"] for e in ends] == ["failed", run.status]
     assert ends[0]["failed"][f"{lower}-er3"]["reason"] == "line_busy"

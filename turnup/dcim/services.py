@@ -379,6 +379,20 @@ def device_update(*, instance: Device, **fields: Any) -> Device:
 
 
 @transaction.atomic
+def device_status_set(*, device: Device, status: str) -> Device:
+    """Set a device's status alone (the turn-up marks a router it brought up active): one
+    UPDATE and its change-log entry, no other rule to check. Unchanged: nothing written."""
+    choices.DeviceStatus(status)  # refuses an unknown status
+    if device.status == status:
+        return device
+    before = changelog_snapshot([device])
+    device.status, device.updated = status, timezone.now()
+    Device.objects.filter(pk=device.pk).update(status=status, updated=device.updated)
+    changelog_record(action="update", instances=[device], before=before)
+    return device
+
+
+@transaction.atomic
 def device_delete(*, instance: Device) -> None:
     """Delete a device, its ports and the cables on them (every one logged)."""
     ports = [

@@ -43,9 +43,9 @@ from turnup.core.changelog import changelog_record, changelog_snapshot
 from turnup.core.errors import ApplicationError, ConflictError, NotFoundError
 from turnup.core.locks import lease_acquire, lease_release
 from turnup.dcim import selectors as dcim_selectors
-from turnup.dcim.choices import SiteStatus
+from turnup.dcim.choices import DeviceStatus, SiteStatus
 from turnup.dcim.models import Device, Site
-from turnup.dcim.services import site_transition
+from turnup.dcim.services import device_status_set, site_transition
 from turnup.events.constants import TOPIC_DEVICE_TURNED_UP, TOPIC_RUN_FINISHED
 from turnup.events.services import event_record
 from turnup.provisioning import selectors
@@ -836,16 +836,17 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
             **ended,
         )
         if turned_up:
-            _device_turned_up_event(step)
+            _device_turned_up(step)
     return {"step": step.pk, "status": status, "reason": reason}
 
 
-def _device_turned_up_event(step: Step) -> None:
-    """Tell other systems (Kafka, through the outbox) that the router of ``step`` (its
-    last step) is turned up: verified over management, saved and archived."""
+def _device_turned_up(step: Step) -> None:
+    """The router of ``step`` (its last step) is turned up — verified over management, saved
+    and archived: it becomes active, and other systems are told (Kafka, via the outbox)."""
     from turnup.ipam.selectors import ip_address_primary_mgmt_by_device
 
     device = Device.objects.select_related("site", "platform").get(pk=step.device_id)
+    device_status_set(device=device, status=DeviceStatus.ACTIVE)
     mgmt = ip_address_primary_mgmt_by_device(device_ids=[device.pk]).get(device.pk)
     event_record(
         topic=TOPIC_DEVICE_TURNED_UP,
