@@ -347,18 +347,29 @@ def test_device_type_height_is_fixed_once_devices_are_mounted():
 
 
 @pytest.mark.django_db
-def test_device_status_set_writes_the_status_alone_and_logs_it():
-    _site, _server, (router,) = f.dcim_console_site(routers=1)
-    logged = ObjectChange.objects.filter(changed_object_id=router.pk, action="update")
-    services.device_status_set(device=router, status="active")
-    router.refresh_from_db()
-    assert router.status == "active"
-    change = logged.get()
+def test_device_status_set_writes_the_status_alone_and_logs_it(django_assert_num_queries):
+    _site, server, routers = f.dcim_console_site(routers=3)
+    logged = ObjectChange.objects.filter(
+        action="update",
+        changed_object_type__model="device",
+        changed_object_id__in=[r.pk for r in routers],
+    )
+    services.device_status_set(devices=routers[:1], status="active")
+    routers = list(Device.objects.filter(pk__in=[r.pk for r in routers]).order_by("name"))
+    with django_assert_num_queries(4):  # savepoint, UPDATE, change-log INSERT, release
+        changed = services.device_status_set(devices=routers, status="active")
+    assert [d.name for d in changed] == ["rtr2", "rtr3"], "rtr1 was active already"
+    assert set(Device.objects.filter(status="active").values_list("name", flat=True)) == {
+        "rtr1",
+        "rtr2",
+        "rtr3",
+    }
+    assert logged.count() == 3
+    change = logged.filter(changed_object_id=routers[2].pk).get()
     assert (change.prechange_data["status"], change.postchange_data["status"]) == (
         "planned",
         "active",
     )
-    services.device_status_set(device=router, status="active")
-    assert logged.count() == 1, "unchanged: nothing written"
+    assert services.device_status_set(devices=routers, status="active") == []
     with pytest.raises(ValueError):
-        services.device_status_set(device=router, status="shiny")
+        services.device_status_set(devices=routers, status="shiny")

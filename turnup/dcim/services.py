@@ -379,17 +379,21 @@ def device_update(*, instance: Device, **fields: Any) -> Device:
 
 
 @transaction.atomic
-def device_status_set(*, device: Device, status: str) -> Device:
-    """Set a device's status alone (the turn-up marks a router it brought up active): one
-    UPDATE and its change-log entry, no other rule to check. Unchanged: nothing written."""
+def device_status_set(*, devices: Sequence[Device], status: str) -> list[Device]:
+    """Set the status of ``devices`` alone (a turn-up marks the routers it brought up
+    active): one UPDATE and one bulk change-log insert whatever their number, no other rule
+    to check. Returns the devices that changed; the others are not written."""
     choices.DeviceStatus(status)  # refuses an unknown status
-    if device.status == status:
-        return device
-    before = changelog_snapshot([device])
-    device.status, device.updated = status, timezone.now()
-    Device.objects.filter(pk=device.pk).update(status=status, updated=device.updated)
-    changelog_record(action="update", instances=[device], before=before)
-    return device
+    changed = [device for device in devices if device.status != status]
+    if not changed:
+        return []
+    before = changelog_snapshot(changed)
+    now = timezone.now()
+    for device in changed:
+        device.status, device.updated = status, now
+    Device.objects.filter(pk__in=[d.pk for d in changed]).update(status=status, updated=now)
+    changelog_record(action="update", instances=changed, before=before)
+    return changed
 
 
 @transaction.atomic

@@ -376,6 +376,15 @@ def run_settle(*, run_id: int) -> dict[str, Any]:
             "findings": findings,
         }
         run.save(update_fields=["status", "finished", "started", "summary", "updated"])
+        # the routers it brought up are active in the design (those of an earlier try too)
+        device_status_set(
+            devices=[
+                s.device
+                for s in steps
+                if s.name == STEP_ORDER[0] and devices[s.device.name]["status"] == "done"
+            ],
+            status=DeviceStatus.ACTIVE,
+        )
         site = Site.objects.get(pk=run.site_id)
         event_record(
             topic=TOPIC_RUN_FINISHED,
@@ -836,18 +845,18 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
             **ended,
         )
         if turned_up:
-            _device_turned_up(step)
+            _device_turned_up_event(step)
     return {"step": step.pk, "status": status, "reason": reason}
 
 
-def _device_turned_up(step: Step) -> None:
-    """The router of ``step`` (its last step) is turned up — verified over management, saved
-    and archived: it becomes active, and other systems are told (Kafka, via the outbox)."""
-    from turnup.ipam.selectors import ip_address_primary_mgmt_by_device
-
-    device = Device.objects.select_related("site", "platform").get(pk=step.device_id)
-    device_status_set(device=device, status=DeviceStatus.ACTIVE)
-    mgmt = ip_address_primary_mgmt_by_device(device_ids=[device.pk]).get(device.pk)
+def _device_turned_up_event(step: Step) -> None:
+    """Tell other systems (Kafka, through the outbox) that the router of ``step`` (its last
+    step) is turned up: verified over management, saved and archived. Read from the run's
+    cached design context: two statements (the design revision, the INSERT) on the tail of
+    the router's critical path. (It becomes active in the design when the run settles: a
+    change-log entry now would be a new design revision, and every other router's next step
+    would read the run's contexts again.)"""
+    device, targets = _device_and_targets(step)
     event_record(
         topic=TOPIC_DEVICE_TURNED_UP,
         key=device.site.name,
@@ -856,9 +865,9 @@ def _device_turned_up(step: Step) -> None:
             "site": device.site.name,
             "device": device.name,
             "device_id": device.pk,
-            "platform": device.platform.slug if device.platform_id else "",
+            "platform": targets.platform,
             "serial": device.serial,
-            "management_address": mgmt.address if mgmt else "",
+            "management_address": targets.management.host,
             "run_id": step.run_id,
             "compliant": step.result.get("compliant"),
             "findings": len(step.result.get("missing", [])),
