@@ -156,3 +156,32 @@ def test_verification_awaits_lldp_only_from_routers_whose_full_config_is_in(
     alone = [want for want in expected if not want.peer_device]  # no cable: nothing to ask
     with django_assert_num_queries(0):
         assert expectations_awaiting_lldp(alone, run_id=run.pk) == alone
+
+
+@pytest.mark.django_db
+def test_a_router_turned_up_is_told_from_the_runs_context_or_as_the_design_is_now(
+    storage, enqueued, django_assert_max_num_queries
+):
+    from turnup.events.models import OutboxEvent
+    from turnup.ipam.models import IPAddress
+    from turnup.provisioning.services import _device_turned_up_event, run_start
+
+    site = approved_site("EVT-03", edges=1)
+    run = run_start(site=site)
+    archives = list(run.steps.select_related("device").filter(name="archive").order_by("id"))
+    _device_turned_up_event(archives[0])  # reads the run's design context once
+    with django_assert_max_num_queries(2):  # the design revision, the INSERT
+        _device_turned_up_event(archives[1])
+    told = list(OutboxEvent.objects.filter(type="device.turned-up").order_by("id"))
+    assert [e.data["device"] for e in told] == [a.device.name for a in archives]
+    assert told[1].data["management_address"].startswith("127.")
+    assert told[1].data["platform"] == "cisco_iosxe" and told[1].data["run_id"] == run.pk
+    # the design lost the router's management address under the run: its last step is still
+    # recorded, and told with what the design says now
+    IPAddress.objects.filter(device=archives[1].device, is_primary_mgmt=True).delete()
+    from turnup.core.changelog import changelog_record
+
+    changelog_record(action="update", instances=[archives[1].device])  # a new design revision
+    _device_turned_up_event(archives[1])
+    last = OutboxEvent.objects.filter(type="device.turned-up").order_by("id").last()
+    assert last.data["device"] == archives[1].device.name and last.data["management_address"] == ""

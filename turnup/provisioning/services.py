@@ -856,7 +856,12 @@ def _device_turned_up_event(step: Step) -> None:
     the router's critical path. (It becomes active in the design when the run settles: a
     change-log entry now would be a new design revision, and every other router's next step
     would read the run's contexts again.)"""
-    device, targets = _device_and_targets(step)
+    try:
+        device, targets = _device_and_targets(step)
+        platform, address = targets.platform, targets.management.host
+    except ApplicationError:  # the design changed under the run: the step is recorded anyway
+        device = Device.objects.select_related("site", "platform").get(pk=step.device_id)
+        platform, address = (device.platform.slug if device.platform_id else ""), ""
     event_record(
         topic=TOPIC_DEVICE_TURNED_UP,
         key=device.site.name,
@@ -865,9 +870,9 @@ def _device_turned_up_event(step: Step) -> None:
             "site": device.site.name,
             "device": device.name,
             "device_id": device.pk,
-            "platform": targets.platform,
+            "platform": platform,
             "serial": device.serial,
-            "management_address": targets.management.host,
+            "management_address": address,
             "run_id": step.run_id,
             "compliant": step.result.get("compliant"),
             "findings": len(step.result.get("missing", [])),
