@@ -125,6 +125,17 @@ def test_a_message_that_is_not_a_json_object_is_rejected_and_kept(site, value, r
     assert record.raw == ("not json {" if value.startswith(b"not") else "")
 
 
+def test_a_refusal_whose_details_are_not_json_is_still_recorded(site):
+    def handle(payload):
+        raise ApplicationError("no", extra={"when": site, "fields": {"x": ["y"]}})
+
+    record = services.inbound_apply(
+        topic=DELIVERED, partition=1, offset=5, key=None, value=b"{}", handle=handle
+    )
+    record.refresh_from_db()
+    assert record.details == {"when": str(site), "fields": {"x": ["y"]}}
+
+
 def test_a_redelivered_offset_is_applied_once(site):
     calls = []
 

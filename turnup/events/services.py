@@ -110,7 +110,7 @@ def inbound_apply(
             return record
     except ApplicationError as error:
         record.status, record.message = InboundStatus.REJECTED, error.message
-        record.details = error.extra
+        record.details = json.loads(json.dumps(error.extra, default=str))  # storable as is
     except (OperationalError, InterfaceError):
         raise  # the database is away, not the message's fault: the caller tries it again
     except DatabaseError as error:  # the message's content (a duplicate, a value too long)
