@@ -83,7 +83,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="turnup-bench-events-"))
     env = django_setup(folder, database_url=os.environ.get("BENCH_DATABASE_URL", ""))
     from turnup.dcim.models import Device
-    from turnup.events import constants, services
+    from turnup.events import constants
     from turnup.events.localbroker import local_broker
     from turnup.events.models import InboundEvent, OutboxEvent
 
@@ -91,14 +91,14 @@ def main() -> None:
         name="EVB-01", routers=args.routers, servers=math.ceil(args.routers / 16), baud=9600
     )
     OutboxEvent.objects.all().delete()  # the site's own status events
-    services.event_record_many(
-        events=[
-            {
-                "topic": constants.TOPIC_SITE_STATUS,
-                "key": f"BENCH-{n % 50}",
-                "type": "site.status-changed",
-                "data": {"site": f"BENCH-{n % 50}", "n": n, "status": "designed"},
-            }
+    OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                topic=constants.TOPIC_SITE_STATUS,
+                key=f"BENCH-{n % 50}",
+                type="site.status-changed",
+                data={"site": f"BENCH-{n % 50}", "n": n, "status": "designed"},
+            )
             for n in range(args.events)
         ]
     )

@@ -6,18 +6,15 @@ from __future__ import annotations
 import pytest
 
 from turnup.events import constants, services
-from turnup.events.models import InboundEvent
+from turnup.events.models import InboundEvent, OutboxEvent
 
 
 def _fill(n: int) -> None:
-    services.event_record_many(
-        events=[
-            {
-                "topic": constants.OUTBOUND_TOPICS[i % 3],
-                "key": f"S{i}",
-                "type": "t",
-                "data": {"i": i},
-            }
+    OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                topic=constants.OUTBOUND_TOPICS[i % 3], key=f"S{i}", type="t", data={"i": i}
+            )
             for i in range(n)
         ]
     )
@@ -48,8 +45,6 @@ def test_outbox_list_filters_and_costs_the_same_whatever_its_length(
     assert runs["count"] == 1 + 10 and {e["topic"] for e in runs["results"]} == {
         constants.TOPIC_RUN_FINISHED
     }
-    from turnup.events.models import OutboxEvent
-
     services.outbox_published(ids=[OutboxEvent.objects.order_by("id").first().pk])
     assert api_client.get("/api/events/outbox/?pending=false").json()["count"] == 1
     assert api_client.get("/api/events/outbox/?pending=true").json()["count"] == 33 - 1

@@ -85,9 +85,9 @@ def test_reading_and_marking_a_batch_costs_one_query_each_whatever_its_size(
 ):
     for size in (3, 60):
         OutboxEvent.objects.all().delete()
-        services.event_record_many(
-            events=[
-                {"topic": constants.TOPIC_RUN_FINISHED, "key": f"S{n}", "type": "t", "data": {}}
+        OutboxEvent.objects.bulk_create(
+            [
+                OutboxEvent(topic=constants.TOPIC_RUN_FINISHED, key=f"S{n}", type="t", data={})
                 for n in range(size)
             ]
         )

@@ -23,16 +23,37 @@ class OutboxEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OutboxEvent
-        fields = ["id", "topic", "key", "type", "data", "created", "published", "attempts"]
-        fields += ["last_error"]
+        fields = [
+            "id",
+            "topic",
+            "key",
+            "type",
+            "data",
+            "created",
+            "published",
+            "attempts",
+            "last_error",
+        ]
         read_only_fields = fields
 
 
 class InboundEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = InboundEvent
-        fields = ["id", "topic", "partition", "offset", "key", "payload", "raw", "status"]
-        fields += ["message", "details", "received"]
+        fields = [
+            "id",
+            "topic",
+            "partition",
+            "offset",
+            "timestamp_ms",
+            "key",
+            "payload",
+            "raw",
+            "status",
+            "message",
+            "details",
+            "received",
+        ]
         read_only_fields = fields
 
 

@@ -36,14 +36,6 @@ def event_record(*, topic: str, key: str, type: str, data: dict[str, Any]) -> Ou
     return OutboxEvent.objects.create(topic=topic, key=key, type=type, data=data)
 
 
-def event_record_many(*, events: Sequence[dict[str, Any]]) -> list[OutboxEvent]:
-    """``event_record`` for several events at once (one INSERT)."""
-    for event in events:
-        if event["topic"] not in constants.OUTBOUND_TOPICS:
-            raise ValueError(f"unknown outbound topic {event['topic']!r}")
-    return OutboxEvent.objects.bulk_create([OutboxEvent(**event) for event in events])
-
-
 def outbox_published(*, ids: Sequence[int]) -> int:
     """Mark the events the broker acknowledged (one UPDATE)."""
     return OutboxEvent.objects.filter(pk__in=ids, published__isnull=True).update(

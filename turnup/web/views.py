@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -33,6 +34,8 @@ from turnup.core.errors import ApplicationError
 from turnup.dcim.choices import SITE_TRANSITIONS, SiteStatus
 from turnup.dcim.models import Interface, Site
 from turnup.dcim.services import port_update, site_transition, site_update
+from turnup.events import selectors as event_selectors
+from turnup.events.models import InboundStatus
 from turnup.ipam.models import VRF, Prefix
 from turnup.ipam.services import ip_allocate_next, prefix_allocate_next
 from turnup.provisioning.drivers.base import (
@@ -851,11 +854,6 @@ EVENTS_SHOWN = 100
 @login_required
 def event_list(request: HttpRequest) -> HttpResponse:
     """What other systems told turnup (and what it did), and what turnup tells them."""
-    from django.conf import settings
-
-    from turnup.events import selectors as event_selectors
-    from turnup.events.models import InboundStatus
-
     status = request.GET.get("status", "")
     if status not in InboundStatus.values:
         status = ""
