@@ -130,6 +130,9 @@ def test_factory_router_from_console_to_saved_full_config(start_lab):
     state = engine.console_open()
     assert state.factory
     assert {"dialog", "autoinstall", "secret"} <= set(state.notes)
+    # the dialog proved the factory state: no line time spent reading the startup config
+    assert "show startup-config" not in engine.output()
+    assert "terminal width 511" in engine.output()
     sent: list[int] = []
     pushed = engine.console_push(BOOTSTRAP, progress=sent.append)
     assert pushed.changed and pushed.bytes > 400 and pushed.repairs == 0
@@ -250,6 +253,31 @@ def test_a_router_with_a_saved_config_is_left_alone(start_lab):
     assert "OLD-1" in caught.value.message
     engine.console_close()
     assert driver(lab, baud=0, overwrite=True).console_open().factory is False
+
+
+def test_without_the_dialog_the_startup_config_is_read_to_tell_factory_state(start_lab):
+    lab = start_lab(lab_config([ios(initial_dialog=False)], baud=0))
+    engine = driver(lab, baud=0)
+    state = engine.console_open()
+    assert state.factory and "dialog" not in state.notes
+    assert "startup-config is not present" in engine.output()
+    # paging went off with the check: nothing is sent before a show command
+    assert not engine.console_paging
+    running = engine.running_config_over_console()
+    assert "\n!\nend\n" in running and "--More--" not in running
+    assert engine.output().count("terminal length 0") == 1
+    engine.console_close()
+
+
+def test_a_show_command_after_the_dialog_turns_paging_off_first(start_lab):
+    lab = start_lab(lab_config([ios()], baud=0))
+    engine = driver(lab, baud=0)
+    assert engine.console_open().factory
+    assert engine.console_paging
+    running = engine.running_config_over_console()
+    assert "\n!\nend\n" in running and "--More--" not in running
+    assert not engine.console_paging
+    engine.console_close()
 
 
 def test_console_logging_comes_back_as_the_saved_config_has_it(start_lab):

@@ -102,10 +102,16 @@ WAKE_PATTERNS = [
 ]
 WAKE_STOPS = [BUSY, *(rx for _, rx in WAKE_PATTERNS)]
 FACTORY_SIGNS = {"dialog", "autoinstall", "secret", "press_return"}
+#: IOS asks these only when NVRAM holds no configuration: with the factory hostname at the
+#: prompt they prove the factory state, and `show startup-config` (~90 bytes of line time) is
+#: not read. (The other signs show on configured routers too: `Press RETURN` after any boot.)
+EMPTY_NVRAM_SIGNS = {"dialog", "autoinstall"}
+FACTORY_HOSTNAMES = ("Router", "Switch")
 # the privileged exec prompt at the end of what a management session said (group: hostname)
 PRIVILEGED_PROMPT = re.compile(r"(?:^|\n)([^\s#>()]{1,63})#[ \t]*$")
 # what netmiko's IOS session preparation sets (long echoes not scrolled, output not paged)
 SESSION_SETUP = ("terminal width 511", "terminal length 0")
+WIDTH, PAGING_OFF = SESSION_SETUP
 # a config-mode comment: changes nothing, and its echo marks where the router's answer to the
 # line before it ends
 PROMPT_PROBE = "! turnup"
@@ -152,6 +158,7 @@ class IosXeDriver:
         # what puts the console's logging back after the bootstrap (from the saved config);
         # None: it stays as it is (off there already)
         self.console_logging: str | None = "logging console"
+        self.console_paging = True  # the console still pages long output (--More--)
         self.mgmt_at_prompt = False  # and the management session
 
     # -- helpers ------------------------------------------------------------------------------
@@ -320,23 +327,35 @@ class IosXeDriver:
         return read_reactive(self.channel, WAKE_STOPS, quiet=quiet, limit=limit)
 
     def _prepare(self, seen: set[str]) -> ConsoleState:
+        """The factory check. A router that has just asked its initial configuration dialog
+        (or autoinstall) and wears the factory hostname has nothing saved; any other is asked
+        for its startup config. Long echoes are not scrolled (``terminal width``) either way;
+        paging goes off only when something is read (``_command`` turns it off later)."""
         from netmiko import redispatch
 
+        where = f"the router on {self.target.key}"
+        startup = ""
         try:
             redispatch(self.console, device_type="cisco_ios", session_prep=False)
-            startup, prompt, _ = self._session_setup(
-                self.console,
-                enter="\r",
-                then="show startup-config",
-                timeout=60,
-                where=f"the router on {self.target.key}",
+            _, prompt, _ = self._session_setup(
+                self.console, commands=[WIDTH], enter="\r", timeout=30, where=where
             )
+            proven = bool(seen & EMPTY_NVRAM_SIGNS) and prompt in FACTORY_HOSTNAMES
+            if not proven:
+                startup, prompt, _ = self._session_setup(
+                    self.console,
+                    commands=[PAGING_OFF, "show startup-config"],
+                    enter="\r",
+                    timeout=60,
+                    where=where,
+                )
+                self.console_paging = False
         except (OSError, EOFError, ChannelClosed) as error:
             raise LineDropped(f"console line {self.target.key} dropped: {error}") from None
         self.console_at_prompt = True
         self.console_logging = console_logging(startup)
         factory_signs = sorted(seen & FACTORY_SIGNS)
-        empty_startup = "not present" in startup or not startup.strip()
+        empty_startup = proven or "not present" in startup or not startup.strip()
         ours = prompt == self.hostname
         notes = tuple(factory_signs)
         if ours:
@@ -351,14 +370,19 @@ class IosXeDriver:
         return ConsoleState(factory=factory, prompt=prompt, hostname=prompt, notes=notes)
 
     def _session_setup(
-        self, session, *, enter: str, then: str = "", timeout: float, where: str
+        self,
+        session,
+        *,
+        commands: Sequence[str] = SESSION_SETUP,
+        enter: str,
+        timeout: float,
+        where: str,
     ) -> tuple[str, str, str]:
-        """netmiko's IOS session preparation (terminal width, no paging, the base prompt)
-        with ``then`` behind it, typed ahead in one burst and read back in one pass up to the
-        prompt after the last command: netmiko waits for each command's echo and then sends
-        a RETURN to find the prompt, three round trips (on the console ~0.1 s of line time).
-        Returns ``then``'s output, the hostname and the prompt's mode character."""
-        commands = [*SESSION_SETUP, then] if then else list(SESSION_SETUP)
+        """netmiko's IOS session preparation (by default terminal width and no paging; and
+        the base prompt) typed ahead in one burst and read back in one pass up to the prompt
+        after the last command: netmiko waits for each command's echo and then sends a
+        RETURN to find the prompt, three round trips (on the console ~0.1 s of line time).
+        Returns the last command's output, the hostname and the prompt's mode character."""
         last = re.compile(
             re.escape(commands[-1]) + r"[^\n]*\n(?:([\s\S]*)\n)?([^\s#>()]{1,63})([#>])[ \t]*$"
         )
@@ -376,6 +400,9 @@ class IosXeDriver:
 
     def _command(self, command: str, *, read_timeout: float = 30) -> str:
         try:
+            if self.console_paging:
+                self.console.send_command(PAGING_OFF, auto_find_prompt=False)
+                self.console_paging = False
             output = self.console.send_command(
                 command, read_timeout=read_timeout, auto_find_prompt=False
             )
