@@ -11,9 +11,11 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from tests.conftest import require_service
 from tests.factories import dcim_console_site
@@ -115,6 +117,10 @@ def test_inbound_applied_once_across_a_killed_worker_and_outbox_published(kafka,
         {"site": site.name, "device": "rtr7", "serial": "K-2"},
         b"\x00 not json",
     )
+    expired = OutboxEvent.objects.create(
+        topic=constants.TOPIC_RUN_FINISHED, key=site.name, type="run.finished", data={}
+    )
+    OutboxEvent.objects.filter(pk=expired.pk).update(published=timezone.now() - timedelta(days=15))
     worker = start_events_worker(events_env)
     try:
         records = wait_for(
@@ -134,6 +140,12 @@ def test_inbound_applied_once_across_a_killed_worker_and_outbox_published(kafka,
         assert records[1].details == {"fields": {"device": [f"no device named 'rtr7' at {site}"]}}
         assert all(abs(r.timestamp_ms / 1000 - time.time()) < 120 for r in records)
         assert Device.objects.get(pk=routers[0].pk).serial == "K-1"
+        # the worker pruned at start what is older than the retention (14 days)
+        wait_for(
+            lambda: not OutboxEvent.objects.filter(pk=expired.pk).exists(),
+            events_env,
+            "the worker to prune the expired event",
+        )
         # the outbox reached the topic: the site's move to designed
         messages = asyncio.run(_consume(kafka, constants.TOPIC_SITE_STATUS, 1))
         told = [json.loads(m.value) for m in messages if m.key == site.name.encode()]

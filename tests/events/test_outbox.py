@@ -4,8 +4,11 @@ and the relay publishes pending events in order, marking only what the broker ac
 from __future__ import annotations
 
 import asyncio
+import io
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from tests.factories import SiteFactory
 from turnup.core.errors import ApplicationError
@@ -159,3 +162,78 @@ def test_metrics_tell_how_many_events_wait(client):
     services.outbox_published(ids=[OutboxEvent.objects.order_by("id").first().pk])
     body = client.get("/metrics").content.decode()
     assert "\nturnup_events_outbox_pending 2.0\n" in body
+
+
+def _aged(model, field: str, rows: list, days: int) -> None:
+    model.objects.filter(pk__in=[row.pk for row in rows]).update(
+        **{field: timezone.now() - timedelta(days=days)}
+    )
+
+
+@pytest.mark.django_db
+def test_prune_deletes_what_the_bus_no_longer_needs_and_keeps_pending_events(
+    django_assert_num_queries,
+):
+    from turnup.events.models import InboundEvent
+
+    def event(published: bool) -> OutboxEvent:
+        return OutboxEvent.objects.create(
+            topic=constants.TOPIC_SITE_STATUS,
+            key="PRN-01",
+            type="site.status-changed",
+            data={},
+            published=timezone.now() if published else None,
+        )
+
+    old_published = [event(True) for _ in range(5)]
+    _aged(OutboxEvent, "published", old_published, 20)
+    old_pending = event(False)
+    _aged(OutboxEvent, "created", [old_pending], 90)
+    recent_published = event(True)
+    _aged(OutboxEvent, "published", [recent_published], 3)
+    inbound = [
+        InboundEvent.objects.create(
+            topic=constants.TOPIC_SITE_READY,
+            partition=0,
+            offset=offset,
+            status="applied" if offset % 2 else "rejected",
+        )
+        for offset in range(4)
+    ]
+    _aged(InboundEvent, "received", inbound[:3], 15)
+
+    with django_assert_num_queries(2):  # whatever is deleted: one DELETE a table
+        pruned = services.events_prune_expired(days=14)
+
+    assert pruned == {"outbox": 5, "inbound": 3}
+    assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {
+        old_pending.pk,
+        recent_published.pk,
+    }
+    assert list(InboundEvent.objects.values_list("offset", flat=True)) == [3]
+    assert services.events_prune_expired(days=0) == {"outbox": 0, "inbound": 0}
+    assert services.events_prune_expired(days=1) == {"outbox": 1, "inbound": 0}
+
+
+@pytest.mark.django_db
+def test_prune_command_uses_the_retention_setting(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.EVENTS_RETENTION_DAYS = 7
+    kept = OutboxEvent.objects.create(
+        topic=constants.TOPIC_RUN_FINISHED, key="PRN-02", type="run.finished", data={}
+    )
+    gone = OutboxEvent.objects.create(
+        topic=constants.TOPIC_RUN_FINISHED,
+        key="PRN-02",
+        type="run.finished",
+        data={},
+        published=timezone.now(),
+    )
+    _aged(OutboxEvent, "published", [gone], 8)
+    out = io.StringIO()
+    call_command("events", "--prune", stdout=out)
+    assert out.getvalue().strip() == "pruned 1 published event(s) and 0 inbound record(s)"
+    assert list(OutboxEvent.objects.values_list("pk", flat=True)) == [kept.pk]
+    with pytest.raises(CommandError, match="--days must be 1 or more"):
+        call_command("events", "--prune", "--days", "0")

@@ -184,6 +184,13 @@ SETTINGS: tuple[Setting, ...] = (
         parse_seconds,
     ),
     Setting(
+        "EVENTS_RETENTION_DAYS",
+        "14",
+        "Days the event bus keeps published events and inbound message records; the worker "
+        "deletes older ones hourly (events not yet published are always kept). 0: keep all.",
+        parse_int,
+    ),
+    Setting(
         "S3_ENDPOINT_URL",
         "",
         "S3 API endpoint (MinIO, SeaweedFS, AWS). Empty: files under `$TURNUP_DATA_DIR/media`.",

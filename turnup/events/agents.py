@@ -151,3 +151,24 @@ async def outbox_relay() -> None:
         return
     if published:
         log.info("outbox: %d event(s) published", published)
+
+
+async def _prune() -> None:
+    try:
+        await _db(services.events_prune_expired)()
+    except Exception:  # noqa: BLE001 - an exception out of a timer stops the whole worker
+        log.exception("events: not pruned (database away?); again in an hour")
+
+
+@app.task
+async def events_prune_at_start() -> None:
+    """Once when the worker starts (a worker restarted more often than hourly prunes too;
+    two workers deleting the same rows is harmless)."""
+    await _prune()
+
+
+@app.timer(interval=constants.PRUNE_INTERVAL_SECONDS, on_leader=True)
+async def events_prune() -> None:
+    """Every hour, on the leader: delete published events and inbound records older than
+    ``EVENTS_RETENTION_DAYS``."""
+    await _prune()

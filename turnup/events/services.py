@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -48,6 +50,26 @@ def outbox_failed(*, ids: Sequence[int], error: str) -> int:
     return OutboxEvent.objects.filter(pk__in=ids, published__isnull=True).update(
         attempts=F("attempts") + 1, last_error=error[:2000]
     )
+
+
+def events_prune(*, before: datetime) -> dict[str, int]:
+    """Delete what the bus no longer needs from before ``before``: published events, and
+    the records of inbound messages (their offsets were committed long ago, so they cannot
+    come again). An event not yet published is kept whatever its age. Two DELETEs."""
+    outbox, _ = OutboxEvent.objects.filter(published__lt=before).delete()
+    inbound, _ = InboundEvent.objects.filter(received__lt=before).delete()
+    if outbox or inbound:
+        log.info("events: pruned %d published event(s), %d inbound record(s)", outbox, inbound)
+    return {"outbox": outbox, "inbound": inbound}
+
+
+def events_prune_expired(*, days: int | None = None) -> dict[str, int]:
+    """``events_prune`` of what is older than ``days`` (``EVENTS_RETENTION_DAYS`` when not
+    given); 0 days keeps everything."""
+    days = settings.EVENTS_RETENTION_DAYS if days is None else days
+    if days <= 0:
+        return {"outbox": 0, "inbound": 0}
+    return events_prune(before=timezone.now() - timedelta(days=days))
 
 
 def inbound_decode(value: bytes | str | None) -> tuple[Any, str]:

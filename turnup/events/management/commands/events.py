@@ -3,6 +3,8 @@
 
 turnup events                 run the worker (KAFKA_BOOTSTRAP_SERVERS must be set)
 turnup events --loglevel info
+turnup events --prune [--days N]   delete published events and inbound records older than
+                                   N days (EVENTS_RETENTION_DAYS), once, and exit
 """
 
 from __future__ import annotations
@@ -20,8 +22,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--loglevel", default="info", choices=["debug", "info", "warn", "error"]
         )
+        parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="delete what is older than the retention once (the worker does it hourly)",
+        )
+        parser.add_argument(
+            "--days", type=int, default=None, help="with --prune: instead of the retention"
+        )
 
-    def handle(self, *args, loglevel: str, **options) -> None:
+    def handle(self, *args, loglevel: str, prune: bool, days: int | None, **options) -> None:
+        if prune:
+            from turnup.events.services import events_prune_expired
+
+            if days is not None and days < 1:
+                raise CommandError("--days must be 1 or more")
+            pruned = events_prune_expired(days=days)
+            self.stdout.write(
+                f"pruned {pruned['outbox']} published event(s) and "
+                f"{pruned['inbound']} inbound record(s)"
+            )
+            return
         if not settings.KAFKA_BOOTSTRAP_SERVERS:
             raise CommandError(
                 "KAFKA_BOOTSTRAP_SERVERS is empty: set it to the Kafka brokers "
