@@ -280,6 +280,28 @@ def test_a_show_command_after_the_dialog_turns_paging_off_first(start_lab):
     engine.console_close()
 
 
+def test_a_push_cut_off_after_the_prompt_went_off_is_taken_up_by_the_next_session(start_lab):
+    """A worker killed mid-push leaves the router in configuration mode with its config
+    prompt and console logging off: a RETURN is answered by a bare newline, and `configure
+    terminal` by its banner alone. The next session still wakes it and pushes."""
+    lab = start_lab(lab_config([ios()], baud=9600))
+    first = driver(lab, baud=9600)
+    first.console_open()
+    first.channel.send("configure terminal\rno service prompt config\rno logging console\r")
+    time.sleep(0.3)
+    first.console.remote_conn.close()  # the session ends mid-push, nothing tidied up
+    second = driver(lab, baud=9600, wake_timeout=20)
+    state = second.console_open()
+    assert state.factory and state.hostname == "Router"
+    assert "\nend" in second.output()  # what brought the exec prompt back
+    pushed = second.console_push(BOOTSTRAP)
+    assert pushed.changed and pushed.repairs == 0
+    second.console_close()
+    running = lab.call(lab.router("r1").show_running)
+    assert "hostname R1" in running
+    assert "service prompt" not in running and "logging console" not in running
+
+
 def test_console_logging_comes_back_as_the_saved_config_has_it(start_lab):
     saved = "hostname OLD-1\nlogging console warnings\n"
     lab = start_lab(lab_config([{**ios(), "startup_config": saved}], baud=0))

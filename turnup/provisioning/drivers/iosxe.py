@@ -320,7 +320,10 @@ class IosXeDriver:
                         f"router on {self.target.key} does not answer on its console",
                         output=self.output(),
                     )
-                channel.send("\r")
+                # A RETURN answered by a bare newline: a session that ended mid-push left
+                # the router in configuration mode with the prompt off. `end` brings back
+                # the exec prompt (at a prompt it is only an error and the prompt again).
+                channel.send("end\r" if text and not text.strip() and returns % 2 else "\r")
             text += data
 
     def _read_reactive(self, *, quiet: float, limit: float) -> str:
@@ -479,7 +482,11 @@ class IosXeDriver:
         console logging is off while the lines go in, and that line, sent at the top level
         behind them as one more line of the config, puts it back."""
         channel.send("configure terminal\r")
-        text, match = read_until(channel, re.compile(r"\(config\)#\s*$"), timeout=15)
+        # With the prompt to be turned off, configuration mode is entered once IOS has said
+        # so: an attempt that ended mid-push may have left the prompt off already, and the
+        # check in `_prompt_off` reads past a prompt that follows the banner.
+        entered = r"\(config\)#\s*$" + (r"|End with CNTL/Z\.[ \t]*\r?\n" if prompt_off else "")
+        text, match = read_until(channel, re.compile(entered), timeout=15)
         self._log(text)
         if match is None:
             raise NoAnswer("the router did not enter configuration mode", output=self.output())
