@@ -138,6 +138,27 @@ def test_a_refused_set_line_is_named(start_lab):
     engine.console_close()
 
 
+def test_a_push_cut_off_in_load_set_terminal_is_taken_up_by_the_next_session(start_lab):
+    """A worker killed mid-push leaves `load set terminal` waiting for input: a RETURN is
+    answered by a bare newline. The next session ends the input (Ctrl-D), rolls the half-loaded
+    candidate back and pushes the whole bootstrap."""
+    lab = start_lab(lab_config([{"name": "j1", "platform": "juniper_junos"}], baud=9600))
+    first = driver(lab, baud=9600)
+    first.console_open()
+    first.channel.send("configure\r")
+    time.sleep(0.5)
+    first.channel.send("load set terminal\rset system host-name half-way\r")
+    time.sleep(0.5)
+    first.console.remote_conn.close()  # the session ends mid-push, nothing tidied up
+    second = driver(lab, baud=9600, wake_timeout=25)
+    assert second.console_open().factory
+    assert "rollback 0" in second.output()
+    assert second.console_push(BOOTSTRAP).changed
+    second.console_commit(confirm_minutes=5)
+    second.console_close()
+    assert lab.router("j1").hostname == "j1"  # committed: the whole bootstrap, not half-way
+
+
 def test_a_committed_router_is_left_alone(start_lab):
     saved = (
         f'system {{ host-name OLD-9; root-authentication {{ encrypted-password "{ROOT_HASH}"; }} }}'

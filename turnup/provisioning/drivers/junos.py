@@ -223,7 +223,10 @@ class JunosDriver:
                 returns += 1
                 if returns > 20:
                     raise NoAnswer(f"router on {self.target.key} does not answer")
-                channel.send("\r")
+                # A RETURN answered by a bare newline: a session that ended mid-push left
+                # `load set terminal` waiting for input. Ctrl-D ends it; the configuration
+                # prompt that follows is rolled back above.
+                channel.send("\x04" if text and not text.strip() and returns % 2 else "\r")
             text += data
 
     def _prepare(self, factory_login: bool) -> ConsoleState:
