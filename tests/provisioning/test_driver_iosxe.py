@@ -282,12 +282,16 @@ def test_a_show_command_after_the_dialog_turns_paging_off_first(start_lab):
 
 def test_a_push_cut_off_after_the_prompt_went_off_is_taken_up_by_the_next_session(start_lab):
     """A worker killed mid-push leaves the router in configuration mode with its config
-    prompt and console logging off: a RETURN is answered by a bare newline, and `configure
+    prompt and console logging off: a RETURN is answered by a bare newline (after the
+    error a half-typed line makes), and `configure
     terminal` by its banner alone. The next session still wakes it and pushes."""
     lab = start_lab(lab_config([ios()], baud=9600))
     first = driver(lab, baud=9600)
     first.console_open()
-    first.channel.send("configure terminal\rno service prompt config\rno logging console\r")
+    # ... and a line half typed: the next RETURN makes it an incomplete command
+    first.channel.send(
+        "configure terminal\rno service prompt config\rno logging console\rip route vrf"
+    )
     time.sleep(0.3)
     first.console.remote_conn.close()  # the session ends mid-push, nothing tidied up
     second = driver(lab, baud=9600, wake_timeout=20)

@@ -237,6 +237,7 @@ class IosXeDriver:
             self.target.username
         )
         returns = 0
+        bare = False  # the router's last words were a bare newline
         enable_sent = False
         secret_answers = 0
         logins = 0
@@ -323,7 +324,9 @@ class IosXeDriver:
                 # A RETURN answered by a bare newline: a session that ended mid-push left
                 # the router in configuration mode with the prompt off. `end` brings back
                 # the exec prompt (at a prompt it is only an error and the prompt again).
-                channel.send("end\r" if text and not text.strip() and returns % 2 else "\r")
+                channel.send("end\r" if bare and returns % 2 else "\r")
+            if data:
+                bare = not data.strip()
             text += data
 
     def _read_reactive(self, *, quiet: float, limit: float) -> str:

@@ -179,6 +179,7 @@ class JunosDriver:
         asked_password = False
         failures = 0
         returns = 0
+        bare = False  # the router's last words were a bare newline
         if not text.strip():
             channel.send("\r")
         while True:
@@ -226,7 +227,9 @@ class JunosDriver:
                 # A RETURN answered by a bare newline: a session that ended mid-push left
                 # `load set terminal` waiting for input. Ctrl-D ends it; the configuration
                 # prompt that follows is rolled back above.
-                channel.send("\x04" if text and not text.strip() and returns % 2 else "\r")
+                channel.send("\x04" if bare and returns % 2 else "\r")
+            if data:
+                bare = not data.strip()
             text += data
 
     def _prepare(self, factory_login: bool) -> ConsoleState:
