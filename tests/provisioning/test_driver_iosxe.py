@@ -244,6 +244,32 @@ def test_resume_pushes_only_what_is_missing(start_lab):
     second.console_close()
 
 
+def test_a_resumed_bootstrap_generates_the_key_an_earlier_attempt_did_not_reach(start_lab):
+    """`crypto key generate` never shows in the running config: whether the cut-off attempt
+    got that far is asked of `show ip ssh`. Without the key SSH stays off."""
+    lab = start_lab(lab_config([ios()], baud=0))
+    first = driver(lab, baud=0)
+    first.console_open()
+    first.console_push(BOOTSTRAP.split("crypto key")[0])  # cut off before the key
+    first.console_close()
+    second = driver(lab, baud=0)
+    assert second.console_open().hostname == "R1"
+    pushed = second.console_push(BOOTSTRAP, resume=True)
+    # what the factory running config lacks of the rest, the key first
+    assert pushed.diff.splitlines() == [
+        "crypto key generate rsa modulus 2048",
+        "ip ssh version 2",
+        "login local",
+    ]
+    second.console_close()
+    assert lab.router("r1").rsa_modulus == 2048
+    third = driver(lab, baud=0)
+    third.console_open()
+    again = third.console_push(BOOTSTRAP, resume=True)  # the key is there now: nothing to do
+    assert not again.changed and "SSH Enabled" in third.output()
+    third.console_close()
+
+
 def test_a_router_with_a_saved_config_is_left_alone(start_lab):
     saved = "hostname OLD-1\ninterface Loopback0\n ip address 198.51.100.1 255.255.255.255\n"
     lab = start_lab(lab_config([{**ios(), "startup_config": saved}], baud=0))

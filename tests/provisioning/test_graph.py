@@ -272,7 +272,7 @@ def test_failures_are_recorded_others_carry_on_and_retry_takes_only_the_failed(w
         f"{lower}-er1": "no_answer",
         f"{lower}-er2": "line_dropped",
         f"{lower}-er3": "line_busy",
-    }
+    }, {name: (e["reason"], e["message"]) for name, e in run.summary["devices"].items()}
     assert list(site.devices.filter(status="active").values_list("name", flat=True)) == [
         f"{lower}-cr1"
     ], "only the router that came up is active"

@@ -966,9 +966,14 @@ class IosSession:
                 text = router.show_ip_interface_brief()
             elif sub == "route":
                 text = router.show_ip_route()
-            elif sub == "ssh":
-                state = "Enabled" if router.management_ssh() else "Disabled"
-                text = f"SSH {state} - version 2.0\nAuthentication timeout: 120 secs\n"
+            elif sub == "ssh":  # IOS enables SSH once it has an RSA key
+                if router.rsa_modulus:
+                    text = "SSH Enabled - version 2.0\nAuthentication timeout: 120 secs\n"
+                else:
+                    text = (
+                        "SSH Disabled - version 1.99\n%Please create RSA keys to enable SSH "
+                        "(and of atleast 768 bits for SSH v2).\nAuthentication timeout: 120 secs\n"
+                    )
             else:
                 raise IosError(args[2][1] if len(args) > 2 else len(line), "% Incomplete command.")
         elif word == "interfaces":

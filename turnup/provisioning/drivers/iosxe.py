@@ -417,6 +417,11 @@ class IosXeDriver:
         self._log(f"{command}\n{output}")
         return output
 
+    def _has_rsa_key(self) -> bool:
+        """IOS enables SSH once it has an RSA key: ``SSH Disabled - version 1.99`` and
+        ``%Please create RSA keys to enable SSH`` until then."""
+        return "SSH Enabled" in self._command("show ip ssh | include SSH")
+
     def running_config_over_console(self) -> str:
         return self._command("show running-config", read_timeout=120)
 
@@ -434,7 +439,10 @@ class IosXeDriver:
         lines = everything = config_lines(config)
         if resume:
             running = self.running_config_over_console()
-            lines = missing_lines(lines, running)
+            # an attempt cut off before its `crypto key generate` left no key: without it
+            # SSH stays off, and the management steps could not reach the router
+            key = not any(KEYGEN.match(line.text) for line in lines) or self._has_rsa_key()
+            lines = missing_lines(lines, running, rsa_key=key)
             if not lines:
                 return PushResult(changed=False, output="already configured", seconds=0.0)
         channel = self.channel
@@ -858,12 +866,16 @@ def _paths(lines: list[ConfigLine]) -> list[tuple[str, ...]]:
 
 NAVIGATION = re.compile(r"^exit(?:-address-family|-vrf|-peer-\w+)?$")  # mode changes only
 EXEC_LIKE = re.compile(r"^(?:crypto key generate |snmp-server user )")  # not shown in show run
+KEYGEN = re.compile(r"^crypto key generate rsa\b")
 
 
-def missing_lines(rendered: list[ConfigLine], running: str) -> list[ConfigLine]:
+def missing_lines(
+    rendered: list[ConfigLine], running: str, *, rsa_key: bool = True
+) -> list[ConfigLine]:
     """The rendered lines the running config lacks (compared with their mode path). Lines
-    that never show in ``show running-config`` (``crypto key generate``) count as present
-    when the rest of their block is."""
+    that never show in ``show running-config`` count as present when the config has
+    anything; ``crypto key generate rsa`` as ``rsa_key`` says (a router reached over SSH
+    has its key; on the console, ``show ip ssh`` tells)."""
     have = set(_paths(config_lines(running)))
     missing = []
     for line, path in zip(rendered, _paths(rendered), strict=True):
@@ -875,7 +887,10 @@ def missing_lines(rendered: list[ConfigLine], running: str) -> list[ConfigLine]:
             and (*path[:-1], "shutdown") not in have
         ):
             continue  # IOS does not show the default "no shutdown"
-        if EXEC_LIKE.match(line.text) and have:
+        if KEYGEN.match(line.text):
+            if rsa_key:
+                continue
+        elif EXEC_LIKE.match(line.text) and have:
             continue
         missing.append(line)
     return missing
