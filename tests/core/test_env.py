@@ -18,6 +18,8 @@ from turnup.core.env import SETTINGS, SettingError, derived_urls, read_settings
         ("TURNUP_LLDP_WAIT_SECONDS", "-1", "'-1' is not 0 or more seconds"),
         ("TURNUP_LLDP_WAIT_SECONDS", "soon", "is not a number of seconds"),
         ("S3_ENDPOINT_URL", "minio:9000", "is not supported"),
+        ("EVENTS_RETENTION_DAYS", "-3", "'-3' is not 0 or more days"),
+        ("EVENTS_RETENTION_DAYS", "a fortnight", "is not a whole number"),
     ],
 )
 def test_malformed_value_names_the_variable(name, value, reason):

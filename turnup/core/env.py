@@ -58,6 +58,13 @@ def parse_int(value: str) -> int:
         raise ValueError(f"{value!r} is not a whole number") from None
 
 
+def parse_days(value: str) -> int:
+    number = parse_int(value)
+    if number < 0:
+        raise ValueError(f"{value!r} is not 0 or more days")
+    return number
+
+
 def parse_positive_int(value: str) -> int:
     number = parse_int(value)
     if number < 1:
@@ -187,8 +194,9 @@ SETTINGS: tuple[Setting, ...] = (
         "EVENTS_RETENTION_DAYS",
         "14",
         "Days the event bus keeps published events and inbound message records; the worker "
-        "deletes older ones hourly (events not yet published are always kept). 0: keep all.",
-        parse_int,
+        "deletes older ones when it starts and hourly (events not yet published are always "
+        "kept). 0: keep all.",
+        parse_days,
     ),
     Setting(
         "S3_ENDPOINT_URL",
