@@ -8,6 +8,12 @@ class ProvisioningConfig(AppConfig):
     label = "provisioning"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        from turnup.core.metrics import TURNUPS
+        from turnup.provisioning.selectors import turnup_totals
+
+        TURNUPS.set_source(turnup_totals)
+
     def run_processes(self) -> list:
         """What ``turnup run`` (``make run``) adds for the demo: the lab wired as DEMO-01's
         design says, and a one-shot job that turns DEMO-01 up once its console server

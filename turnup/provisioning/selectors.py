@@ -6,10 +6,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet, Subquery
+from django.db.models import Count, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from turnup.provisioning.models import STEP_ORDER, Run, Step, StepName, StepStatus
+from turnup.provisioning.models import (
+    STEP_ORDER,
+    ConsoleLineLock,
+    Run,
+    RunStatus,
+    Step,
+    StepName,
+    StepStatus,
+)
 
 
 def run_list(*, site_id: int | None = None) -> QuerySet[Run]:
@@ -131,3 +139,68 @@ def run_progress(*, run: Run, log_lines: int = 5) -> list[DeviceProgress]:
 
 def run_progress_dict(*, run: Run) -> list[dict[str, Any]]:
     return [asdict(item) for item in run_progress(run=run)]
+
+
+#: Upper bounds (seconds) of the step duration histogram on /metrics: a console bootstrap at
+#: 9600 baud takes from seconds to minutes, a management step seconds, a verify that waits
+#: for LLDP up to a minute.
+STEP_SECONDS_BUCKETS: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
+
+
+@dataclass(frozen=True)
+class StepSeconds:
+    """How long a step's finished runs took: ``buckets[i]`` took at most
+    ``STEP_SECONDS_BUCKETS[i]`` seconds (cumulative, as Prometheus counts them)."""
+
+    buckets: tuple[int, ...]
+    count: int
+    total: float
+
+
+@dataclass(frozen=True)
+class TurnupTotals:
+    """What ``/metrics`` tells of turn-ups (see ``core.metrics.TurnupCollector``)."""
+
+    runs: dict[str, int]  # run status -> runs (every status, 0 included)
+    steps: dict[tuple[str, str], int]  # (step, status) -> steps (every pair, 0 included)
+    failures: dict[tuple[str, str], int]  # (step, reason) -> failed steps
+    seconds: dict[str, StepSeconds]  # step -> durations of the steps done
+    lines_held: dict[str, int]  # console server -> lines a session holds now
+    buckets: tuple[float, ...] = STEP_SECONDS_BUCKETS
+
+
+def turnup_totals() -> TurnupTotals:
+    """Runs by status, steps by status, failed steps by reason, how long the steps that
+    finished took, and the console lines held now, over every run on record. Four queries,
+    whatever the number of runs."""
+    runs = dict.fromkeys(RunStatus.values, 0)
+    runs.update(Run.objects.order_by().values_list("status").annotate(n=Count("id")))
+    steps = {(name, status): 0 for name in STEP_ORDER for status in StepStatus.values}
+    failures: dict[tuple[str, str], int] = {}
+    rows = Step.objects.order_by().values_list("name", "status", "reason").annotate(n=Count("id"))
+    for name, status, reason, n in rows:
+        steps[(name, status)] = steps.get((name, status), 0) + n
+        if status == StepStatus.FAILED:
+            key = (name, reason or "unknown")
+            failures[key] = failures.get(key, 0) + n
+    bounds = {
+        f"le_{index}": Count("id", filter=Q(seconds__lte=bound))
+        for index, bound in enumerate(STEP_SECONDS_BUCKETS)
+    }
+    done = (
+        Step.objects.filter(status=StepStatus.DONE, seconds__isnull=False)
+        .order_by()
+        .values("name")
+        .annotate(count=Count("id"), total=Sum("seconds"), **bounds)
+    )
+    seconds = {
+        row["name"]: StepSeconds(
+            buckets=tuple(row[key] for key in bounds), count=row["count"], total=row["total"]
+        )
+        for row in done
+    }
+    held = ConsoleLineLock.objects.filter(expires_at__gt=timezone.now()).order_by()
+    lines_held = dict(held.values_list("server").annotate(n=Count("id")))
+    return TurnupTotals(
+        runs=runs, steps=steps, failures=failures, seconds=seconds, lines_held=lines_held
+    )
