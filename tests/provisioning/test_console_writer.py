@@ -314,3 +314,30 @@ def test_any_single_lost_byte_is_repaired_or_named_never_silently_kept(seed):
         return
     assert report.repairs >= 1
     assert sorted(router.applied) == expected_state(text)
+
+
+def test_a_transport_failing_under_a_driver_call_is_named_as_the_steps_reason():
+    from netmiko.exceptions import ReadTimeout
+
+    from turnup.provisioning.drivers.base import AuthFailed, LineDropped, NoAnswer
+    from turnup.provisioning.drivers.console import ChannelClosed
+    from turnup.provisioning.drivers.netmiko_channel import console_errors
+
+    cases = [
+        (EOFError("telnet connection closed"), LineDropped, "dropped while pushing"),
+        (ChannelClosed("connection closed"), LineDropped, "dropped while pushing"),
+        (ConnectionResetError("reset by peer"), LineDropped, "dropped while pushing"),
+        (ReadTimeout("Pattern not detected: 'R1#'\nmore"), NoAnswer, "stopped answering while"),
+    ]
+    for raised, expected, words in cases:
+        with pytest.raises(expected, match=words) as caught:
+            with console_errors("cs1:3", "pushing"):
+                raise raised
+        assert "cs1:3" in caught.value.message
+    # a driver's own verdict, and a bug, pass as they are
+    with pytest.raises(AuthFailed):
+        with console_errors("cs1:3", "pushing"):
+            raise AuthFailed("refused")
+    with pytest.raises(KeyError):
+        with console_errors("cs1:3", "pushing"):
+            raise KeyError("bug")

@@ -159,6 +159,21 @@ def test_a_push_cut_off_in_load_set_terminal_is_taken_up_by_the_next_session(sta
     assert lab.router("j1").hostname == "j1"  # committed: the whole bootstrap, not half-way
 
 
+@pytest.mark.parametrize("after", [560, 600, 640])
+def test_a_line_that_drops_while_logging_in_is_a_dropped_line(start_lab, after):
+    """The console server hangs up after ``after`` bytes: in the login, in ``redispatch`` or
+    in the first command netmiko sends. Each is recorded as a dropped line (which the step
+    retries), never as the transport's own error (an internal error, not retried)."""
+    from turnup.provisioning.drivers.base import LineDropped
+
+    lab = start_lab(lab_config([{"name": "j1", "platform": "juniper_junos"}], baud=9600))
+    lab.call(lambda: lab.lab.set_faults({"drop_after_bytes": after}, router="j1"))
+    engine = driver(lab, baud=9600)
+    with pytest.raises(LineDropped, match=r"console line .* dropped"):
+        engine.console_open()
+    engine.console_close()
+
+
 def test_a_committed_router_is_left_alone(start_lab):
     saved = (
         f'system {{ host-name OLD-9; root-authentication {{ encrypted-password "{ROOT_HASH}"; }} }}'

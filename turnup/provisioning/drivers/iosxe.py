@@ -71,6 +71,7 @@ from turnup.provisioning.drivers.console import (
 )
 from turnup.provisioning.drivers.netmiko_channel import (
     NetmikoChannel,
+    console_call,
     netmiko_close,
     netmiko_connect,
 )
@@ -175,6 +176,7 @@ class IosXeDriver:
 
     # -- console ------------------------------------------------------------------------------
 
+    @console_call("waking the router and logging in")
     def console_open(self) -> ConsoleState:
         from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
@@ -425,6 +427,7 @@ class IosXeDriver:
     def running_config_over_console(self) -> str:
         return self._command("show running-config", read_timeout=120)
 
+    @console_call("pushing the bootstrap")
     def console_push(
         self,
         config: str,
@@ -576,6 +579,7 @@ class IosXeDriver:
         except ChannelClosed:
             pass
 
+    @console_call("committing the bootstrap")
     def console_commit(self, *, confirm_minutes: int) -> str:
         """IOS applies lines as they arrive; the saved config is the fallback. Arm ``reload
         in N`` so a router that never gets confirmed goes back to it by itself."""

@@ -63,6 +63,7 @@ from turnup.provisioning.drivers.console import (
 )
 from turnup.provisioning.drivers.netmiko_channel import (
     NetmikoChannel,
+    console_call,
     netmiko_connect,
     tcp_connect,
 )
@@ -135,6 +136,7 @@ class JunosDriver:
 
     # -- console ------------------------------------------------------------------------------
 
+    @console_call("waking the router and logging in")
     def console_open(self) -> ConsoleState:
         from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
@@ -258,6 +260,7 @@ class JunosDriver:
             )
         return ConsoleState(factory=factory, prompt=prompt, hostname=host, notes=notes)
 
+    @console_call("pushing the bootstrap")
     def console_push(
         self,
         config: str,
@@ -357,6 +360,7 @@ class JunosDriver:
         self._log(f"{command}\n{out}")
         return out
 
+    @console_call("committing the bootstrap")
     def console_commit(self, *, confirm_minutes: int) -> str:
         check = self._command("commit check", timeout=300)
         if "configuration check succeeds" not in check:

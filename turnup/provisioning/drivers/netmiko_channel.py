@@ -7,10 +7,14 @@ login glue only need raw bytes in and out, waiting on the socket instead of poll
 
 from __future__ import annotations
 
+import functools
 import select
 import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from turnup.provisioning.drivers.base import close_quietly
+from turnup.provisioning.drivers.base import DriverError, LineDropped, NoAnswer, close_quietly
 from turnup.provisioning.drivers.console import ChannelClosed
 
 
@@ -135,3 +139,40 @@ class NetmikoChannel:
             if getattr(remote, "closed", False) or remote.exit_status_ready():
                 raise ChannelClosed("connection closed by the console server")
         return data
+
+
+@contextmanager
+def console_errors(key: str, doing: str) -> Iterator[None]:
+    """What the transport raises when a console session fails under a driver's call, as the
+    step's reason, naming what was being done: the line closed (``ChannelClosed``, telnet's
+    ``EOFError``, a socket error, netmiko's "Channel stream closed") is ``LineDropped``;
+    netmiko's read timing out is ``NoAnswer``. Without it such an error would reach the step
+    as an internal error, not retried. A ``DriverError`` passes as it is."""
+    from netmiko.exceptions import ReadException, ReadTimeout, WriteException
+
+    try:
+        yield
+    except DriverError:
+        raise
+    except (ReadTimeout, TimeoutError) as error:
+        said = str(error).strip().splitlines()[0] if str(error).strip() else "read timed out"
+        raise NoAnswer(f"the router on {key} stopped answering while {doing}: {said}") from None
+    except (ChannelClosed, EOFError, OSError, ReadException, WriteException) as error:
+        raise LineDropped(f"console line {key} dropped while {doing}: {error}") from None
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def console_call(doing: str) -> Callable[[Method], Method]:
+    """A driver's console method under ``console_errors`` (``self.target`` names the line)."""
+
+    def decorate(method: Method) -> Method:
+        @functools.wraps(method)
+        def call(self, *args: Any, **kwargs: Any) -> Any:
+            with console_errors(self.target.key, doing):
+                return method(self, *args, **kwargs)
+
+        return call  # type: ignore[return-value]
+
+    return decorate
