@@ -317,7 +317,7 @@ def test_any_single_lost_byte_is_repaired_or_named_never_silently_kept(seed):
 
 
 def test_a_transport_failing_under_a_driver_call_is_named_as_the_steps_reason():
-    from netmiko.exceptions import ReadTimeout
+    from netmiko.exceptions import NetmikoParsingException, ReadException, ReadTimeout
 
     from turnup.provisioning.drivers.base import AuthFailed, LineDropped, NoAnswer
     from turnup.provisioning.drivers.console import ChannelClosed
@@ -327,6 +327,7 @@ def test_a_transport_failing_under_a_driver_call_is_named_as_the_steps_reason():
         (EOFError("telnet connection closed"), LineDropped, "dropped while pushing"),
         (ChannelClosed("connection closed"), LineDropped, "dropped while pushing"),
         (ConnectionResetError("reset by peer"), LineDropped, "dropped while pushing"),
+        (ReadException("Channel stream closed by remote device."), LineDropped, "dropped while"),
         (ReadTimeout("Pattern not detected: 'R1#'\nmore"), NoAnswer, "stopped answering while"),
     ]
     for raised, expected, words in cases:
@@ -338,6 +339,7 @@ def test_a_transport_failing_under_a_driver_call_is_named_as_the_steps_reason():
     with pytest.raises(AuthFailed):
         with console_errors("cs1:3", "pushing"):
             raise AuthFailed("refused")
-    with pytest.raises(KeyError):
-        with console_errors("cs1:3", "pushing"):
-            raise KeyError("bug")
+    for bug in (KeyError("bug"), NetmikoParsingException("Unable to split output")):
+        with pytest.raises(type(bug)):
+            with console_errors("cs1:3", "pushing"):
+                raise bug

@@ -159,6 +159,26 @@ def test_a_push_cut_off_in_load_set_terminal_is_taken_up_by_the_next_session(sta
     assert lab.router("j1").hostname == "j1"  # committed: the whole bootstrap, not half-way
 
 
+def test_a_session_cut_off_in_configuration_mode_after_the_commit_is_taken_up(start_lab):
+    """Cut off between `commit confirmed` and `exit configuration-mode`: the next session finds
+    `[edit]` and `root@j1# ` — the configuration prompt, once the host-name is committed,
+    and not the root shell it resembles (answering `cli` there only said "unknown command",
+    until the wake gave up). It leaves configuration mode and finds the bootstrap its own."""
+    lab = start_lab(lab_config([{"name": "j1", "platform": "juniper_junos"}], baud=9600))
+    first = driver(lab, baud=9600)
+    first.console_open()
+    first.console_push(BOOTSTRAP)
+    first.console_commit(confirm_minutes=5)
+    first.channel.send("configure\r")
+    time.sleep(0.5)
+    first.console.remote_conn.close()  # the session ends in configuration mode
+    second = driver(lab, baud=9600, wake_timeout=25)
+    state = second.console_open()
+    assert state.hostname == "j1" and "hostname already ours: resuming" in state.notes
+    assert "unknown command" not in second.output()
+    second.console_close()
+
+
 @pytest.mark.parametrize("after", [560, 600, 640])
 def test_a_line_that_drops_while_logging_in_is_a_dropped_line(start_lab, after):
     """The console server hangs up after ``after`` bytes: in the login, in ``redispatch`` or

@@ -73,7 +73,9 @@ from turnup.provisioning.drivers.netmiko_channel import (
 LIBRARIES = ("netmiko", "jnpr.junos", "jnpr.junos.utils.config")
 
 BUSY = re.compile(r"port in use|[Cc]onnection refused|line is busy")
-SHELL = re.compile(r"(?:root@[^\s%#]*\s?[%#]|^%)\s*$", re.MULTILINE)
+# the root shell: csh "root@:RE:0% ", sh "root@j1:~ # " (a space before "#": "root@j1# " is
+# the configuration prompt of a router whose host-name is committed)
+SHELL = re.compile(r"(?:root@[^\s%#>]*(?:%|\s#)|^%)\s*$", re.MULTILINE)
 CLI = re.compile(r"(?:^|\n)[\w.\-@:]*>\s*$")
 CONFIG = re.compile(r"\[edit[^\]]*\]\s*\n[\w.\-@:]*#\s*$")
 LOGIN = re.compile(r"login:\s*$")
@@ -205,13 +207,13 @@ class JunosDriver:
                     raise AuthFailed("the router asks root for a password and none is known")
                 answer = self.credentials.root_password + "\r"
                 asked_password = True
+            elif CONFIG.search(tail):
+                answer = "rollback 0\rexit configuration-mode\r"
             elif SHELL.search(tail):
                 factory_login = factory_login or not asked_password
                 answer = "cli\r"
             elif MORE.search(tail):
                 answer = "q"
-            elif CONFIG.search(tail):
-                answer = "rollback 0\rexit configuration-mode\r"
             elif CLI.search(tail):
                 return factory_login
             if answer is not None:

@@ -8,6 +8,7 @@ login glue only need raw bytes in and out, waiting on the socket instead of poll
 from __future__ import annotations
 
 import functools
+import re
 import select
 import socket
 from collections.abc import Callable, Iterator
@@ -141,6 +142,11 @@ class NetmikoChannel:
         return data
 
 
+#: netmiko's words for a session that is gone ("Channel stream closed by remote device.",
+#: "Attempt to read, but there is no active channel.")
+CLOSED = re.compile(r"closed|no active channel", re.IGNORECASE)
+
+
 @contextmanager
 def console_errors(key: str, doing: str) -> Iterator[None]:
     """What the transport raises when a console session fails under a driver's call, as the
@@ -157,7 +163,11 @@ def console_errors(key: str, doing: str) -> Iterator[None]:
     except (ReadTimeout, TimeoutError) as error:
         said = str(error).strip().splitlines()[0] if str(error).strip() else "read timed out"
         raise NoAnswer(f"the router on {key} stopped answering while {doing}: {said}") from None
-    except (ChannelClosed, EOFError, OSError, ReadException, WriteException) as error:
+    except (ReadException, WriteException) as error:
+        if not CLOSED.search(str(error)):
+            raise  # netmiko could not parse what it read: a fault of ours, not of the line
+        raise LineDropped(f"console line {key} dropped while {doing}: {error}") from None
+    except (ChannelClosed, EOFError, OSError) as error:
         raise LineDropped(f"console line {key} dropped while {doing}: {error}") from None
 
 
