@@ -343,3 +343,16 @@ def test_a_transport_failing_under_a_driver_call_is_named_as_the_steps_reason():
         with pytest.raises(type(bug)):
             with console_errors("cs1:3", "pushing"):
                 raise bug
+
+
+def test_syslog_spliced_into_an_echo_or_after_a_prompt_is_taken_out():
+    from turnup.provisioning.drivers.console import without_syslog
+
+    message = "*Nov 29 21:50:07.673: %SYS-5-CONFIG_I: Configured from console by console"
+    split = f"Router#show startup-confi\r\n{message}\r\ng\r\nstartup-config is not present\r\n"
+    assert without_syslog(split + "Router#") == (
+        "Router#show startup-config\r\nstartup-config is not present\r\nRouter#"
+    )
+    assert without_syslog(f"R1#\r\n{message}\r\n") == "R1#"
+    refused = "R1(config)#ip routing x\r\n% Invalid input detected at '^' marker.\r\nR1(config)#"
+    assert without_syslog(refused) == refused  # the router's answer is not a syslog message

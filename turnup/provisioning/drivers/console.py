@@ -180,6 +180,16 @@ SYSLOG = re.compile(
     r"(?:\*?[A-Z][a-z]{2}\s+\d+\s+(?:\d{4}\s+)?[\d:.]+(?:\s+[A-Z]{3,4})?:\s*)?"
     r"%[A-Z0-9_]+-\d-[A-Z0-9_]+:"
 )
+#: an unsolicited syslog message as IOS writes it to a console: on a line of its own, with a
+#: newline before and after, wherever the cursor was — in the middle of an echo too
+SYSLOG_SPLICED = re.compile(r"\r?\n" + SYSLOG.pattern + r"[^\r\n]*\r?\n")
+
+
+def without_syslog(text: str) -> str:
+    """``text`` as it was before unsolicited syslog messages were spliced into it (an echo
+    split by one is whole again; a prompt followed by one is at the end again)."""
+    return SYSLOG_SPLICED.sub("", text)
+
 
 # the caret under where the parser gave up: in column 0 without a prompt when it gave up at
 # the first character
@@ -691,18 +701,21 @@ def read_until(
     timeout: float,
     clock: Callable[[], float] = time.monotonic,
     buffer: str = "",
+    view: Callable[[str], str] | None = None,
 ) -> tuple[str, re.Match[str] | None]:
     """Read until ``pattern`` matches the output collected so far (or ``timeout`` passes).
-    Returns the output and the match (None on timeout)."""
+    Returns the output and the match (None on timeout). With ``view`` (e.g. ``without_syslog``)
+    the pattern is matched against ``view(output)``, and that is what is returned."""
     deadline = clock() + timeout
     text = buffer
     while True:
-        match = pattern.search(text)
+        seen = view(text) if view else text
+        match = pattern.search(seen)
         if match:
-            return text, match
+            return seen, match
         left = deadline - clock()
         if left <= 0:
-            return text, None
+            return seen, None
         text += channel.recv(min(left, 0.05))
 
 

@@ -68,6 +68,7 @@ from turnup.provisioning.drivers.console import (
     read_quiet,
     read_reactive,
     read_until,
+    without_syslog,
 )
 from turnup.provisioning.drivers.netmiko_channel import (
     NetmikoChannel,
@@ -396,7 +397,7 @@ class IosXeDriver:
         )
         channel = NetmikoChannel(session)
         channel.send(enter.join(commands) + enter)
-        text, match = read_until(channel, last, timeout=timeout)
+        text, match = read_until(channel, last, timeout=timeout, view=without_syslog)
         self._log(text)
         if match is None:
             raise NoAnswer(
@@ -500,7 +501,7 @@ class IosXeDriver:
         # so: an attempt that ended mid-push may have left the prompt off already, and the
         # check in `_prompt_off` reads past a prompt that follows the banner.
         entered = r"\(config\)#\s*$" + (r"|End with CNTL/Z\.[ \t]*\r?\n" if prompt_off else "")
-        text, match = read_until(channel, re.compile(entered), timeout=15)
+        text, match = read_until(channel, re.compile(entered), timeout=15, view=without_syslog)
         self._log(text)
         if match is None:
             raise NoAnswer("the router did not enter configuration mode", output=self.output())
@@ -551,6 +552,7 @@ class IosXeDriver:
             channel,
             re.compile(re.escape(PROMPT_PROBE) + r"\r?\n"),
             timeout=5.0 + (120 / line_rate(baud) if baud else 0),
+            view=without_syslog,
         )
         self._log(text)
         if match is None:
@@ -560,7 +562,8 @@ class IosXeDriver:
         answer = text[: match.start()].split("prompt config", 1)[-1].split(QUIET, 1)[0]
         if re.search(r"% Invalid|\(config[^)]*\)#", answer):
             # the prompt is still there (or the command is unknown): it follows the comment too
-            text, match = read_until(channel, re.compile(r"\(config[^)]*\)#\s*$"), timeout=5.0)
+            config_prompt = re.compile(r"\(config[^)]*\)#\s*$")
+            text, match = read_until(channel, config_prompt, timeout=5.0, view=without_syslog)
             self._log(text)
             last = text.replace("\r", "").rsplit("\n", 1)[-1]
             return IOS_CONFIG, last
