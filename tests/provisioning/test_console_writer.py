@@ -335,6 +335,10 @@ def test_a_transport_failing_under_a_driver_call_is_named_as_the_steps_reason():
             with console_errors("cs1:3", "pushing"):
                 raise raised
         assert "cs1:3" in caught.value.message
+    # netmiko's read timing out on an SSH session the console server has closed
+    with pytest.raises(LineDropped, match="dropped while pushing"):
+        with console_errors("cs1:3", "pushing", closed=lambda: True):
+            raise ReadTimeout("The command echo was not detected")
     # a driver's own verdict, and a bug, pass as they are
     with pytest.raises(AuthFailed):
         with console_errors("cs1:3", "pushing"):

@@ -147,13 +147,27 @@ class NetmikoChannel:
 CLOSED = re.compile(r"closed|no active channel", re.IGNORECASE)
 
 
+def transport_closed(connection) -> bool:
+    """Whether a netmiko session's transport is gone: telnet has read its end of file, or the
+    SSH channel was closed (netmiko's own reads over SSH only see nothing arrive)."""
+    remote = getattr(connection, "remote_conn", None)
+    if remote is None:
+        return True
+    if hasattr(remote, "get_socket"):  # telnet
+        return bool(getattr(remote, "eof", False))
+    return bool(getattr(remote, "closed", False) or getattr(remote, "eof_received", False))
+
+
 @contextmanager
-def console_errors(key: str, doing: str) -> Iterator[None]:
+def console_errors(
+    key: str, doing: str, *, closed: Callable[[], bool] = lambda: False
+) -> Iterator[None]:
     """What the transport raises when a console session fails under a driver's call, as the
     step's reason, naming what was being done: the line closed (``ChannelClosed``, telnet's
-    ``EOFError``, a socket error, netmiko's "Channel stream closed") is ``LineDropped``;
-    netmiko's read timing out is ``NoAnswer``. Without it such an error would reach the step
-    as an internal error, not retried. A ``DriverError`` passes as it is."""
+    ``EOFError``, a socket error, netmiko's "Channel stream closed", or netmiko's read timing
+    out on a session that ``closed()`` says is gone) is ``LineDropped``; a read timing out on
+    a live session is ``NoAnswer``. Without it such an error would reach the step as an
+    internal error, not retried. A ``DriverError`` passes as it is."""
     from netmiko.exceptions import ReadException, ReadTimeout, WriteException
 
     try:
@@ -162,6 +176,8 @@ def console_errors(key: str, doing: str) -> Iterator[None]:
         raise
     except (ReadTimeout, TimeoutError) as error:
         said = str(error).strip().splitlines()[0] if str(error).strip() else "read timed out"
+        if closed():
+            raise LineDropped(f"console line {key} dropped while {doing}: {said}") from None
         raise NoAnswer(f"the router on {key} stopped answering while {doing}: {said}") from None
     except (ReadException, WriteException) as error:
         if not CLOSED.search(str(error)):
@@ -180,7 +196,8 @@ def console_call(doing: str) -> Callable[[Method], Method]:
     def decorate(method: Method) -> Method:
         @functools.wraps(method)
         def call(self, *args: Any, **kwargs: Any) -> Any:
-            with console_errors(self.target.key, doing):
+            gone = lambda: transport_closed(getattr(self, "console", None))  # noqa: E731
+            with console_errors(self.target.key, doing, closed=gone):
                 return method(self, *args, **kwargs)
 
         return call  # type: ignore[return-value]
