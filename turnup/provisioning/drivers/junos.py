@@ -184,6 +184,7 @@ class JunosDriver:
         failures = 0
         returns = 0
         bare = False  # the router's last words were a bare newline
+        rolled_back = False  # configuration mode: the candidate rolled back, exit next
         if not text.strip():
             channel.send("\r")
         while True:
@@ -208,7 +209,10 @@ class JunosDriver:
                 answer = self.credentials.root_password + "\r"
                 asked_password = True
             elif CONFIG.search(tail):
-                answer = "rollback 0\rexit configuration-mode\r"
+                # one command an answer: the read stops at the prompt after the first, and a
+                # second typed ahead would be taken for one more answer to that prompt
+                answer = "exit configuration-mode\r" if rolled_back else "rollback 0\r"
+                rolled_back = not rolled_back
             elif SHELL.search(tail):
                 factory_login = factory_login or not asked_password
                 answer = "cli\r"
