@@ -344,23 +344,21 @@ class IosXeDriver:
 
         where = f"the router on {self.target.key}"
         startup = ""
-        try:
-            redispatch(self.console, device_type="cisco_ios", session_prep=False)
-            _, prompt, _ = self._session_setup(
-                self.console, commands=[WIDTH], enter="\r", timeout=30, where=where
+        # a line that drops here is named by `console_call` around `console_open`
+        redispatch(self.console, device_type="cisco_ios", session_prep=False)
+        _, prompt, _ = self._session_setup(
+            self.console, commands=[WIDTH], enter="\r", timeout=30, where=where
+        )
+        proven = bool(seen & EMPTY_NVRAM_SIGNS) and prompt in FACTORY_HOSTNAMES
+        if not proven:
+            startup, prompt, _ = self._session_setup(
+                self.console,
+                commands=[PAGING_OFF, "show startup-config"],
+                enter="\r",
+                timeout=60,
+                where=where,
             )
-            proven = bool(seen & EMPTY_NVRAM_SIGNS) and prompt in FACTORY_HOSTNAMES
-            if not proven:
-                startup, prompt, _ = self._session_setup(
-                    self.console,
-                    commands=[PAGING_OFF, "show startup-config"],
-                    enter="\r",
-                    timeout=60,
-                    where=where,
-                )
-                self.console_paging = False
-        except (OSError, EOFError, ChannelClosed) as error:
-            raise LineDropped(f"console line {self.target.key} dropped: {error}") from None
+            self.console_paging = False
         self.console_at_prompt = True
         self.console_logging = console_logging(startup)
         factory_signs = sorted(seen & FACTORY_SIGNS)
@@ -408,15 +406,13 @@ class IosXeDriver:
         return (match.group(1) or "").replace("\r", ""), match.group(2), match.group(3)
 
     def _command(self, command: str, *, read_timeout: float = 30) -> str:
-        try:
-            if self.console_paging:
-                self.console.send_command(PAGING_OFF, auto_find_prompt=False)
-                self.console_paging = False
-            output = self.console.send_command(
-                command, read_timeout=read_timeout, auto_find_prompt=False
-            )
-        except (OSError, EOFError) as error:
-            raise LineDropped(f"console line {self.target.key} dropped: {error}") from None
+        """A show command on the console (under a ``console_call``, which names a drop)."""
+        if self.console_paging:
+            self.console.send_command(PAGING_OFF, auto_find_prompt=False)
+            self.console_paging = False
+        output = self.console.send_command(
+            command, read_timeout=read_timeout, auto_find_prompt=False
+        )
         self._log(f"{command}\n{output}")
         return output
 
@@ -425,6 +421,7 @@ class IosXeDriver:
         ``%Please create RSA keys to enable SSH`` until then."""
         return "SSH Enabled" in self._command("show ip ssh | include SSH")
 
+    @console_call("reading the running config")
     def running_config_over_console(self) -> str:
         return self._command("show running-config", read_timeout=120)
 

@@ -223,10 +223,7 @@ class JunosDriver:
             if answer is not None:
                 channel.send(answer)
                 text = ""
-            try:
-                data = read_reactive(channel, WAKE_STOPS, quiet=0.4, limit=3.0)
-            except ChannelClosed:
-                raise LineDropped(f"console line {self.target.key} dropped") from None
+            data = read_reactive(channel, WAKE_STOPS, quiet=0.4, limit=3.0)
             self._log(data)
             if not data and answer is None:
                 returns += 1
@@ -243,10 +240,8 @@ class JunosDriver:
     def _prepare(self, factory_login: bool) -> ConsoleState:
         from netmiko import redispatch
 
-        try:
-            redispatch(self.console, device_type="juniper_junos")
-        except (OSError, EOFError) as error:
-            raise LineDropped(f"console line {self.target.key} dropped: {error}") from None
+        # a line that drops here is named by `console_call` around `console_open`
+        redispatch(self.console, device_type="juniper_junos")
         prompt = self.console.base_prompt  # "root" or "root@HOST"
         host = prompt.split("@", 1)[1] if "@" in prompt else ""
         committed = self.console.send_command("show configuration system host-name")
@@ -357,12 +352,10 @@ class JunosDriver:
             raise NoAnswer("the router did not enter configuration mode", output=self.output())
 
     def _command(self, command: str, *, expect: str = r"[#>]\s*$", timeout: float = 60) -> str:
-        try:
-            out = self.console.send_command(
-                command, expect_string=expect, read_timeout=timeout, strip_prompt=False
-            )
-        except (OSError, EOFError) as error:
-            raise LineDropped(f"console line {self.target.key} dropped: {error}") from None
+        # under a `console_call`, which names a drop
+        out = self.console.send_command(
+            command, expect_string=expect, read_timeout=timeout, strip_prompt=False
+        )
         self._log(f"{command}\n{out}")
         return out
 

@@ -126,9 +126,7 @@ class NetmikoChannel:
         except (OSError, ValueError):
             raise ChannelClosed("connection closed") from None
         if not ready:
-            remote = self.connection.remote_conn
-            closed = getattr(remote, "closed", False) or getattr(remote, "eof_received", False)
-            if closed is True:
+            if transport_closed(self.connection):
                 raise ChannelClosed("connection closed by the console server")
             return ""
         data = self._read()
