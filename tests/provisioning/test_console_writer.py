@@ -349,6 +349,43 @@ def test_a_transport_failing_under_a_driver_call_is_named_as_the_steps_reason():
                 raise bug
 
 
+class _ParamikoChannel:
+    """What netmiko's SSH channel asks of paramiko's: bytes buffered, and whether the far end
+    has closed (paramiko's ``recv_ready()`` stays False on a closed channel)."""
+
+    def __init__(self, buffered: bytes = b"") -> None:
+        self.buffer = bytearray(buffered)
+        self.closed = False
+        self.eof_received = False
+
+    def recv_ready(self) -> bool:
+        return bool(self.buffer)
+
+    def recv(self, size: int) -> bytes:
+        chunk = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return chunk
+
+
+def test_an_ssh_channel_the_console_server_closed_is_told_at_the_next_read():
+    from netmiko.exceptions import ReadException
+
+    from turnup.provisioning.drivers.netmiko_channel import closing_ssh_channel
+
+    remote = _ParamikoChannel(b"R1#")
+    channel = closing_ssh_channel()(conn=remote, encoding="utf-8")
+    assert channel.read_channel() == "R1#"
+    assert channel.read_channel() == ""  # open, nothing new: netmiko reads again later
+    remote.buffer += b"ip ssh"
+    remote.eof_received = True
+    assert channel.read_channel() == "ip ssh"  # what came before the close is read first
+    with pytest.raises(ReadException, match="closed"):
+        channel.read_channel()
+    remote.eof_received, remote.closed = False, True
+    with pytest.raises(ReadException, match="closed"):
+        channel.read_channel()
+
+
 def test_syslog_spliced_into_an_echo_or_after_a_prompt_is_taken_out():
     from turnup.provisioning.drivers.console import without_syslog
 

@@ -8,10 +8,9 @@ import time
 import pytest
 
 from tests.lab.conftest import RunningLab, free_port, lab_config
-from tests.provisioning.conftest import assert_verify_waits_for_lldp
+from tests.provisioning.conftest import assert_verify_waits_for_lldp, console_target
 from turnup.provisioning.drivers.base import (
     AuthFailed,
-    ConsoleTarget,
     Credentials,
     InterfaceExpectation,
     LineBusy,
@@ -90,23 +89,8 @@ def ios(name="r1", **options):
 
 
 def driver(lab, *, baud, method="telnet", password="cs-secret", mgmt_port=0, **kwargs):
-    if method == "ssh":
-        console = ConsoleTarget(
-            host="127.0.0.1",
-            port=lab.ssh_port(),
-            method="ssh",
-            username="admin:1",
-            password=password,
-            baud=baud,
-            line=1,
-            server="cs1",
-        )
-    else:
-        console = ConsoleTarget(
-            host="127.0.0.1", port=lab.telnet_port("r1"), baud=baud, line=1, server="cs1"
-        )
     return IosXeDriver(
-        console=console,
+        console=console_target(lab, "r1", baud=baud, method=method, password=password),
         management=ManagementTarget(host="127.0.0.1", port=mgmt_port),
         credentials=CREDS,
         hostname="R1",

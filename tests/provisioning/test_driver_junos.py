@@ -8,10 +8,9 @@ import pytest
 
 from tests.lab.conftest import RunningLab, free_port, lab_config
 from tests.lab.test_junos import ROOT_HASH
-from tests.provisioning.conftest import assert_verify_waits_for_lldp
+from tests.provisioning.conftest import assert_verify_waits_for_lldp, console_target
 from turnup.provisioning.drivers.base import (
     ConfigRejected,
-    ConsoleTarget,
     Credentials,
     InterfaceExpectation,
     ManagementTarget,
@@ -48,9 +47,9 @@ def start_lab():
         lab.close()
 
 
-def driver(lab, *, baud, port=0, **kwargs) -> JunosDriver:
+def driver(lab, *, baud, port=0, method="telnet", **kwargs) -> JunosDriver:
     return JunosDriver(
-        console=ConsoleTarget(host="127.0.0.1", port=lab.telnet_port("j1"), baud=baud),
+        console=console_target(lab, "j1", baud=baud, method=method),
         management=ManagementTarget(host="127.0.0.1", port=port),
         credentials=CREDS,
         hostname="j1",
@@ -126,6 +125,21 @@ def test_factory_junos_bootstrap_commit_confirmed_then_netconf(start_lab):
     assert not engine.mgmt_push(full).changed  # nothing left in the candidate, no lock held
     engine.mgmt_close()
     assert PASSWORD not in engine.output()
+
+
+def test_a_factory_junos_through_the_console_servers_ssh_service(start_lab):
+    """The console server's SSH service (line in the user name) instead of its telnet port.
+    The wake ends `cli` with a CR; netmiko's preparation then asked for a prompt with a bare
+    LF, which the line took for the second half of that CR: it waited 20 s and failed, so no
+    Junos behind an SSH-only console server could be turned up."""
+    lab = start_lab(lab_config([{"name": "j1", "platform": "juniper_junos"}], baud=9600))
+    engine = driver(lab, baud=9600, method="ssh")
+    state = engine.console_open()
+    assert state.factory and "amnesiac root login" in state.notes
+    assert engine.console_push(BOOTSTRAP).changed
+    engine.console_commit(confirm_minutes=60)
+    engine.console_close()
+    assert lab.router("j1").hostname == "j1"
 
 
 def test_a_refused_set_line_is_named(start_lab):

@@ -241,7 +241,14 @@ class JunosDriver:
         from netmiko import redispatch
 
         # a line that drops here is named by `console_call` around `console_open`
-        redispatch(self.console, device_type="juniper_junos")
+        redispatch(self.console, device_type="juniper_junos", session_prep=False)
+        # The wake has read the CLI prompt, and netmiko's preparation waits for one: a RETURN
+        # asks for it again, as netmiko itself does on telnet only. CR LF, as telnet's: the
+        # wake ended its `cli` with a CR, and the line takes a LF right after a CR for the
+        # second half of that RETURN. Over a console server's SSH, netmiko's bare LF was lost
+        # so, and its preparation waited 20 s for a prompt, then failed.
+        self.channel.send("\r\n")
+        self.console._try_session_preparation(force_data=False)
         prompt = self.console.base_prompt  # "root" or "root@HOST"
         host = prompt.split("@", 1)[1] if "@" in prompt else ""
         committed = self.console.send_command("show configuration system host-name")

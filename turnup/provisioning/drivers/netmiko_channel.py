@@ -42,7 +42,10 @@ def netmiko_connect(*, prepare: bool = True, **params):
     connection = ConnectHandler(**params, auto_connect=False)
     try:
         connection.establish_connection()
-        if sock is None:  # telnet: its socket is telnetlib's
+        if connection.protocol == "ssh":
+            closing = closing_ssh_channel()
+            connection.channel = closing(conn=connection.remote_conn, encoding=connection.encoding)
+        else:  # telnet: its socket is telnetlib's
             tcp_nodelay(getattr(connection.remote_conn, "get_socket", lambda: None)())
         if prepare:
             connection._try_session_preparation(force_data=False)
@@ -52,6 +55,30 @@ def netmiko_connect(*, prepare: bool = True, **params):
             close_quietly(sock.close)
         raise
     return connection
+
+
+@functools.cache
+def closing_ssh_channel() -> type:
+    """netmiko's ``SSHChannel`` class, made to notice a closed channel (netmiko is imported on
+    first use: web processes never load it)."""
+    from netmiko.channel import SSHChannel
+    from netmiko.exceptions import ReadException
+
+    class ClosingSSHChannel(SSHChannel):
+        """netmiko's SSH channel, which also tells a channel the far end has closed. netmiko
+        reads only while paramiko's ``recv_ready()``, and that stays False on a closed
+        channel: a console server that dropped the line mid-command left netmiko waiting for
+        the echo until its read timed out (12 s into a push). Now the read that finds nothing
+        more to come raises netmiko's own "Channel stream closed", as telnet's end of file
+        does, and the driver names the drop at once."""
+
+        def read_channel(self) -> str:
+            output = super().read_channel()
+            if not output and ssh_channel_closed(self.remote_conn):
+                raise ReadException("Channel stream closed by remote device.")
+            return output
+
+    return ClosingSSHChannel
 
 
 def tcp_connect(host: str, port: int, *, timeout: float) -> socket.socket:
@@ -153,7 +180,14 @@ def transport_closed(connection) -> bool:
         return True
     if hasattr(remote, "get_socket"):  # telnet
         return bool(getattr(remote, "eof", False))
-    return bool(getattr(remote, "closed", False) or getattr(remote, "eof_received", False))
+    return ssh_channel_closed(remote)
+
+
+def ssh_channel_closed(channel) -> bool:
+    """A paramiko channel the far end closed (or sent its end of file on), with nothing left
+    in its buffer to read."""
+    gone = getattr(channel, "closed", False) or getattr(channel, "eof_received", False)
+    return bool(gone) and not channel.recv_ready()
 
 
 @contextmanager
