@@ -349,6 +349,25 @@ def test_a_transport_failing_under_a_driver_call_is_named_as_the_steps_reason():
                 raise bug
 
 
+def test_a_management_session_failing_under_a_driver_call_is_unreachable_or_silent():
+    from netmiko.exceptions import ReadException, ReadTimeout
+
+    from turnup.provisioning.drivers.base import NoAnswer, Unreachable
+    from turnup.provisioning.drivers.console import ChannelClosed
+    from turnup.provisioning.drivers.netmiko_channel import management_errors
+
+    for raised in (ChannelClosed("closed"), ReadException("Channel stream closed by remote")):
+        with pytest.raises(Unreachable, match="R1: the SSH session closed while saving"):
+            with management_errors("R1", "saving the config"):
+                raise raised
+    with pytest.raises(NoAnswer, match="R1 stopped answering while saving"):
+        with management_errors("R1", "saving the config"):
+            raise ReadTimeout("Pattern not detected: 'R1#'")
+    with pytest.raises(Unreachable):
+        with management_errors("R1", "saving the config", closed=lambda: True):
+            raise ReadTimeout("Pattern not detected: 'R1#'")
+
+
 class _ParamikoChannel:
     """What netmiko's SSH channel asks of paramiko's: bytes buffered, and whether the far end
     has closed (paramiko's ``recv_ready()`` stays False on a closed channel)."""

@@ -73,6 +73,7 @@ from turnup.provisioning.drivers.console import (
 from turnup.provisioning.drivers.netmiko_channel import (
     NetmikoChannel,
     console_call,
+    management_call,
     netmiko_close,
     netmiko_connect,
 )
@@ -674,11 +675,9 @@ class IosXeDriver:
         output (without the echo and the prompt) and the prompt's hostname."""
         channel = NetmikoChannel(session)
         self.mgmt_at_prompt = False
-        try:
-            channel.send(command + session.RETURN)
-            text, match = read_until(channel, PRIVILEGED_PROMPT, timeout=timeout)
-        except ChannelClosed as error:
-            raise Unreachable(f"{self.hostname}: the SSH session closed: {error}") from None
+        # a closed session is named by the `management_call` around the caller
+        channel.send(command + session.RETURN)
+        text, match = read_until(channel, PRIVILEGED_PROMPT, timeout=timeout)
         if match is None:
             raise NoAnswer(
                 f"{self.hostname} did not come back to its prompt after {command!r} "
@@ -689,12 +688,14 @@ class IosXeDriver:
         lines = text[: match.start()].replace("\r", "").split("\n")
         return "\n".join(lines[1:]), match.group(1)
 
+    @management_call("reading the running config")
     def mgmt_running_config(self) -> str:
         return running_config_body(self._exchange(self.mgmt, "show running-config", timeout=120)[0])
 
     def mgmt_compliance(self, rendered: str, running: str) -> Compliance:
         return compliance(rendered, running)
 
+    @management_call("pushing the full config")
     def mgmt_push(self, config: str) -> PushResult:
         started = time.monotonic()
         running = self.mgmt_running_config()
@@ -726,8 +727,6 @@ class IosXeDriver:
                     line=error.line,
                     output=error.output,
                 ) from None
-            except ChannelClosed as error:
-                raise Unreachable(f"{self.hostname}: the SSH session closed: {error}") from None
             output = "\n".join(report.transcript)
         for banner in banners:
             self.mgmt_at_prompt = False
@@ -752,6 +751,7 @@ class IosXeDriver:
         output += session.read_until_pattern(pattern=r"\(config\)#", read_timeout=30)
         return output + session.exit_config_mode()
 
+    @management_call("saving the config")
     def mgmt_confirm(self) -> str:
         said = []
         if self.reload_armed or self.reload_timer:
@@ -769,6 +769,7 @@ class IosXeDriver:
         said.append("saved")
         return "; ".join(s for s in said if s)
 
+    @management_call("verifying")
     def mgmt_verify(
         self,
         *,

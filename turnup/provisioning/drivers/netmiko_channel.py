@@ -12,10 +12,16 @@ import re
 import select
 import socket
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
-from turnup.provisioning.drivers.base import DriverError, LineDropped, NoAnswer, close_quietly
+from turnup.provisioning.drivers.base import (
+    DriverError,
+    LineDropped,
+    NoAnswer,
+    Unreachable,
+    close_quietly,
+)
 from turnup.provisioning.drivers.console import ChannelClosed
 
 
@@ -191,15 +197,19 @@ def ssh_channel_closed(channel) -> bool:
 
 
 @contextmanager
-def console_errors(
-    key: str, doing: str, *, closed: Callable[[], bool] = lambda: False
+def session_errors(
+    *,
+    dropped: Callable[[str], DriverError],
+    silent: Callable[[str], DriverError],
+    closed: Callable[[], bool] = lambda: False,
 ) -> Iterator[None]:
-    """What the transport raises when a console session fails under a driver's call, as the
-    step's reason, naming what was being done: the line closed (``ChannelClosed``, telnet's
-    ``EOFError``, a socket error, netmiko's "Channel stream closed", or netmiko's read timing
-    out on a session that ``closed()`` says is gone) is ``LineDropped``; a read timing out on
-    a live session is ``NoAnswer``. Without it such an error would reach the step as an
-    internal error, not retried. A ``DriverError`` passes as it is."""
+    """What the transport raises when a session fails under a driver's call, as the step's
+    reason: the session closed (``ChannelClosed``, telnet's ``EOFError``, a socket error,
+    netmiko's "Channel stream closed", or netmiko's read timing out on a session that
+    ``closed()`` says is gone) is ``dropped(what was said)``; a read timing out on a live
+    session is ``silent(…)``. Without it such an error would reach the step as an internal
+    error, not retried. A ``DriverError`` passes as it is, and so does netmiko failing to
+    parse what it read (a fault of ours, not of the session)."""
     from netmiko.exceptions import ReadException, ReadTimeout, WriteException
 
     try:
@@ -208,28 +218,69 @@ def console_errors(
         raise
     except (ReadTimeout, TimeoutError) as error:
         said = str(error).strip().splitlines()[0] if str(error).strip() else "read timed out"
-        if closed():
-            raise LineDropped(f"console line {key} dropped while {doing}: {said}") from None
-        raise NoAnswer(f"the router on {key} stopped answering while {doing}: {said}") from None
+        raise (dropped if closed() else silent)(said) from None
     except (ReadException, WriteException) as error:
         if not CLOSED.search(str(error)):
-            raise  # netmiko could not parse what it read: a fault of ours, not of the line
-        raise LineDropped(f"console line {key} dropped while {doing}: {error}") from None
+            raise
+        raise dropped(str(error)) from None
     except (ChannelClosed, EOFError, OSError) as error:
-        raise LineDropped(f"console line {key} dropped while {doing}: {error}") from None
+        raise dropped(str(error)) from None
+
+
+def console_errors(
+    key: str, doing: str, *, closed: Callable[[], bool] = lambda: False
+) -> AbstractContextManager[None]:
+    """``session_errors`` on console line ``key``: ``LineDropped`` or ``NoAnswer``, naming
+    what was being done."""
+    return session_errors(
+        dropped=lambda said: LineDropped(f"console line {key} dropped while {doing}: {said}"),
+        silent=lambda said: NoAnswer(
+            f"the router on {key} stopped answering while {doing}: {said}"
+        ),
+        closed=closed,
+    )
+
+
+def management_errors(
+    host: str, doing: str, *, closed: Callable[[], bool] = lambda: False
+) -> AbstractContextManager[None]:
+    """``session_errors`` on a management session to ``host``: a closed session is
+    ``Unreachable`` (retried in a new session), a silent one ``NoAnswer``."""
+    return session_errors(
+        dropped=lambda said: Unreachable(f"{host}: the SSH session closed while {doing}: {said}"),
+        silent=lambda said: NoAnswer(f"{host} stopped answering while {doing}: {said}"),
+        closed=closed,
+    )
 
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
 def console_call(doing: str) -> Callable[[Method], Method]:
-    """A driver's console method under ``console_errors`` (``self.target`` names the line)."""
+    """A driver's console method under ``console_errors`` (``self.target`` names the line,
+    ``self.console`` is the session)."""
 
     def decorate(method: Method) -> Method:
         @functools.wraps(method)
         def call(self, *args: Any, **kwargs: Any) -> Any:
             gone = lambda: transport_closed(getattr(self, "console", None))  # noqa: E731
             with console_errors(self.target.key, doing, closed=gone):
+                return method(self, *args, **kwargs)
+
+        return call  # type: ignore[return-value]
+
+    return decorate
+
+
+def management_call(doing: str) -> Callable[[Method], Method]:
+    """A driver's management method under ``management_errors`` (``self.hostname`` names
+    the router, ``self.mgmt`` is the session)."""
+
+    def decorate(method: Method) -> Method:
+        @functools.wraps(method)
+        def call(self, *args: Any, **kwargs: Any) -> Any:
+            gone = lambda: transport_closed(getattr(self, "mgmt", None))  # noqa: E731
+            with management_errors(self.hostname, doing, closed=gone):
                 return method(self, *args, **kwargs)
 
         return call  # type: ignore[return-value]
