@@ -204,6 +204,40 @@ def test_opengear_style_user_lands_on_the_line_and_busy_line_is_refused(running_
     first.close()
 
 
+def _ssh_shell(port: int, username: str):
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    client.connect("127.0.0.1", port, username, "cs-secret", look_for_keys=False, allow_agent=False)
+    return client, client.invoke_shell()
+
+
+def test_each_line_on_its_own_ssh_port_as_opengears_3000_plus_n(running_lab):
+    """A line with its own ``ssh_port`` (the design's per-line TCP port with SSH access) is
+    reached there with a plain user name; the port reaches no other line."""
+    ports = {1: free_port(), 2: free_port()}
+    config = lab_config([ios(), ios("r2")], baud=115200)
+    config["console_servers"][0]["lines"] = {
+        1: {"router": "r1", "ssh_port": ports[1]},
+        2: {"router": "r2", "ssh_port": ports[2]},
+    }
+    lab = running_lab(config)
+    client, chan = _ssh_shell(ports[2], "admin")
+    deadline = time.time() + 10
+    while lab.line("r2").client is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert lab.line("r2").client is not None and lab.line("r1").client is None
+    chan.send(b"\r")
+    received = b""
+    while b"[yes/no]" not in received and time.time() < deadline:
+        received += chan.recv(65536)
+    assert b"[yes/no]" in received
+    client.close()
+    with pytest.raises(paramiko.AuthenticationException):
+        _ssh_shell(ports[1], "admin:2")  # line 2 is not behind line 1's port
+    status = lab.call(lab.lab.status)["console_servers"][0]["lines"]
+    assert [entry["ssh_port"] for entry in status] == [ports[1], ports[2]]
+
+
 def test_management_ssh_answers_after_bootstrap_only(running_lab, fast_netmiko_login):
     import socket
 

@@ -63,7 +63,7 @@ console:
   first_line: 1
   tcp_port_base: 2000
   baud: BAUD
-  method: telnet
+  method: METHOD
 routing:
   ospf: {process: 1, area: 0.0.0.0, network_type: p2p, cost: 10, slots: [core, edge]}
 variables:
@@ -100,10 +100,15 @@ JUNOS_CORE = """    device_type: juniper-mx204
 
 
 def approved_site(
-    name: str = "GRT-01", *, edges: int = 2, baud: int = 115200, junos_core: bool = False
+    name: str = "GRT-01",
+    *,
+    edges: int = 2,
+    baud: int = 115200,
+    junos_core: bool = False,
+    console_method: str = "telnet",
 ):
     """An approved site: one core router (IOS-XE, or Junos), ``edges`` edge IOS-XE routers
-    and a console server."""
+    and a console server reached by reverse telnet or SSH (a port per line either way)."""
     from turnup.blueprints.models import Blueprint
     from turnup.blueprints.services import blueprint_create, blueprint_instantiate
     from turnup.dcim.models import CredentialProfile, Site
@@ -113,11 +118,12 @@ def approved_site(
     if not CredentialProfile.objects.filter(is_default=True).exists():
         credential_profile_create(**CREDENTIALS)
     octet = str(random.randint(100, 250))  # parallel test runs must not share addresses
-    kind = f"{baud}{'-junos' if junos_core else ''}"
+    kind = f"{baud}{'-junos' if junos_core else ''}-{console_method}"
     blueprint = Blueprint.objects.filter(name__startswith=f"graph-test-{kind}-").first()
     if blueprint is None:
         source = BLUEPRINT.replace("BAUD", kind, 1).replace("BAUD", str(baud))
         source = source.replace("CORE_PLATFORM", JUNOS_CORE if junos_core else IOSXE_CORE)
+        source = source.replace("METHOD", console_method)
         blueprint = blueprint_create(source=source.replace("OCTET", octet))
     blueprint_instantiate(blueprint=blueprint, params={"name": name, "n": edges})
     site = Site.objects.get(name=name)

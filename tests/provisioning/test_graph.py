@@ -140,13 +140,16 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
 
 
 @pytest.mark.slow
-def test_junos_core_then_iosxe_edge(worker, lab_of):
-    from turnup.dcim.models import Site
+@pytest.mark.parametrize("console_method", ["telnet", "ssh"])
+def test_junos_core_then_iosxe_edge(worker, lab_of, console_method):
+    """Also through a console server reached over SSH only (the line in the user name, on the
+    line's own port), as most are today."""
+    from turnup.dcim.models import ConsoleServerPort, Site
     from turnup.dcim.services import cable_create
     from turnup.ipam.services import ip_address_create
     from turnup.provisioning.services import run_start
 
-    site = approved_site("GRT-05", edges=1, junos_core=True)
+    site = approved_site("GRT-05", edges=1, junos_core=True, console_method=console_method)
     core_port, edge_port = free_ports(site, "cr1", "er1")
     cable_create(a_end=core_port, b_end=edge_port)
     ip_address_create(address="10.255.2.0/31", assigned_interface=core_port)
@@ -173,6 +176,16 @@ def test_junos_core_then_iosxe_edge(worker, lab_of):
     assert archived.result["compliant"] and archived.result["checked"] > 20, archived.message
     for name in lab.lab.routers:  # NETCONF and SSH sessions alike are kept between steps
         assert lab.router(name).mgmt_logins == 1, name
+    # the sessions went where the design says: the lab's lines listen on the designed ports
+    # over the designed access method only
+    designed = {
+        (port.line, port.tcp_port)
+        for port in ConsoleServerPort.objects.filter(device__site=site, cable__isnull=False)
+    }
+    lines = lab.call(lab.lab.status)["console_servers"][0]["lines"]
+    used = {(entry["line"], entry[f"{console_method}_port"]) for entry in lines}
+    assert used == designed
+    assert all(entry["sessions"] >= 1 for entry in lines)
 
 
 def set_faults(lab, router: str, **faults) -> None:

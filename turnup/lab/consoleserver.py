@@ -107,6 +107,7 @@ class ConsoleServer:
         telnet_login: bool = False,
         banner: str = "",
         line_ports: dict[int, int] | None = None,
+        line_ssh_ports: dict[int, int] | None = None,
     ):
         self.name = name
         self.lines = lines
@@ -118,9 +119,13 @@ class ConsoleServer:
         self.telnet_login = telnet_login
         self.banner = banner  # printed on connect (some servers do; scrapli needs one)
         self.line_ports = dict(line_ports or {})  # per-line telnet port overrides
+        # per-line SSH ports (Opengear's 3000+N style); lines sharing one port are told apart
+        # by the user name, as on ``ssh_port``
+        self.line_ssh_ports = dict(line_ssh_ports or {})
         self.telnet_ports: dict[int, int] = {}
+        self.ssh_ports: dict[int, int] = {}  # line -> the SSH port it is reached on
         self._servers: list = []
-        self._ssh = None
+        self._ssh: list = []
         self.connections: set = set()  # open telnet writers and SSH connections
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -132,24 +137,41 @@ class ConsoleServer:
             )
             self.telnet_ports[number] = server.sockets[0].getsockname()[1]
             self._servers.append(server)
+        listeners: dict[int, dict[int, Line]] = {}
+        for number, port in sorted(self.line_ssh_ports.items()):
+            if number in self.lines:
+                listeners.setdefault(port, {})[number] = self.lines[number]
         if self.ssh_port is not None:
-            key = asyncssh.generate_private_key("ssh-ed25519")
-            self._ssh = await asyncssh.create_server(
-                lambda: _SshServer(self),
-                self.host,
-                self.ssh_port,
-                server_host_keys=[key],
-                encoding=None,
-                line_editor=False,
-                keepalive_interval=0,
-            )
-            self.ssh_port = self._ssh.sockets[0].getsockname()[1]
+            self.ssh_port = await self._ssh_listen(self.ssh_port, self.lines)
+            self.ssh_ports = dict.fromkeys(self.lines, self.ssh_port)
+        for port, lines in listeners.items():
+            only = next(iter(lines.values())) if len(lines) == 1 else None
+            bound = await self._ssh_listen(port, lines, default=only)
+            self.ssh_ports.update(dict.fromkeys(lines, bound))
+
+    async def _ssh_listen(
+        self, port: int, lines: dict[int, Line], *, default: Line | None = None
+    ) -> int:
+        """An SSH service on ``port`` reaching ``lines``, named in the user name; without one,
+        ``default`` (or the ``connect N`` menu). Returns the bound port."""
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        listener = await asyncssh.create_server(
+            lambda: _SshServer(self, lines, default),
+            self.host,
+            port,
+            server_host_keys=[key],
+            encoding=None,
+            line_editor=False,
+            keepalive_interval=0,
+        )
+        self._ssh.append(listener)
+        return listener.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         for server in self._servers:
             server.close()
-        if self._ssh is not None:
-            self._ssh.close()
+        for listener in self._ssh:
+            listener.close()
         for line in self.lines.values():
             line.hangup()
         for conn in list(self.connections):
@@ -157,15 +179,17 @@ class ConsoleServer:
         await asyncio.sleep(0)
         for server in self._servers:
             await server.wait_closed()
-        if self._ssh is not None:
-            await self._ssh.wait_closed()
+        for listener in self._ssh:
+            await listener.wait_closed()
 
-    def line_for(self, spec: str) -> Line | None:
-        """A line from ``"3"``, ``"port3"``, ``"port03"``, ``"ttyS3"`` or the router name."""
+    def line_for(self, spec: str, lines: dict[int, Line] | None = None) -> Line | None:
+        """A line (of ``lines``, default all) from ``"3"``, ``"port3"``, ``"port03"``,
+        ``"ttyS3"`` or the router name."""
+        lines = self.lines if lines is None else lines
         match = re.fullmatch(r"(?:port|ttyS|line)?0*(\d+)", spec, re.IGNORECASE)
         if match:
-            return self.lines.get(int(match.group(1)))
-        for line in self.lines.values():
+            return lines.get(int(match.group(1)))
+        for line in lines.values():
             if line.router is not None and line.router.name == spec:
                 return line
         return None
@@ -237,8 +261,10 @@ class ConsoleServer:
 
 
 class _SshServer(asyncssh.SSHServer):
-    def __init__(self, cs: ConsoleServer):
+    def __init__(self, cs: ConsoleServer, lines: dict[int, Line], default: Line | None):
         self.cs = cs
+        self.lines = lines  # what this port reaches
+        self.default = default  # where a user name without a line lands
         self.line: Line | None = None
         self.conn = None
 
@@ -257,7 +283,7 @@ class _SshServer(asyncssh.SSHServer):
 
     def validate_password(self, username: str, password: str) -> bool:
         user, _, target = username.partition(":")
-        line = self.cs.line_for(target) if target else None
+        line = self.cs.line_for(target, self.lines) if target else self.default
         if target and line is None:
             return False
         if user != self.cs.username or not self.cs.check_password(password, line):

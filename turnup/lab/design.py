@@ -78,7 +78,7 @@ def site_lab_config(*, site, time_scale: float = 1.0) -> dict[str, Any]:
             server["password"] = creds.console_password
         line: dict[str, Any] = {"router": device.name, "baud": path.baud or 9600}
         if path.method == "ssh":
-            server["ssh_port"] = path.port
+            line["ssh_port"] = path.port  # the server's SSH port, or the line's own
         else:
             line["telnet_port"] = path.port
         server["lines"][path.line] = line

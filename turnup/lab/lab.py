@@ -91,6 +91,7 @@ class LineSpec:
     baud: int
     faults: Faults
     telnet_port: int | None = None
+    ssh_port: int | None = None
 
 
 def _lines(data: Any, default_baud: int, where: str) -> list[LineSpec]:
@@ -116,6 +117,7 @@ def _lines(data: Any, default_baud: int, where: str) -> list[LineSpec]:
                 baud=int(value.get("baud", default_baud)),
                 faults=_faults(value.get("faults"), f"{where} line {number}"),
                 telnet_port=int(value["telnet_port"]) if value.get("telnet_port") else None,
+                ssh_port=int(value["ssh_port"]) if value.get("ssh_port") is not None else None,
             )
         )
     return out
@@ -187,6 +189,7 @@ class Lab:
             baud = int(data.get("baud", 9600))
             lines: dict[int, Line] = {}
             line_ports: dict[int, int] = {}
+            line_ssh_ports: dict[int, int] = {}
             for spec in _lines(data.get("lines"), baud, where):
                 router = None
                 if spec.router is not None:
@@ -201,6 +204,8 @@ class Lab:
                     wired[router.name] = f"{data['name']} line {spec.number}"
                 if spec.telnet_port:
                     line_ports[spec.number] = spec.telnet_port
+                if spec.ssh_port is not None:
+                    line_ssh_ports[spec.number] = spec.ssh_port
                 lines[spec.number] = Line(
                     spec.number,
                     router,
@@ -221,6 +226,7 @@ class Lab:
                 telnet_login=bool(data.get("telnet_login", False)),
                 banner=str(data.get("banner", "")),
                 line_ports=line_ports,
+                line_ssh_ports=line_ssh_ports,
             )
         self.mgmt = ManagementPlane(
             AddressMap(config.get("mgmt_map") or {}, ssh_port=int(config.get("mgmt_ssh_port", 22)))
@@ -285,6 +291,7 @@ class Lab:
             for number, line in sorted(server.lines.items()):
                 entry = line.status()
                 entry["telnet_port"] = server.telnet_ports.get(number)
+                entry["ssh_port"] = server.ssh_ports.get(number)
                 if line.router is not None:
                     entry["mgmt"] = self.mgmt.endpoints(line.router)
                     entry["router_faults"] = line.router.faults.as_dict()

@@ -179,11 +179,13 @@ CLOSED = re.compile(r"closed|no active channel", re.IGNORECASE)
 
 
 def transport_closed(connection) -> bool:
-    """Whether a netmiko session's transport is gone: telnet has read its end of file, or the
-    SSH channel was closed (netmiko's own reads over SSH only see nothing arrive)."""
+    """Whether the far end closed a netmiko session's transport: telnet has read its end of
+    file, or the SSH channel was closed (netmiko's own reads over SSH only see nothing
+    arrive). A session with no transport is not one: netmiko let it go itself, after a
+    failure of its own (its session preparation timing out disconnects), or never had one."""
     remote = getattr(connection, "remote_conn", None)
     if remote is None:
-        return True
+        return False
     if hasattr(remote, "get_socket"):  # telnet
         return bool(getattr(remote, "eof", False))
     return ssh_channel_closed(remote)
