@@ -4,6 +4,8 @@
 One lab router per measurement, each on its own console-server line at ``--baud`` (the lab
 paces both directions and overruns a full input buffer). The same config text is pushed by:
 
+Our drivers run twice: through the console server's telnet port and through its SSH service.
+
 * IOS-XE: our driver (console writer, prompts off) vs netmiko ``send_config_set``
   (``cisco_ios_telnet``: line, wait for echo and prompt, next line);
 * Junos: our driver (``load set terminal`` through the console writer) vs Junos PyEZ console
@@ -84,11 +86,26 @@ def result(name, login, nbytes, seconds, baud, drops, **extra):
     }
 
 
-def ours_ios(baud: int, text: str) -> dict:
+def console(lab: RunningLab, router: str, baud: int, method: str) -> ConsoleTarget:
+    """Line 1 of the lab's console server: its telnet port, or its SSH service."""
+    if method == "ssh":
+        return ConsoleTarget(
+            host="127.0.0.1",
+            port=lab.ssh_port(),
+            method="ssh",
+            username="admin:1",
+            password="cs-secret",
+            baud=baud,
+            line=1,
+        )
+    return ConsoleTarget(host="127.0.0.1", port=lab.telnet_port(router), baud=baud, line=1)
+
+
+def ours_ios(baud: int, text: str, method: str = "telnet") -> dict:
     lab = RunningLab(lab_config([{"name": "r1", "platform": "cisco_iosxe"}], baud=baud))
     try:
         driver = IosXeDriver(
-            console=ConsoleTarget(host="127.0.0.1", port=lab.telnet_port("r1"), baud=baud),
+            console=console(lab, "r1", baud, method),
             management=ManagementTarget(host="127.0.0.1"),
             credentials=Credentials(username="admin", password="Admin12345"),
             hostname="R1",
@@ -99,7 +116,7 @@ def ours_ios(baud: int, text: str) -> dict:
         pushed = driver.console_push(text)
         driver.console_close()
         return result(
-            "turnup IOS-XE (console writer)",
+            "turnup IOS-XE (console writer)" + (", console over SSH" if method == "ssh" else ""),
             login,
             pushed.bytes,
             pushed.wire_seconds,
@@ -146,11 +163,11 @@ def netmiko_ios(baud: int, text: str) -> dict:
         lab.close()
 
 
-def ours_junos(baud: int, text: str) -> dict:
+def ours_junos(baud: int, text: str, method: str = "telnet") -> dict:
     lab = RunningLab(lab_config([{"name": "j1", "platform": "juniper_junos"}], baud=baud))
     try:
         driver = JunosDriver(
-            console=ConsoleTarget(host="127.0.0.1", port=lab.telnet_port("j1"), baud=baud),
+            console=console(lab, "j1", baud, method),
             management=ManagementTarget(host="127.0.0.1"),
             credentials=Credentials(username="admin", password=PASSWORD, root_password=PASSWORD),
             hostname="j1",
@@ -161,7 +178,8 @@ def ours_junos(baud: int, text: str) -> dict:
         pushed = driver.console_push(text)
         driver.console_close()
         return result(
-            "turnup Junos (load set terminal, console writer)",
+            "turnup Junos (load set terminal, console writer)"
+            + (", console over SSH" if method == "ssh" else ""),
             login,
             pushed.bytes,
             pushed.wire_seconds,
@@ -248,10 +266,15 @@ def main() -> None:
     ios, junos = ios_config(args.lines), junos_config(args.lines)
     runs = []
     if args.only in (None, "ios"):
-        runs += [ours_ios(args.baud, ios), netmiko_ios(args.baud, ios)]
+        runs += [
+            ours_ios(args.baud, ios),
+            ours_ios(args.baud, ios, method="ssh"),
+            netmiko_ios(args.baud, ios),
+        ]
     if args.only in (None, "junos"):
         runs += [
             ours_junos(args.baud, junos),
+            ours_junos(args.baud, junos, method="ssh"),
             pyez_junos(args.baud, junos),
             netmiko_junos(args.baud, junos),
         ]
