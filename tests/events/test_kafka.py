@@ -117,10 +117,7 @@ def test_inbound_applied_once_across_a_killed_worker_and_outbox_published(kafka,
         {"site": site.name, "device": "rtr7", "serial": "K-2"},
         b"\x00 not json",
     )
-    expired = OutboxEvent.objects.create(
-        topic=constants.TOPIC_RUN_FINISHED, key=site.name, type="run.finished", data={}
-    )
-    OutboxEvent.objects.filter(pk=expired.pk).update(published=timezone.now() - timedelta(days=15))
+    expired = _expired_event(site.name)
     worker = start_events_worker(events_env)
     try:
         records = wait_for(
@@ -179,6 +176,33 @@ def test_inbound_applied_once_across_a_killed_worker_and_outbox_published(kafka,
             json.loads(m.value)["data"]["status"] for m in messages if m.key == site.name.encode()
         ]
         assert told == ["designed", "planned"], "each event once, in order"
+    finally:
+        stop(worker)
+
+
+def _expired_event(site_name: str) -> OutboxEvent:
+    event = OutboxEvent.objects.create(
+        topic=constants.TOPIC_RUN_FINISHED, key=site_name, type="run.finished", data={}
+    )
+    OutboxEvent.objects.filter(pk=event.pk).update(published=timezone.now() - timedelta(days=15))
+    return event
+
+
+def test_the_leader_prunes_again_on_its_timer(kafka, events_env):
+    """Beyond the prune at start: with a 1 s interval, three expired events made one after
+    the other, each once the one before is gone, are all deleted. The prune at start runs
+    once, so at least two of them went by the timer."""
+    worker = start_events_worker({**events_env, "EVENTS_PRUNE_INTERVAL_SECONDS": "1"})
+    try:
+        for attempt in range(3):
+            expired = _expired_event(f"PRN-0{attempt}")
+            wait_for(
+                lambda pk=expired.pk: not OutboxEvent.objects.filter(pk=pk).exists(),
+                events_env,
+                f"the worker to prune expired event {attempt + 1}",
+            )
+        log = (Path(events_env["TURNUP_DATA_DIR"]) / "events.log").read_text(errors="replace")
+        assert log.count("events: pruned 1 published event(s)") == 3
     finally:
         stop(worker)
 

@@ -199,6 +199,13 @@ SETTINGS: tuple[Setting, ...] = (
         parse_days,
     ),
     Setting(
+        "EVENTS_PRUNE_INTERVAL_SECONDS",
+        "3600",
+        "How often the events worker's leader deletes what is older than "
+        "`EVENTS_RETENTION_DAYS` (it also does at start).",
+        parse_positive_int,
+    ),
+    Setting(
         "S3_ENDPOINT_URL",
         "",
         "S3 API endpoint (MinIO, SeaweedFS, AWS). Empty: files under `$TURNUP_DATA_DIR/media`.",

@@ -167,8 +167,8 @@ async def events_prune_at_start() -> None:
     await _prune()
 
 
-@app.timer(interval=constants.PRUNE_INTERVAL_SECONDS, on_leader=True)
+@app.timer(interval=settings.EVENTS_PRUNE_INTERVAL_SECONDS, on_leader=True)
 async def events_prune() -> None:
-    """Every hour, on the leader: delete published events and inbound records older than
-    ``EVENTS_RETENTION_DAYS``."""
+    """Every ``EVENTS_PRUNE_INTERVAL_SECONDS`` (an hour), on the leader: delete published
+    events and inbound records older than ``EVENTS_RETENTION_DAYS``."""
     await _prune()

@@ -18,9 +18,6 @@ INBOUND_TOPICS = (TOPIC_HARDWARE_DELIVERED, TOPIC_SITE_READY)
 OUTBOX_POLL_SECONDS = 1.0
 OUTBOX_BATCH = 200
 
-#: How often the leader deletes what is older than ``EVENTS_RETENTION_DAYS``.
-PRUNE_INTERVAL_SECONDS = 3600.0
-
 #: How long a message that could not be recorded (database away) waits before it is tried again.
 INBOUND_RETRY_SECONDS = 5.0
 
