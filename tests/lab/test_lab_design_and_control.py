@@ -140,6 +140,9 @@ def test_status_and_fault_commands_talk_to_a_running_lab(running_lab):
     call_command("lab", "status", "--control", control, stdout=out)
     text = out.getvalue()
     assert "r1" in text and "r2" in text and "cisco_iosxe" in text
+    # each line's telnet and SSH ports, as a client would dial them
+    row = next(line for line in text.splitlines() if " r1 " in line).split()
+    assert row[2:4] == [str(lab.telnet_port("r1")), str(lab.ssh_port())], row
     call_command(
         "lab", "fault", "--control", control, "--router", "r1", "silent=true", stdout=io.StringIO()
     )

@@ -130,9 +130,11 @@ class Command(BaseCommand):
             )
             for number, line in sorted(server.lines.items()):
                 router = line.router.name if line.router else "-"
+                own = server.ssh_ports.get(number)
+                ssh_line = f"  ssh {server.host}:{own}" if own and own != server.ssh_port else ""
                 self.stdout.write(
                     f"    line {number:>3} {router:<20} telnet {server.host}:"
-                    f"{server.telnet_ports[number]}  {line.baud} baud"
+                    f"{server.telnet_ports[number]}{ssh_line}  {line.baud} baud"
                 )
         self.stdout.flush()
 
@@ -159,7 +161,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"lab {status['name']} (time scale {status['time_scale']})")
         header = (
-            f"{'server':<10} {'line':>4} {'port':>6} {'router':<18} {'platform':<14} "
+            f"{'server':<10} {'line':>4} {'telnet':>6} {'ssh':>6} {'router':<18} {'platform':<14} "
             f"{'state':<14} {'in use':<6} {'baud':>6} {'bytes in':>9} {'bytes out':>9} "
             f"{'drops':>6} mgmt"
         )
@@ -168,6 +170,7 @@ class Command(BaseCommand):
             for line in server["lines"]:
                 self.stdout.write(
                     f"{server['name']:<10} {line['line']:>4} {line['telnet_port'] or '':>6} "
+                    f"{line.get('ssh_port') or '':>6} "
                     f"{line['router'] or '-':<18} {line['platform'] or '-':<14} "
                     f"{line['router_state'] or '-':<14} {'yes' if line['in_use'] else 'no':<6} "
                     f"{line['baud']:>6} {line['bytes_in']:>9} {line['bytes_out']:>9} "
