@@ -51,7 +51,7 @@ console:
   first_line: 1
   tcp_port_base: 2000
   baud: BAUD
-  method: telnet
+  method: METHOD
 variables:
   domain_name: "{site_lower}.example.net"
   ntp_servers: [192.0.2.123]
@@ -92,8 +92,11 @@ def django_setup(data_dir: Path, *, database_url: str = "", broker_url: str = ""
     return env
 
 
-def approved_site(*, name: str, routers: int, servers: int, baud: int):
-    """The bench site, designed and approved (its checks pass)."""
+def approved_site(
+    *, name: str, routers: int, servers: int, baud: int, console_method: str = "telnet"
+):
+    """The bench site, designed and approved (its checks pass); its console servers are
+    reached by reverse telnet or by SSH (a TCP port per line either way)."""
     from turnup.blueprints.services import blueprint_create, blueprint_instantiate
     from turnup.dcim.models import Site
     from turnup.dcim.services import credential_profile_create, site_transition
@@ -101,6 +104,8 @@ def approved_site(*, name: str, routers: int, servers: int, baud: int):
     credential_profile_create(
         name="bench",
         is_default=True,
+        console_username="admin",
+        console_password="bench-cs-1",
         local_username=LOCAL_USER,
         local_password=LOCAL_PASSWORD,
         junos_root_password="bench-root-1",
@@ -111,7 +116,8 @@ def approved_site(*, name: str, routers: int, servers: int, baud: int):
         snmp_priv_protocol="aes-128",
         snmp_priv_key="bench-priv-123",
     )
-    blueprint = blueprint_create(source=BLUEPRINT.replace("BAUD", str(baud)))
+    source = BLUEPRINT.replace("BAUD", str(baud)).replace("METHOD", console_method)
+    blueprint = blueprint_create(source=source)
     blueprint_instantiate(blueprint=blueprint, params={"name": name, "n": routers, "m": servers})
     site = Site.objects.get(name=name)
     for status in ("designed", "approved"):

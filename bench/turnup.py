@@ -162,6 +162,12 @@ def main() -> None:
     parser.add_argument("--routers", type=int, default=20)
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--baud", type=int, default=9600)
+    parser.add_argument(
+        "--console-method",
+        choices=["telnet", "ssh"],
+        default="telnet",
+        help="how the console servers are reached (ssh: a port per line, the line in the user)",
+    )
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (threads pool each)"
@@ -181,7 +187,13 @@ def main() -> None:
     from turnup.provisioning.models import RUN_FINISHED, Run, Step
     from turnup.provisioning.services import run_start
 
-    site = approved_site(name="BEN-01", routers=args.routers, servers=args.servers, baud=args.baud)
+    site = approved_site(
+        name="BEN-01",
+        routers=args.routers,
+        servers=args.servers,
+        baud=args.baud,
+        console_method=args.console_method,
+    )
     config = site_lab_config(site=site, time_scale=1.0)
     config["control"] = "127.0.0.1:0"
     for router in config["routers"]:
@@ -323,6 +335,7 @@ def main() -> None:
                 "console_servers": args.servers,
                 "worker_processes": args.workers,
                 "baud": args.baud,
+                "console_method": args.console_method,
                 "line_rate_bytes_per_second": rate,
                 "broker": "redis" if env["CELERY_BROKER_URL"] else "embedded sqlite",
                 "database": "postgresql" if env["DATABASE_URL"] else "sqlite",
