@@ -31,10 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.lab.conftest import RunningLab, lab_config  # noqa: E402
+from tests.lab.conftest import RunningLab, console_target, lab_config  # noqa: E402
 from tests.lab.test_junos import ROOT_HASH  # noqa: E402
 from turnup.provisioning.drivers.base import (  # noqa: E402
-    ConsoleTarget,
     Credentials,
     ManagementTarget,
 )
@@ -86,26 +85,11 @@ def result(name, login, nbytes, seconds, baud, drops, **extra):
     }
 
 
-def console(lab: RunningLab, router: str, baud: int, method: str) -> ConsoleTarget:
-    """Line 1 of the lab's console server: its telnet port, or its SSH service."""
-    if method == "ssh":
-        return ConsoleTarget(
-            host="127.0.0.1",
-            port=lab.ssh_port(),
-            method="ssh",
-            username="admin:1",
-            password="cs-secret",
-            baud=baud,
-            line=1,
-        )
-    return ConsoleTarget(host="127.0.0.1", port=lab.telnet_port(router), baud=baud, line=1)
-
-
 def ours_ios(baud: int, text: str, method: str = "telnet") -> dict:
     lab = RunningLab(lab_config([{"name": "r1", "platform": "cisco_iosxe"}], baud=baud))
     try:
         driver = IosXeDriver(
-            console=console(lab, "r1", baud, method),
+            console=console_target(lab, "r1", baud=baud, method=method),
             management=ManagementTarget(host="127.0.0.1"),
             credentials=Credentials(username="admin", password="Admin12345"),
             hostname="R1",
@@ -167,7 +151,7 @@ def ours_junos(baud: int, text: str, method: str = "telnet") -> dict:
     lab = RunningLab(lab_config([{"name": "j1", "platform": "juniper_junos"}], baud=baud))
     try:
         driver = JunosDriver(
-            console=console(lab, "j1", baud, method),
+            console=console_target(lab, "j1", baud=baud, method=method),
             management=ManagementTarget(host="127.0.0.1"),
             credentials=Credentials(username="admin", password=PASSWORD, root_password=PASSWORD),
             hostname="j1",

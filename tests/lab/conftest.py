@@ -10,6 +10,7 @@ import threading
 import pytest
 
 from turnup.lab.lab import Lab
+from turnup.provisioning.drivers.base import ConsoleTarget
 
 
 def free_port() -> int:
@@ -54,6 +55,28 @@ class RunningLab:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()
+
+
+def console_target(
+    lab: RunningLab, router: str, *, baud: int, method: str = "telnet", password: str = "cs-secret"
+) -> ConsoleTarget:
+    """The console path to ``router`` on the test lab's ``cs1``: its line's telnet port, or
+    the console server's SSH service with the line in the user name."""
+    line = lab.line(router).number
+    if method == "ssh":
+        return ConsoleTarget(
+            host="127.0.0.1",
+            port=lab.ssh_port(),
+            method="ssh",
+            username=f"admin:{line}",
+            password=password,
+            baud=baud,
+            line=line,
+            server="cs1",
+        )
+    return ConsoleTarget(
+        host="127.0.0.1", port=lab.telnet_port(router), baud=baud, line=line, server="cs1"
+    )
 
 
 def lab_config(routers: list[dict], *, baud: int = 0, time_scale: float = 0.01, **extra) -> dict:

@@ -160,55 +160,35 @@ def test_terminal_server_ssh_then_redispatch(running_lab):
     conn.disconnect()
 
 
+def _ssh_shell(port: int, username: str, password: str = "cs-secret"):
+    """An SSH shell on the lab's console server (the client is closed if the login fails)."""
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    try:
+        client.connect(
+            "127.0.0.1", port, username, password, look_for_keys=False, allow_agent=False
+        )
+        return client, client.invoke_shell()
+    except Exception:
+        client.close()
+        raise
+
+
 def test_opengear_style_user_lands_on_the_line_and_busy_line_is_refused(running_lab):
     lab = running_lab(lab_config([ios()], baud=115200))
-    first = paramiko.SSHClient()
-    first.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    first.connect(
-        "127.0.0.1",
-        lab.ssh_port(),
-        "admin:port1",
-        "cs-secret",
-        look_for_keys=False,
-        allow_agent=False,
-    )
-    chan = first.invoke_shell()
+    first, chan = _ssh_shell(lab.ssh_port(), "admin:port1")
     chan.send(b"\r")
     time.sleep(0.5)
     assert b"[yes/no]" in chan.recv(65536)
 
-    second = paramiko.SSHClient()
-    second.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    second.connect(
-        "127.0.0.1", lab.ssh_port(), "admin:1", "cs-secret", look_for_keys=False, allow_agent=False
-    )
-    chan2 = second.invoke_shell()
+    second, chan2 = _ssh_shell(lab.ssh_port(), "admin:1")
     time.sleep(0.5)
     assert b"port in use" in chan2.recv(65536)
     second.close()
 
     with pytest.raises(paramiko.AuthenticationException):
-        third = paramiko.SSHClient()
-        third.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        try:
-            third.connect(
-                "127.0.0.1",
-                lab.ssh_port(),
-                "admin:1",
-                "wrong",
-                look_for_keys=False,
-                allow_agent=False,
-            )
-        finally:
-            third.close()
+        _ssh_shell(lab.ssh_port(), "admin:1", "wrong")
     first.close()
-
-
-def _ssh_shell(port: int, username: str):
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    client.connect("127.0.0.1", port, username, "cs-secret", look_for_keys=False, allow_agent=False)
-    return client, client.invoke_shell()
 
 
 def test_each_line_on_its_own_ssh_port_as_opengears_3000_plus_n(running_lab):

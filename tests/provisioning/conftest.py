@@ -16,7 +16,6 @@ import pytest
 
 from tests.conftest import restore_seed_rows
 from tests.lab.conftest import RunningLab
-from turnup.provisioning.drivers.base import ConsoleTarget
 
 BLUEPRINT = """
 name: graph-test-BAUD-OCTET
@@ -145,27 +144,6 @@ def free_ports(site, *routers: str):
         ).exclude(pk__in=mgmt)
         ports.append(free.exclude(name__startswith="Loopback").order_by("id").first())
     return ports
-
-
-def console_target(
-    lab: RunningLab, router: str, *, baud: int, method: str = "telnet", password: str = "cs-secret"
-) -> ConsoleTarget:
-    """The console path to ``router`` on line 1 of the test lab's ``cs1``: its telnet port, or
-    the console server's SSH service with the line in the user name."""
-    if method == "ssh":
-        return ConsoleTarget(
-            host="127.0.0.1",
-            port=lab.ssh_port(),
-            method="ssh",
-            username="admin:1",
-            password=password,
-            baud=baud,
-            line=1,
-            server="cs1",
-        )
-    return ConsoleTarget(
-        host="127.0.0.1", port=lab.telnet_port(router), baud=baud, line=1, server="cs1"
-    )
 
 
 def assert_verify_waits_for_lldp(engine, *, hostname: str, cabled: list, port: str, seen: str):

@@ -405,6 +405,41 @@ def test_an_ssh_channel_the_console_server_closed_is_told_at_the_next_read():
         channel.read_channel()
 
 
+def test_the_ios_xe_management_calls_name_a_session_that_closed_under_them():
+    from turnup.provisioning.drivers.base import (
+        ConsoleTarget,
+        Credentials,
+        ManagementTarget,
+        Unreachable,
+    )
+    from turnup.provisioning.drivers.iosxe import IosXeDriver
+
+    class Closed:
+        """A management session the router has closed: writing to it fails."""
+
+        RETURN = "\n"
+        remote_conn = None
+
+        def write_channel(self, data: str) -> None:
+            raise OSError("Socket is closed")
+
+    driver = IosXeDriver(
+        console=ConsoleTarget(host="127.0.0.1", port=2001),
+        management=ManagementTarget(host="127.0.0.1"),
+        credentials=Credentials(username="admin", password="x"),
+        hostname="R1",
+    )
+    driver.mgmt = Closed()
+    calls = [
+        (driver.mgmt_running_config, "reading the running config"),
+        (driver.mgmt_confirm, "saving the config"),
+        (lambda: driver.mgmt_verify(hostname="R1", interfaces=[]), "verifying"),
+    ]
+    for call, doing in calls:
+        with pytest.raises(Unreachable, match=f"R1: the SSH session closed while {doing}"):
+            call()
+
+
 def test_syslog_spliced_into_an_echo_or_after_a_prompt_is_taken_out():
     from turnup.provisioning.drivers.console import without_syslog
 

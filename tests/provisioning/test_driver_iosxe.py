@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.lab.conftest import RunningLab, free_port, lab_config
-from tests.provisioning.conftest import assert_verify_waits_for_lldp, console_target
+from tests.lab.conftest import RunningLab, console_target, free_port, lab_config
+from tests.provisioning.conftest import assert_verify_waits_for_lldp
 from turnup.provisioning.drivers.base import (
     AuthFailed,
     Credentials,

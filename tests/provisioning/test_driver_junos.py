@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from tests.lab.conftest import RunningLab, free_port, lab_config
+from tests.lab.conftest import RunningLab, console_target, free_port, lab_config
 from tests.lab.test_junos import ROOT_HASH
-from tests.provisioning.conftest import assert_verify_waits_for_lldp, console_target
+from tests.provisioning.conftest import assert_verify_waits_for_lldp
 from turnup.provisioning.drivers.base import (
     ConfigRejected,
     Credentials,
