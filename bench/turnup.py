@@ -294,6 +294,10 @@ def main() -> None:
             ):
                 values = [s.phases.get(sub, 0.0) for s in rows]
                 entry[f"{sub}_seconds_max"] = round(max(values), 2)
+        if name != "bootstrap":
+            # opening the router's management session (full_config) or taking it over
+            reached = [s.phases.get("reach_mgmt", 0.0) for s in rows]
+            entry["reach_mgmt_seconds_max"] = round(max(reached), 2)
         phases[name] = entry
     by_device: dict[str, dict[str, Step]] = {}
     for step in steps:

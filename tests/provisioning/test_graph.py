@@ -68,6 +68,10 @@ def test_site_turned_up_through_the_graph(worker, lab_of):
         assert s.bytes_pushed > 0 and s.bytes_total > 0
         assert set(s.phases) >= {"claim_line", "wake_login", "bootstrap", "commit_confirmed"}
         assert "local-secret-1" not in s.log and "enable-secret-1" not in s.log
+    for s in steps:
+        if s.name != "bootstrap":
+            # each management step records the opening (or taking over) of its session
+            assert s.phases["reach_mgmt"] >= 0, (s.device.name, s.name, s.phases)
     for name in lab.lab.routers:
         state = router_state(lab, name)
         assert state["hostname"] == name

@@ -1399,12 +1399,16 @@ def _over_management(
 
     def opened_then_body() -> Outcome:
         nonlocal held
+        mark = time.monotonic()
         try:
             driver.mgmt_open()
         finally:
             _MANAGEMENT_SLOTS.release()
             held = False
-        return body()
+        reached = round(time.monotonic() - mark, 3)
+        outcome = body()
+        outcome.phases = {"reach_mgmt": reached, **(outcome.phases or {})}
+        return outcome
 
     try:
         outcome = _limited(step, limit, driver.mgmt_close, opened_then_body, record=record)
