@@ -483,3 +483,56 @@ def test_verification_waits_for_lldp_to_hear_a_far_end_that_started_it(start_lab
     finally:
         far.disconnect()
         engine.mgmt_close()
+
+
+def test_the_reload_timer_is_armed_on_the_console_and_cancelled_before_saving(start_lab):
+    port = free_port()
+    lab = start_lab(lab_config([ios()], baud=9600, mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"}))
+    engine = driver(lab, baud=9600, mgmt_port=port, reload_timer=True)
+    engine.console_open()
+    engine.console_push(BOOTSTRAP)
+    said = engine.console_commit(confirm_minutes=30)
+    assert said == "not saved until verified; reload in 30 min armed as a safety net"
+    router = lab.router("r1")
+    # armed, and not by saving: the router's fallback is still its (empty) saved config
+    assert "Reload scheduled in 30 minutes by console" in engine.output()
+    assert "Save? [yes/no]: no" in engine.output()
+    assert router.startup is None and router.reload_pending is not None
+    engine.console_close()
+
+    wait_for_management(lab)
+    engine = driver(lab, baud=9600, mgmt_port=port, reload_timer=True)  # the next step's
+    engine.mgmt_open()
+    assert engine.mgmt_confirm() == "reload cancelled; saved"
+    assert router.reload_pending is None and "hostname R1" in router.startup
+    assert (
+        engine._exchange(engine.mgmt, "show reload", timeout=10)[0]
+        .strip()
+        .endswith("No reload is scheduled.")
+    )
+    # saved again later (a retry's confirm): nothing to cancel, said so
+    assert engine.mgmt_confirm() == "no reload was pending; saved"
+    engine.mgmt_close()
+
+
+def test_an_unconfirmed_reload_timer_brings_the_factory_router_back(start_lab):
+    lab = start_lab(lab_config([ios()], baud=9600, time_scale=0.002))
+    engine = driver(lab, baud=9600, reload_timer=True)
+    engine.console_open()
+    engine.console_push(BOOTSTRAP)
+    engine.console_commit(confirm_minutes=5)  # 0.6 s at this time scale
+    engine.console_close()
+    router = lab.router("r1")
+    assert router.running.find("hostname R1") is not None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (
+        router.state() == "dialog" and router.running.find("hostname R1") is None
+    ):
+        time.sleep(0.1)
+    # nobody cancelled it: the router reloaded to its saved config, factory-fresh again
+    assert router.state() == "dialog", router.state()
+    assert router.running.find("hostname R1") is None and router.reload_pending is None
+    again = driver(lab, baud=9600, reload_timer=True)
+    state = again.console_open()
+    assert state.factory
+    again.console_close()

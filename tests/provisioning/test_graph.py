@@ -402,3 +402,60 @@ def test_cancel_stops_at_a_safe_point(worker, lab_of):
     for n in (1, 2):
         assert {s.status for k, s in steps.items() if k[0] == f"{lower}-er{n}"} == {"skipped"}
         assert router_state(lab, f"{lower}-er{n}")["bytes_in"] == 0
+
+
+@pytest.mark.slow
+def test_ios_reload_timer_takes_back_an_unverified_router_and_retry_turns_it_up(
+    worker, lab_of, settings
+):
+    """With TURNUP_IOS_RELOAD_TIMER the IOS-XE bootstrap is committed under `reload in N`.
+    A router the management network cannot reach is never confirmed: its timer reloads it to
+    its saved config — factory-fresh — by itself. Its neighbours were confirmed: their timers
+    were cancelled before saving. Once the network is fixed, retry-failed takes the router from
+    its console bootstrap again."""
+    from turnup.provisioning.services import run_retry_failed, run_start
+
+    settings.TURNUP_IOS_RELOAD_TIMER = True
+    settings.TURNUP_LLDP_WAIT_SECONDS = 0
+    site = approved_site("GRT-12", edges=1)
+    lower = site.name.lower()
+    edge, core = f"{lower}-er1", f"{lower}-cr1"
+    lab = lab_of(site, time_scale=0.01)
+    set_faults(lab, edge, mgmt_down=True)
+    run = wait_finished(run_start(site=site), timeout=240)
+    steps = _steps(run)
+    assert run.status == "failed" and run.summary["failed"] == [edge]
+    boot = steps[(edge, "bootstrap")]
+    assert boot.status == "done" and "reload in" in boot.message and "armed" in boot.message
+    full = steps[(edge, "full_config")]
+    assert full.status == "failed" and full.reason == "unreachable", (full.reason, full.message)
+    assert steps[(core, "confirm")].message == "reload cancelled; saved"
+    assert lab.router(core).reload_pending is None
+
+    # nobody confirms the edge: its timer runs out (its minutes are seconds at this time
+    # scale, perhaps before its last attempt) and it reloads to its (empty) saved config
+    router = lab.router(edge)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        router.state() == "dialog" and router.running.find(f"hostname {edge}") is None
+    ):
+        time.sleep(0.2)
+    assert router.state() == "dialog", "back to factory state: the initial dialog"
+    assert router.reload_reason == "Reload Command" and router.reload_pending is None
+    # the core, confirmed and saved, kept running: its timer was cancelled
+    assert router_state(lab, core)["hostname"] == core and lab.router(core).state() != "dialog"
+
+    set_faults(lab, edge, mgmt_down=False)
+    run = wait_finished(run_retry_failed(run=run), timeout=240)
+    steps = _steps(run)
+    assert run.status == "succeeded", run.summary
+    boot = steps[(edge, "bootstrap")]
+    # over management it did not answer, so the bootstrap went back over the console: the
+    # factory router got the whole bootstrap again
+    assert boot.result["factory"] is True and boot.result["changed"] is True
+    assert boot.attempts >= 2 and boot.phases.get("reach_mgmt") is not None
+    assert steps[(edge, "confirm")].message == "reload cancelled; saved"
+    assert f"hostname {edge}" in router_state(lab, edge)["saved"]
+    assert lab.router(edge).reload_pending is None
+    # the core was not touched by the retry
+    assert steps[(core, "bootstrap")].attempts == 1

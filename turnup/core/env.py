@@ -263,6 +263,15 @@ SETTINGS: tuple[Setting, ...] = (
         parse_seconds,
     ),
     Setting(
+        "TURNUP_IOS_RELOAD_TIMER",
+        "false",
+        "IOS-XE safety net: the console bootstrap ends with `reload in N` (nothing saved), and "
+        "`confirm` cancels it before `write memory`; a router never verified reloads to its "
+        "saved config by itself (a factory router comes back factory-fresh), as Junos's "
+        "`commit confirmed` rolls back.",
+        parse_bool,
+    ),
+    Setting(
         "TURNUP_DB_POOL_SIZE",
         "16",
         "PostgreSQL connections a process (web or worker) keeps in its pool at most; its "

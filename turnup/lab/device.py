@@ -120,7 +120,9 @@ class Faults:
     Router-level (read by the router):
       ``silent``: the router reads nothing and says nothing (hung / wrong baud);
       ``slow_factor``: multiply every processing cost (a slow or loaded CPU);
-      ``reboot_after_save``: the router reloads right after ``write memory`` / ``commit``.
+      ``reboot_after_save``: the router reloads right after ``write memory`` / ``commit``;
+      ``mgmt_down``: the management network does not reach the router (a cable, a VLAN, an
+        ACL on the way): its SSH/NETCONF connections are cut before the key exchange.
     """
 
     drop_after_bytes: int | None = None
@@ -129,6 +131,7 @@ class Faults:
     silent: bool = False
     slow_factor: float = 1.0
     reboot_after_save: bool = False
+    mgmt_down: bool = False
 
     FIELDS: ClassVar[tuple[str, ...]] = (
         "drop_after_bytes",
@@ -137,6 +140,7 @@ class Faults:
         "silent",
         "slow_factor",
         "reboot_after_save",
+        "mgmt_down",
     )
 
     def update(self, values: dict[str, Any]) -> None:

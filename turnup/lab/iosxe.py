@@ -417,6 +417,23 @@ def _child_rank(text: str) -> int:
     return best
 
 
+SHUTDOWN_ABORTED = CR + CR + "***" + CR + "*** --- SHUTDOWN ABORTED ---" + CR + "***" + CR
+SHUTDOWN_NOW = CR + CR + "***" + CR + "*** --- SHUTDOWN NOW ---" + CR + "***" + CR
+
+
+def _reload_delay(text: str) -> float | None:
+    """``reload in`` takes minutes (``mmm``) or hours and minutes (``hhh:mm``): seconds, or
+    None when it is not one of those (IOS: 1 minute to 24 days)."""
+    match = re.fullmatch(r"(?:(\d{1,3}):)?(\d{1,5})", text)
+    if match is None:
+        return None
+    hours = int(match.group(1)) if match.group(1) is not None else 0
+    minutes = hours * 60 + int(match.group(2))
+    if match.group(1) is not None and int(match.group(2)) > 59:
+        return None
+    return minutes * 60.0 if 1 <= minutes <= 24 * 24 * 60 else None
+
+
 def _rank(text: str) -> int:
     best = 45
     best_len = -1
@@ -520,7 +537,7 @@ EXEC_PRIV = EXEC_USER | _words(
 )
 SHOW_WORDS = _words(
     "running-config startup-config version ip interfaces inventory clock users history",
-    "archive privilege terminal line logging crypto lldp",
+    "archive privilege terminal line logging crypto lldp reload",
 )
 
 
@@ -876,14 +893,38 @@ class IosSession:
         return self.ask("Destination filename [startup-config]? ", dest)
 
     def cmd_reload(self, args, line) -> float:
+        """``reload`` (at once), ``reload in mmm`` / ``reload in hhh:mm`` (a timer: the safety
+        net of a remote change — the router goes back to its saved config unless someone runs
+        ``reload cancel`` first) and ``reload cancel``."""
         router = self.router
+        delay: float | None = None
+        if args:
+            word = _match_keyword(args[0][0], _words("in cancel"), args[0][1])
+            if word == "cancel":
+                return self._reload_cancel()
+            if len(args) < 2:
+                raise IosError(len(line), "% Incomplete command.")
+            delay = _reload_delay(args[1][0])
+            if delay is None:
+                raise IosError(args[1][1])
 
         def proceed(answer: str) -> float:
-            if answer.strip().lower() in ("", "y", "yes"):
-                router.reload("Reload Command")
+            if answer.strip().lower() not in ("", "y", "yes"):
+                self.prompt()
                 return router.cost(COST_LINE)
-            self.prompt()
+            if delay is None:
+                router.reload("Reload Command")
+            else:
+                router.reload_schedule(delay, by=self.tty_name())
+                self.prompt()
             return router.cost(COST_LINE)
+
+        def confirm() -> float:
+            if delay is not None:
+                minutes = round(delay / 60)
+                self.write(f"Reload scheduled in {minutes} minutes by {self.tty_name()}" + CR)
+                self.write("Reload reason: Reload Command" + CR)
+            return self.ask("Proceed with reload? [confirm]", proceed)
 
         def save(answer: str) -> float:
             answer = answer.strip().lower()
@@ -893,11 +934,24 @@ class IosSession:
             elif answer not in ("n", "no"):
                 self.write("% Please answer 'yes' or 'no'." + CR)
                 return self.ask("System configuration has been modified. Save? [yes/no]: ", save)
-            return self.ask("Proceed with reload? [confirm]", proceed)
+            return confirm()
 
         if router.startup != router.render_config(hidden=True):
             return self.ask("System configuration has been modified. Save? [yes/no]: ", save)
-        return self.ask("Proceed with reload? [confirm]", proceed)
+        return confirm()
+
+    def _reload_cancel(self) -> float:
+        router = self.router
+        cancelled = router.reload_cancel()
+        if not cancelled:
+            self.write("%No reload is scheduled." + CR)
+        self.prompt()
+        if cancelled and self.vty is not None:  # IOS tells every terminal, this one too
+            self.write(SHUTDOWN_ABORTED)
+        return router.cost(COST_LINE)
+
+    def tty_name(self) -> str:
+        return "console" if self.vty is None else f"{self.user or 'admin'} on {self.vty}"
 
     def cmd_pnpa(self, args, line) -> float:
         self.router.stop_pnp()
@@ -991,6 +1045,8 @@ class IosSession:
             text = "The maximum archive configurations allowed is 10.\n"
         elif word == "privilege":
             text = f"Current privilege level is {self.privilege}\n"
+        elif word == "reload":
+            text = router.show_reload()
         else:
             text = ""
         if pipe:
@@ -1393,6 +1449,8 @@ class IosXeRouter(SimRouter):
         self.boot_time = 0.0
         self.reload_reason = "Reload Command"
         self._timers: list = []
+        self._reload_timer = None
+        self.reload_pending: tuple[float, str] | None = None  # ``reload in``: when, by whom
         self._typed = bytearray()
         self._last_cr = False
         self._secret = ""
@@ -1512,6 +1570,10 @@ class IosXeRouter(SimRouter):
         for timer in self._timers:
             timer.cancel()
         self._timers = []
+        if self._reload_timer is not None:
+            self._reload_timer.cancel()
+        self._reload_timer = None
+        self.reload_pending = None
         self.reload_reason = reason
         self.phase = "booting"
         for session in list(self.sessions):
@@ -1704,6 +1766,40 @@ class IosXeRouter(SimRouter):
         handle = self.clock.call_later(router_seconds, callback, *args)
         self._timers = [t for t in self._timers if not t.cancelled()][-16:]
         self._timers.append(handle)
+
+    # -- reload in N: the timer a remote change is made under --------------------------------
+    def reload_schedule(self, router_seconds: float, *, by: str) -> None:
+        """``reload in``: a new timer replaces the one pending (as on IOS)."""
+        self.reload_cancel()
+        self.reload_pending = (self.clock.now() + self.clock.scaled(router_seconds), by)
+        # not among ``_timers``: stopping PnP discovery must not cancel it; a boot does
+        self._reload_timer = self.clock.call_later(router_seconds, self._reload_fire)
+
+    def reload_cancel(self) -> bool:
+        """``reload cancel``: False when no reload was scheduled."""
+        if self._reload_timer is None:
+            return False
+        self._reload_timer.cancel()
+        self._reload_timer = None
+        self.reload_pending = None
+        self.write(SHUTDOWN_ABORTED)
+        return True
+
+    def _reload_fire(self) -> None:
+        self._reload_timer = None
+        self.reload_pending = None
+        self.write(SHUTDOWN_NOW)
+        self.reload("Reload Command")
+
+    def show_reload(self) -> str:
+        if self.reload_pending is None:
+            return "No reload is scheduled.\n"
+        at, by = self.reload_pending
+        left = max(0, round((at - self.clock.now()) / (self.clock.time_scale or 1)))
+        return (
+            f"Reload scheduled in {left // 60} minutes and {left % 60} seconds by {by}\n"
+            "Reload reason: Reload Command\n"
+        )
 
     def log(self, message: str) -> None:
         """An unsolicited syslog line on the console (when logging console is on)."""

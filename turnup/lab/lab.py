@@ -277,7 +277,7 @@ class Lab:
                 raise KeyError(f"no line {console_server}/{line}")
             target = line_faults = server.lines[int(line)].faults
         Faults().update(values)  # validate everything before changing anything
-        router_keys = {"silent", "slow_factor", "reboot_after_save"}
+        router_keys = {"silent", "slow_factor", "reboot_after_save", "mgmt_down"}
         for key, value in values.items():
             if key in router_keys or line_faults is None:
                 target.update({key: value})

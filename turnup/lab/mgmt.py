@@ -186,6 +186,8 @@ class _MgmtServer(asyncssh.SSHServer):
     def connection_made(self, conn) -> None:
         self.conn = conn
         self.connections.add(conn)
+        if self.router.faults.mgmt_down:
+            conn.abort()
 
     def connection_lost(self, exc) -> None:
         self.connections.discard(self.conn)

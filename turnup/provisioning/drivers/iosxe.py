@@ -16,9 +16,9 @@ top, before ``end``.
 
 Commit safety: IOS applies lines as they come, so the previous configuration is the saved
 one. Nothing is saved until the router has been verified over the management network
-(``mgmt_confirm`` = ``write memory``). Where the router has it, ``reload in N`` arms a
-timer that brings back the saved configuration if the management phase never confirms
-(cancelled by ``reload cancel`` before saving).
+(``mgmt_confirm`` = ``write memory``). With ``reload_timer`` (``TURNUP_IOS_RELOAD_TIMER``),
+``reload in N`` arms a timer that brings back the saved configuration if the management
+phase never confirms (cancelled by ``reload cancel`` before saving).
 """
 
 from __future__ import annotations
@@ -110,6 +110,15 @@ FACTORY_SIGNS = {"dialog", "autoinstall", "secret", "press_return"}
 #: not read. (The other signs show on configured routers too: `Press RETURN` after any boot.)
 EMPTY_NVRAM_SIGNS = {"dialog", "autoinstall"}
 FACTORY_HOSTNAMES = ("Router", "Switch")
+# what `reload in N` asks, in turn, until the prompt comes back
+RELOAD_DIALOG = re.compile(
+    r"(?P<save>\[yes/no\]:\s*$)|(?P<confirm>\[confirm\]\s*$)|(?:^|\n)[^\s#>()]{1,63}#[ \t]*$"
+)
+# what `reload cancel` says last: the aborted shutdown's banner, or that none was pending
+RELOAD_CANCELLED = re.compile(
+    r"(?P<banner>SHUTDOWN ABORTED ---\s*\*{3}[ \t]*(?:\r?\n)?)$"
+    r"|No reload is scheduled\.[\s\S]*(?:^|\n)[^\s#>()]{1,63}#[ \t]*$"
+)
 # the privileged exec prompt at the end of what a management session said (group: hostname)
 PRIVILEGED_PROMPT = re.compile(r"(?:^|\n)([^\s#>()]{1,63})#[ \t]*$")
 # what netmiko's IOS session preparation sets (long echoes not scrolled, output not paged)
@@ -582,24 +591,36 @@ class IosXeDriver:
 
     @console_call("committing the bootstrap")
     def console_commit(self, *, confirm_minutes: int) -> str:
-        """IOS applies lines as they arrive; the saved config is the fallback. Arm ``reload
-        in N`` so a router that never gets confirmed goes back to it by itself."""
+        """IOS applies lines as they arrive; the saved config is the fallback. With
+        ``reload_timer``, ``reload in N`` — answering "Save?" no — makes a router that is never
+        confirmed go back to it by itself (a factory router comes back factory-fresh)."""
         if not self.reload_timer:
             return "not saved until verified (no reload timer)"
-        self.console_at_prompt = False  # what the reload dialog leaves is not read to the end
         channel = self.channel
+        self.console_at_prompt = False
         channel.send(f"reload in {confirm_minutes}\r")
-        text = read_quiet(channel, quiet=0.5, limit=5.0)
-        if re.search(r"\[confirm\]|\[yes/no\]", text):
-            if "yes/no" in text:  # "System configuration has been modified. Save?"
-                channel.send("no\r")
-                text += read_quiet(channel, quiet=0.5, limit=5.0)
-            if "[confirm]" in text:
+        said = ""
+        for _ in range(4):  # Save? [yes/no], the schedule and [confirm], the prompt
+            text, match = read_until(channel, RELOAD_DIALOG, timeout=15, view=without_syslog)
+            said += text
+            if match is None:
+                self._log(said)
+                raise NoAnswer(
+                    f"{self.hostname} did not answer `reload in {confirm_minutes}`",
+                    output=self.output(),
+                )
+            if match.group("save"):
+                channel.send("no\r")  # saved only after verification
+            elif match.group("confirm"):
                 channel.send("\r")
-                text += read_quiet(channel, quiet=0.5, limit=5.0)
-        self._log(text)
-        if "% Invalid" in text:
+            else:
+                break
+        self._log(said)
+        self.console_at_prompt = True
+        if re.search(r"^% (?:Invalid|Incomplete|Ambiguous)", said, re.MULTILINE):
             return "not saved until verified (this router has no reload timer)"
+        if "Reload scheduled" not in said:
+            raise CommitFailed(f"{self.hostname}: `reload in {confirm_minutes}` was not scheduled")
         self.reload_armed = True
         return f"not saved until verified; reload in {confirm_minutes} min armed as a safety net"
 
@@ -755,9 +776,7 @@ class IosXeDriver:
     def mgmt_confirm(self) -> str:
         said = []
         if self.reload_armed or self.reload_timer:
-            self.mgmt_at_prompt = False
-            out = self.mgmt.send_command_timing("reload cancel", read_timeout=15)
-            said.append(out.strip())
+            said.append(self._reload_cancel())
             self.reload_armed = False
         try:
             out, _ = self._exchange(self.mgmt, "write memory", timeout=120)
@@ -768,6 +787,26 @@ class IosXeDriver:
             raise CommitFailed(f"{self.hostname}: write memory did not confirm: {out!r}")
         said.append("saved")
         return "; ".join(s for s in said if s)
+
+    def _reload_cancel(self) -> str:
+        """``reload cancel``. IOS tells every terminal that the shutdown is aborted, in a
+        banner that may come after the prompt: read to whichever of the two comes last."""
+        channel = NetmikoChannel(self.mgmt)
+        self.mgmt_at_prompt = False
+        channel.send("reload cancel" + self.mgmt.RETURN)
+        text, match = read_until(channel, RELOAD_CANCELLED, timeout=15)
+        before = re.sub(r"[\s*-]*$", "", text[: match.start()]) if match else ""
+        if match is not None and match.group("banner") and not PRIVILEGED_PROMPT.search(before):
+            more, match = read_until(channel, PRIVILEGED_PROMPT, timeout=15)
+            text += more
+        self._log(text)
+        if match is None:
+            raise NoAnswer(
+                f"{self.hostname} did not answer `reload cancel` within 15 s",
+                output=scrub(text[-500:], self._secrets()),
+            )
+        self.mgmt_at_prompt = True
+        return "no reload was pending" if "No reload" in text else "reload cancelled"
 
     @management_call("verifying")
     def mgmt_verify(
