@@ -459,3 +459,42 @@ def test_ios_reload_timer_takes_back_an_unverified_router_and_retry_turns_it_up(
     assert lab.router(edge).reload_pending is None
     # the core was not touched by the retry
     assert steps[(core, "bootstrap")].attempts == 1
+
+
+@pytest.mark.slow
+def test_junos_commit_confirmed_rolls_back_an_unreachable_router_and_retry_turns_it_up(
+    worker, lab_of, settings
+):
+    """A Junos core the management network cannot reach is never confirmed: its bootstrap's
+    `commit confirmed` runs out and rolls it back to the factory config. The edge after it is
+    turned up all the same. Once the network is fixed, retry-failed takes the core from its
+    console bootstrap again (a retry that only repeated the management steps would find
+    nothing there to reach)."""
+    from turnup.provisioning.services import run_retry_failed, run_start
+
+    settings.TURNUP_LLDP_WAIT_SECONDS = 0
+    site = approved_site("GRT-13", edges=1, junos_core=True)
+    lower = site.name.lower()
+    core, edge = f"{lower}-cr1", f"{lower}-er1"
+    lab = lab_of(site, time_scale=0.01)
+    set_faults(lab, core, mgmt_down=True)
+    run = wait_finished(run_start(site=site), timeout=240)
+    steps = _steps(run)
+    assert run.status == "failed" and run.summary["failed"] == [core]
+    assert "commit confirmed" in steps[(core, "bootstrap")].message
+    assert steps[(core, "full_config")].reason == "unreachable"
+    assert run.summary["devices"][edge]["status"] == "done"
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and lab.router(core).hostname == core:
+        time.sleep(0.2)
+    assert lab.router(core).hostname != core, "rolled back: the bootstrap's host-name is gone"
+
+    set_faults(lab, core, mgmt_down=False)
+    run = wait_finished(run_retry_failed(run=run), timeout=240)
+    steps = _steps(run)
+    assert run.status == "succeeded", run.summary
+    boot = steps[(core, "bootstrap")]
+    assert boot.result["changed"] is True and boot.result.get("via") != "management"
+    assert lab.router(core).hostname == core
+    assert steps[(edge, "bootstrap")].attempts == 1, "the edge was not touched by the retry"
