@@ -104,6 +104,21 @@ def cpu_sample(workers: list[subprocess.Popen]) -> dict[str, float]:
     }
 
 
+def python_loop_seconds(iterations: int = 10_000_000) -> float:
+    """How fast this machine runs Python, to compare runs across machines: the seconds a
+    plain loop of ``iterations`` additions takes (best of three). The same code ran the
+    20-router turn-up in 5.7–6.3 s on one machine of this kind and in 6.9–7.8 s on the next
+    (where this took 1.2 s)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(iterations):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
+
+
 def cpu_report(before: dict, after: dict, *, wall: float, routers: int) -> dict:
     """Where the CPU went during the run, and the floor it sets: the run cannot end sooner
     than the CPU work it needs divided by the cores, whatever the line rate allows."""
@@ -255,6 +270,7 @@ def main() -> None:
             time.sleep(0.05)
         wall = time.monotonic() - started
         cpu = cpu_report(cpu_before, cpu_sample(workers), wall=wall, routers=args.routers)
+        cpu["python_loop_seconds"] = python_loop_seconds()  # after the run: not in its way
         busy = {k: v - busy_before.get(k, 0.0) for k, v in lab.busy_seconds().items()}
     finally:
         for worker in workers:

@@ -15,7 +15,6 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    task_track_started=True,
     result_extended=True,
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,

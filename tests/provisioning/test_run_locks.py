@@ -484,3 +484,37 @@ def test_the_first_step_reads_the_design_context_of_every_router_of_its_run(
             assert services._device_and_targets(step)[1].hostname == step.device.name
     with pytest.raises(services.ApplicationError, match="no console path"):
         services._device_and_targets(lonely)  # its error, the others unaffected
+
+
+@pytest.mark.django_db
+def test_the_steps_of_one_task_read_the_design_and_the_full_config_once(
+    run, monkeypatch, django_assert_num_queries
+):
+    """A management task runs four steps over one session: the first reads the design
+    revision and the full config; the others take them from the task (no query)."""
+    from turnup.provisioning import services
+
+    monkeypatch.setattr(services, "_CONTEXTS", services.OrderedDict())
+    full, verify, archive = (
+        run.steps.select_related("device", "run").get(stage=0, name=name)
+        for name in ("full_config", "verify", "archive")
+    )
+    services._device_and_targets(full)  # the run's contexts, read once per worker
+    seen: list[list[int]] = []
+
+    def task_body(*, step_id: int) -> dict:
+        step = {s.pk: s for s in (full, verify, archive)}[step_id]
+        with django_assert_num_queries(1 if step is full else 0):
+            services._device_and_targets(step)
+        with django_assert_num_queries(1 if step is full else 0):
+            config = services._configs_for_push(step, step.device, ("full",))["full"]
+        seen.append([step.pk, config.version_id])
+        return {}
+
+    monkeypatch.setattr(services, "device_turnup_step", task_body)
+    services.device_turnup_steps(step_ids=[full.pk, verify.pk, archive.pk])
+    assert [pk for pk, _ in seen] == [full.pk, verify.pk, archive.pk]
+    assert len({version for _, version in seen}) == 1
+    # outside a task (the API, a test) each call reads the design revision again
+    with django_assert_num_queries(1):
+        services._device_and_targets(verify)

@@ -15,6 +15,7 @@ grammar: a line whose keywords are known is accepted and stored as typed (keywor
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import zlib
@@ -409,6 +410,7 @@ def _hidden(text: str) -> bool:
     return text.startswith(HIDDEN)
 
 
+@functools.lru_cache(maxsize=8192)
 def _child_rank(text: str) -> int:
     best, best_len = 5, -1
     for prefix, rank in CHILD_RANKS:
@@ -434,6 +436,7 @@ def _reload_delay(text: str) -> float | None:
     return minutes * 60.0 if 1 <= minutes <= 24 * 24 * 60 else None
 
 
+@functools.lru_cache(maxsize=8192)  # every `show running-config` ranks every line twice
 def _rank(text: str) -> int:
     best = 45
     best_len = -1

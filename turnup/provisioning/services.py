@@ -768,11 +768,26 @@ def _deadlock_retried(function: Callable[..., Any], /, *args: Any, **kwargs: Any
             time.sleep(0.05 * (attempt + 1))
 
 
+# What the steps of one task share (``device_turnup_steps``, this thread): the design
+# revision their router's context was read at, and the configs they read back by version.
+_TASK = threading.local()
+
+
 def device_turnup_steps(*, step_ids: list[int]) -> list[dict[str, Any]]:
     """Run a router's steps that share one session, in order (the graph's task body): its
     console step, or its management steps one after the other over the session the first
-    one opens. A step after a failed one skips itself (its claim says so)."""
-    return [device_turnup_step(step_id=step_id) for step_id in step_ids]
+    one opens. A step after a failed one skips itself (its claim says so). The steps read
+    the design once: a task is a few seconds of one session, and a design changed meanwhile
+    reaches the router's next task (the full config was rendered when the run started)."""
+    _TASK.memo = {}
+    try:
+        return [device_turnup_step(step_id=step_id) for step_id in step_ids]
+    finally:
+        _TASK.memo = None
+
+
+def _task_memo() -> dict[Any, Any] | None:
+    return getattr(_TASK, "memo", None)
 
 
 def device_turnup_step(*, step_id: int) -> dict[str, Any]:
@@ -1063,11 +1078,17 @@ def _configs_for_push(step: Step, device: Device, kinds: tuple[str, ...]):
     versions = step.run.config_versions.get(str(device.pk), {})
     gone = False
     if all(kind in versions for kind in kinds):
+        memo = _task_memo()
+        key = ("configs", *(versions[kind] for kind in kinds))
+        if memo is not None and key in memo:
+            return memo[key]  # the full config an earlier step of this task read
         try:
             stored = stored_configs_for_push(version_ids=[versions[kind] for kind in kinds])
         except NotFoundError:
             stored, gone = {}, True
         if all(kind in stored for kind in kinds):
+            if memo is not None:
+                memo[key] = stored
             return stored
     return device_configs_for_push(device=device, kinds=kinds, restore=gone)
 
@@ -1087,7 +1108,14 @@ _CONTEXTS_KEPT = 4096
 def _device_and_targets(step: Step) -> tuple[Device, DeviceTargets]:
     from turnup.configs.services import latest_design_change_id
 
-    key = (step.device_id, latest_design_change_id())
+    memo = _task_memo()
+    if memo is None:
+        change = latest_design_change_id()
+    elif "change" not in memo:
+        change = memo["change"] = latest_design_change_id()
+    else:
+        change = memo["change"]
+    key = (step.device_id, change)
     with _CONTEXTS_LOCK:
         found = _CONTEXTS.get(key)
     if found is None:
