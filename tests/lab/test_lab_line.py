@@ -4,6 +4,7 @@ driven in-process."""
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 
 import pytest
@@ -195,6 +196,46 @@ def test_write_memory_reload_and_non_factory_start():
         other, line2, client2 = await ready_router(startup="hostname OLD\n!\nend\n")
         assert "[yes/no]" not in client2.text
         assert other.hostname == "OLD"
+
+    asyncio.run(scenario())
+
+
+def test_reload_in_is_a_timer_that_reload_cancel_stops_and_show_reload_tells():
+    async def scenario():
+        router, line, client = await ready_router(time_scale=0.0005)
+        assert "No reload is scheduled." in await show(line, client, "show reload")
+        out = await command(line, client, "reload in 0", "#")
+        assert "% Invalid input" in out and router.reload_pending is None
+        out = await command(line, client, "reload in 1:75", "#")
+        assert "% Invalid input" in out
+        assert "%No reload is scheduled." in await command(line, client, "reload cancel")
+        # nothing saved yet: Save? (no), the schedule, then [confirm]
+        line.from_client(b"reload in 2:30\r")
+        await until(lambda: "Save? [yes/no]: " in client.text)
+        line.from_client(b"no\r")
+        await until(lambda: "[confirm]" in client.text)
+        assert "Reload scheduled in 150 minutes by console" in client.text
+        line.from_client(b"\r")
+        await until(lambda: client.text.rstrip().endswith("#"))
+        shown = await show(line, client, "show reload")
+        # the time left, in router time: a few real milliseconds are seconds here
+        assert re.match(r"Reload scheduled in 1(49|50) minutes and \d+ seconds by console\n", shown)
+        assert router.reload_pending is not None
+        out = await command(line, client, "reload cancel")
+        assert "SHUTDOWN ABORTED" in client.text and router.reload_pending is None
+        # a changed config is not saved by the timer's question answered no; the timer
+        # runs out (1 minute is 30 ms here) and the router boots its saved (empty) config
+        await command(line, client, "configure terminal", ")#")
+        await command(line, client, "hostname GONE", ")#")
+        await command(line, client, "end", "GONE#")
+        line.from_client(b"reload in 1\r")
+        await until(lambda: client.text.count("Save? [yes/no]: ") >= 2)
+        line.from_client(b"no\r")
+        await until(lambda: client.text.count("[confirm]") >= 2)
+        line.from_client(b"\r")
+        await until(lambda: "SHUTDOWN NOW" in client.text, timeout=20)
+        await until(lambda: client.text.count("[yes/no]:") >= 3, timeout=20)
+        assert router.hostname != "GONE" and router.startup is None
 
     asyncio.run(scenario())
 
