@@ -615,6 +615,12 @@ class IosXeDriver:
                 channel.send("\r")
             else:
                 break
+        else:
+            self._log(said)
+            raise NoAnswer(
+                f"{self.hostname} kept asking after `reload in {confirm_minutes}`",
+                output=self.output(),
+            )
         self._log(said)
         self.console_at_prompt = True
         if re.search(r"^% (?:Invalid|Incomplete|Ambiguous)", said, re.MULTILINE):
