@@ -498,3 +498,32 @@ def test_junos_commit_confirmed_rolls_back_an_unreachable_router_and_retry_turns
     assert boot.result["changed"] is True and boot.result.get("via") != "management"
     assert lab.router(core).hostname == core
     assert steps[(edge, "bootstrap")].attempts == 1, "the edge was not touched by the retry"
+
+
+@pytest.mark.slow
+def test_a_retried_router_that_kept_its_bootstrap_is_not_touched_on_its_console(
+    worker, lab_of, settings
+):
+    """Without a safety net timer, an IOS-XE router whose management network was down keeps
+    its bootstrap (unsaved). Retry-failed takes its bootstrap again, which finds it over
+    management with its hostname and returns without using the console line."""
+    from turnup.provisioning.services import run_retry_failed, run_start
+
+    settings.TURNUP_LLDP_WAIT_SECONDS = 0
+    site = approved_site("GRT-14", edges=1)
+    edge = f"{site.name.lower()}-er1"
+    lab = lab_of(site)
+    set_faults(lab, edge, mgmt_down=True)
+    run = wait_finished(run_start(site=site), timeout=240)
+    assert run.status == "failed" and run.summary["failed"] == [edge]
+    set_faults(lab, edge, mgmt_down=False)
+    console_bytes = router_state(lab, edge)["bytes_in"]
+
+    run = wait_finished(run_retry_failed(run=run), timeout=240)
+    steps = _steps(run)
+    assert run.status == "succeeded", run.summary
+    boot = steps[(edge, "bootstrap")]
+    assert boot.attempts == 2 and boot.result["via"] == "management", boot.result
+    assert boot.message == "bootstrap already on the router (checked over management)"
+    assert router_state(lab, edge)["bytes_in"] == console_bytes, "the console was not used"
+    assert f"hostname {edge}" in router_state(lab, edge)["saved"]
