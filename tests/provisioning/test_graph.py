@@ -420,7 +420,7 @@ def test_ios_reload_timer_takes_back_an_unverified_router_and_retry_turns_it_up(
     site = approved_site("GRT-12", edges=1)
     lower = site.name.lower()
     edge, core = f"{lower}-er1", f"{lower}-cr1"
-    lab = lab_of(site)  # 0.02: the routers confirmed in time have a safety net of ~7 s
+    lab = lab_of(site, time_scale=0.04)  # a ~14 s safety net: time to confirm when loaded
     set_faults(lab, edge, mgmt_down=True)
     run = wait_finished(run_start(site=site), timeout=240)
     steps = _steps(run)
@@ -476,7 +476,7 @@ def test_junos_commit_confirmed_rolls_back_an_unreachable_router_and_retry_turns
     site = approved_site("GRT-13", edges=1, junos_core=True)
     lower = site.name.lower()
     core, edge = f"{lower}-cr1", f"{lower}-er1"
-    lab = lab_of(site)  # 0.02: the routers confirmed in time have a safety net of ~7 s
+    lab = lab_of(site, time_scale=0.04)  # a ~14 s safety net: time to confirm when loaded
     set_faults(lab, core, mgmt_down=True)
     run = wait_finished(run_start(site=site), timeout=240)
     steps = _steps(run)
