@@ -404,6 +404,22 @@ def test_cancel_stops_at_a_safe_point(worker, lab_of):
         assert router_state(lab, f"{lower}-er{n}")["bytes_in"] == 0
 
 
+def _failed_unreachable(lab_of, name: str, router: str, *, time_scale=0.04, **site_options):
+    """Turn up site ``name`` with ``router``'s (``cr1``/``er1``) management network down (the
+    lab's ``mgmt_down``): the run fails with that router alone. Returns the lab, the run and
+    the router's name. The default time scale gives the routers confirmed in time a ~14 s
+    safety net, time to confirm on a loaded machine."""
+    from turnup.provisioning.services import run_start
+
+    site = approved_site(name, edges=1, **site_options)
+    failing = f"{site.name.lower()}-{router}"
+    lab = lab_of(site, time_scale=time_scale)
+    set_faults(lab, failing, mgmt_down=True)
+    run = wait_finished(run_start(site=site), timeout=240)
+    assert run.status == "failed" and run.summary["failed"] == [failing], run.summary
+    return lab, run, failing
+
+
 @pytest.mark.slow
 def test_ios_reload_timer_takes_back_an_unverified_router_and_retry_turns_it_up(
     worker, lab_of, settings
@@ -413,18 +429,13 @@ def test_ios_reload_timer_takes_back_an_unverified_router_and_retry_turns_it_up(
     its saved config — factory-fresh — by itself. Its neighbours were confirmed: their timers
     were cancelled before saving. Once the network is fixed, retry-failed takes the router from
     its console bootstrap again."""
-    from turnup.provisioning.services import run_retry_failed, run_start
+    from turnup.provisioning.services import run_retry_failed
 
     settings.TURNUP_IOS_RELOAD_TIMER = True
     settings.TURNUP_LLDP_WAIT_SECONDS = 0
-    site = approved_site("GRT-12", edges=1)
-    lower = site.name.lower()
-    edge, core = f"{lower}-er1", f"{lower}-cr1"
-    lab = lab_of(site, time_scale=0.04)  # a ~14 s safety net: time to confirm when loaded
-    set_faults(lab, edge, mgmt_down=True)
-    run = wait_finished(run_start(site=site), timeout=240)
+    lab, run, edge = _failed_unreachable(lab_of, "GRT-12", "er1")
+    core = edge.replace("-er1", "-cr1")
     steps = _steps(run)
-    assert run.status == "failed" and run.summary["failed"] == [edge]
     boot = steps[(edge, "bootstrap")]
     assert boot.status == "done" and "reload in" in boot.message and "armed" in boot.message
     full = steps[(edge, "full_config")]
@@ -470,17 +481,12 @@ def test_junos_commit_confirmed_rolls_back_an_unreachable_router_and_retry_turns
     turned up all the same. Once the network is fixed, retry-failed takes the core from its
     console bootstrap again (a retry that only repeated the management steps would find
     nothing there to reach)."""
-    from turnup.provisioning.services import run_retry_failed, run_start
+    from turnup.provisioning.services import run_retry_failed
 
     settings.TURNUP_LLDP_WAIT_SECONDS = 0
-    site = approved_site("GRT-13", edges=1, junos_core=True)
-    lower = site.name.lower()
-    core, edge = f"{lower}-cr1", f"{lower}-er1"
-    lab = lab_of(site, time_scale=0.04)  # a ~14 s safety net: time to confirm when loaded
-    set_faults(lab, core, mgmt_down=True)
-    run = wait_finished(run_start(site=site), timeout=240)
+    lab, run, core = _failed_unreachable(lab_of, "GRT-13", "cr1", junos_core=True)
+    edge = core.replace("-cr1", "-er1")
     steps = _steps(run)
-    assert run.status == "failed" and run.summary["failed"] == [core]
     assert "commit confirmed" in steps[(core, "bootstrap")].message
     assert steps[(core, "full_config")].reason == "unreachable"
     assert run.summary["devices"][edge]["status"] == "done"
@@ -507,15 +513,10 @@ def test_a_retried_router_that_kept_its_bootstrap_is_not_touched_on_its_console(
     """Without a safety net timer, an IOS-XE router whose management network was down keeps
     its bootstrap (unsaved). Retry-failed takes its bootstrap again, which finds it over
     management with its hostname and returns without using the console line."""
-    from turnup.provisioning.services import run_retry_failed, run_start
+    from turnup.provisioning.services import run_retry_failed
 
     settings.TURNUP_LLDP_WAIT_SECONDS = 0
-    site = approved_site("GRT-14", edges=1)
-    edge = f"{site.name.lower()}-er1"
-    lab = lab_of(site)
-    set_faults(lab, edge, mgmt_down=True)
-    run = wait_finished(run_start(site=site), timeout=240)
-    assert run.status == "failed" and run.summary["failed"] == [edge]
+    lab, run, edge = _failed_unreachable(lab_of, "GRT-14", "er1", time_scale=0.02)
     set_faults(lab, edge, mgmt_down=False)
     console_bytes = router_state(lab, edge)["bytes_in"]
 

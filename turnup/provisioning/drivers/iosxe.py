@@ -110,17 +110,18 @@ FACTORY_SIGNS = {"dialog", "autoinstall", "secret", "press_return"}
 #: not read. (The other signs show on configured routers too: `Press RETURN` after any boot.)
 EMPTY_NVRAM_SIGNS = {"dialog", "autoinstall"}
 FACTORY_HOSTNAMES = ("Router", "Switch")
+# the privileged exec prompt at the end of what a session said (group: hostname)
+PROMPT_AT_END = r"(?:^|\n)([^\s#>()]{1,63})#[ \t]*$"
+PRIVILEGED_PROMPT = re.compile(PROMPT_AT_END)
 # what `reload in N` asks, in turn, until the prompt comes back
 RELOAD_DIALOG = re.compile(
-    r"(?P<save>\[yes/no\]:\s*$)|(?P<confirm>\[confirm\]\s*$)|(?:^|\n)[^\s#>()]{1,63}#[ \t]*$"
+    r"(?P<save>\[yes/no\]:\s*$)|(?P<confirm>\[confirm\]\s*$)|" + PROMPT_AT_END
 )
 # what `reload cancel` says last: the aborted shutdown's banner, or that none was pending
 RELOAD_CANCELLED = re.compile(
     r"(?P<banner>SHUTDOWN ABORTED ---\s*\*{3}[ \t]*(?:\r?\n)?)$"
-    r"|No reload is scheduled\.[\s\S]*(?:^|\n)[^\s#>()]{1,63}#[ \t]*$"
+    r"|No reload is scheduled\.[\s\S]*" + PROMPT_AT_END
 )
-# the privileged exec prompt at the end of what a management session said (group: hostname)
-PRIVILEGED_PROMPT = re.compile(r"(?:^|\n)([^\s#>()]{1,63})#[ \t]*$")
 # what netmiko's IOS session preparation sets (long echoes not scrolled, output not paged)
 SESSION_SETUP = ("terminal width 511", "terminal length 0")
 WIDTH, PAGING_OFF = SESSION_SETUP
