@@ -243,6 +243,43 @@ def test_reload_in_is_a_timer_that_reload_cancel_stops_and_show_reload_tells():
     asyncio.run(scenario())
 
 
+def test_configure_revert_timer_rolls_back_unless_configure_confirm_comes():
+    async def scenario():
+        router, line, client = await ready_router(time_scale=0.0005)
+        # without an archive path there is nothing to roll back to: refused, no config mode
+        out = await command(line, client, "configure terminal revert timer 5")
+        assert "archive path is not configured" in out and router.revert_pending is None
+        await command(line, client, "configure terminal", ")#")
+        for text in ("hostname BASE", "archive", "path bootflash:turnup-archive", "end"):
+            await command(line, client, text, ")#" if text != "end" else "BASE#")
+        for bad in ("configure terminal revert timer 0", "configure terminal revert timer 121"):
+            assert "% Invalid input" in await command(line, client, bad, "BASE#")
+        assert "% Incomplete" in await command(line, client, "conf t revert", "BASE#")
+        assert "%No Rollback Confirmed Change pending" in await command(
+            line, client, "configure confirm", "BASE#"
+        )
+        # confirmed in time: the change stays, nothing is rolled back
+        await command(line, client, "conf t revert timer 120", ")#")  # 3.6 s of real time
+        assert "Scheduled to rollback to config bootflash:turnup-archive-" in client.text
+        await command(line, client, "hostname KEPT", ")#")
+        await command(line, client, "end", "KEPT#")
+        await command(line, client, "configure confirm", "KEPT#")
+        assert "ROLLBK_CNFMD_CHG_CONFIRM" in client.text and router.revert_pending is None
+        # not confirmed: after its minute (30 ms here) the archived config comes back,
+        # with every change made since, by any session, gone
+        await command(line, client, "configure terminal revert timer 1", ")#")
+        await command(line, client, "hostname LOST", ")#")
+        await command(line, client, "interface Loopback7", ")#")
+        await command(line, client, "end", "LOST#")
+        await until(lambda: "Start rolling to: bootflash:turnup-archive-" in client.text)
+        assert router.hostname == "KEPT" and router.revert_pending is None
+        assert "Loopback7" not in router.render_config()
+        assert "path bootflash:turnup-archive" in router.render_config()
+        assert router.startup is None  # a rollback saves nothing
+
+    asyncio.run(scenario())
+
+
 def windowed_push(line: Line, client: Client, lines: list[str], window: int):
     """Pipeline lines, keeping at most ``window`` bytes sent but not yet echoed."""
 

@@ -11,6 +11,7 @@ from tests.lab.conftest import RunningLab, console_target, free_port, lab_config
 from tests.provisioning.conftest import assert_verify_waits_for_lldp
 from turnup.provisioning.drivers.base import (
     AuthFailed,
+    CommitFailed,
     Credentials,
     InterfaceExpectation,
     LineBusy,
@@ -21,6 +22,7 @@ from turnup.provisioning.drivers.base import (
 )
 from turnup.provisioning.drivers.console import config_lines
 from turnup.provisioning.drivers.iosxe import IosXeDriver, missing_lines, with_parents
+from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel
 
 pytestmark = pytest.mark.slow
 
@@ -102,6 +104,19 @@ def wait_for_management(lab, router="r1", seconds=10):
     deadline = time.time() + seconds
     while time.time() < deadline and not lab.call(lab.lab.mgmt.endpoints, lab.router(router)):
         time.sleep(0.1)
+
+
+def bootstrapped(start_lab, **config):
+    """A router through its console bootstrap (not saved), then a management session."""
+    port = free_port()
+    lab = start_lab(lab_config([ios()], mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"}, **config))
+    engine = driver(lab, baud=0, mgmt_port=port)
+    engine.console_open()
+    engine.console_push(BOOTSTRAP)
+    engine.console_close()
+    wait_for_management(lab)
+    engine.mgmt_open()
+    return lab, engine
 
 
 def test_factory_router_from_console_to_saved_full_config(start_lab):
@@ -193,14 +208,7 @@ def test_factory_router_from_console_to_saved_full_config(start_lab):
 def test_a_full_config_line_the_router_refuses_over_ssh_is_named(start_lab):
     from turnup.provisioning.drivers.base import ConfigRejected
 
-    port = free_port()
-    lab = start_lab(lab_config([ios()], baud=0, mgmt_map={"10.9.0.5": f"127.0.0.1:{port}"}))
-    engine = driver(lab, baud=0, mgmt_port=port)
-    engine.console_open()
-    engine.console_push(BOOTSTRAP)
-    engine.console_close()
-    wait_for_management(lab)
-    engine.mgmt_open()
+    _, engine = bootstrapped(start_lab)
     bad = BOOTSTRAP + "interface Loopback0\n description ok\n frobnicate the widgets\n"
     with pytest.raises(ConfigRejected) as caught:
         engine.mgmt_push(bad)
@@ -536,3 +544,73 @@ def test_an_unconfirmed_reload_timer_brings_the_factory_router_back(start_lab):
     state = again.console_open()
     assert state.factory
     again.console_close()
+
+
+ARCHIVED = FULL + "archive\n path bootflash:turnup-archive\n maximum 5\n"
+
+
+def test_the_full_config_goes_in_under_a_revert_timer_that_confirm_keeps(start_lab):
+    lab, engine = bootstrapped(start_lab)
+    router = lab.router("r1")
+    pushed = engine.mgmt_push(ARCHIVED, confirm_minutes=10)
+    transcript = engine.output()
+    # the archive block first, on its own (the rollback needs its path), then the rest
+    # under the timer; the timer's archive holds the router as it was before that rest
+    assert transcript.index("path bootflash:turnup-archive") < transcript.index(
+        "configure terminal revert timer 10"
+    )
+    assert "interface Loopback0" in pushed.diff and engine.revert_armed
+    assert router.revert_pending is not None
+    assert "Loopback0" not in router.revert_pending[1]
+    assert "path bootflash:turnup-archive" in router.revert_pending[1]
+    assert engine.mgmt_confirm() == "rollback timer confirmed; saved"
+    assert router.revert_pending is None and "interface Loopback0" in router.startup
+    # a later confirm (a retry's) finds nothing pending and says nothing of it
+    assert engine.mgmt_confirm() == "saved"
+    # the archive is in place now: a change goes under the timer from its first line
+    engine.mgmt_push(ARCHIVED + "ntp server 192.0.2.123\n", confirm_minutes=10)
+    assert router.revert_pending is not None
+    assert "ntp server 192.0.2.123" not in router.revert_pending[1]
+    engine.mgmt_close()
+
+
+def test_an_unconfirmed_full_config_is_rolled_back_to_the_bootstrap(start_lab):
+    lab, engine = bootstrapped(start_lab, time_scale=0.002)
+    router = lab.router("r1")
+    engine.mgmt_push(ARCHIVED, confirm_minutes=5)  # 0.6 s at this time scale
+    assert router.running.find("interface Loopback0") is not None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and router.revert_pending is not None:
+        time.sleep(0.05)
+    # nobody confirmed: the router is back where the full config found it, bootstrap and
+    # archive path in place, so it answers over management as before
+    assert router.revert_pending is None
+    assert router.running.find("interface Loopback0") is None
+    assert router.hostname == "R1" and router.archive_path() == "bootflash:turnup-archive"
+    with pytest.raises(CommitFailed, match="rolled back before it was confirmed"):
+        engine.mgmt_confirm()
+    assert router.startup is None  # nothing was saved
+    # the next attempt pushes the full config again
+    assert "interface Loopback0" in engine.mgmt_push(ARCHIVED, confirm_minutes=5).diff
+    engine.mgmt_close()
+
+
+def test_a_revert_timer_the_router_refuses_falls_back_to_plain_configure(start_lab):
+    lab, engine = bootstrapped(start_lab)
+    lines = config_lines("interface Loopback0\n description no archive path here\n")
+    # no archive path: IOS refuses the timer; the lines go in without it, nothing armed
+    _, at_prompt = engine._push_lines(
+        NetmikoChannel(engine.mgmt),
+        lines,
+        lines,
+        baud=0,
+        window=256,
+        enter=engine.mgmt.RETURN,
+        prompt_off=False,
+        configure="configure terminal revert timer 5",
+    )
+    assert at_prompt and not engine.revert_armed
+    assert "the archive path is not configured" in engine.output()
+    assert lab.router("r1").running.find("interface Loopback0") is not None
+    assert engine.mgmt_confirm() == "saved"
+    engine.mgmt_close()

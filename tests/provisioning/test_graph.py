@@ -440,7 +440,7 @@ def test_ios_reload_timer_takes_back_an_unverified_router_and_retry_turns_it_up(
     assert boot.status == "done" and "reload in" in boot.message and "armed" in boot.message
     full = steps[(edge, "full_config")]
     assert full.status == "failed" and full.reason == "unreachable", (full.reason, full.message)
-    assert steps[(core, "confirm")].message == "reload cancelled; saved"
+    assert steps[(core, "confirm")].message == "rollback timer confirmed; reload cancelled; saved"
     assert lab.router(core).reload_pending is None
 
     # nobody confirms the edge: its timer runs out (its minutes are seconds at this time
@@ -465,7 +465,7 @@ def test_ios_reload_timer_takes_back_an_unverified_router_and_retry_turns_it_up(
     # factory router got the whole bootstrap again
     assert boot.result["factory"] is True and boot.result["changed"] is True
     assert boot.attempts >= 2 and boot.phases.get("reach_mgmt") is not None
-    assert steps[(edge, "confirm")].message == "reload cancelled; saved"
+    assert steps[(edge, "confirm")].message == "rollback timer confirmed; reload cancelled; saved"
     assert f"hostname {edge}" in router_state(lab, edge)["saved"]
     assert lab.router(edge).reload_pending is None
     # the core was not touched by the retry

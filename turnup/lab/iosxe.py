@@ -799,15 +799,56 @@ class IosSession:
 
     def cmd_configure(self, args, line) -> float:
         if args:
-            word = _match_keyword(args[0][0], _words("terminal replace memory"), args[0][1])
+            word = _match_keyword(args[0][0], _words("terminal replace memory confirm"), args[0][1])
             if word == "replace":
                 return self.configure_replace(args[1:], line)
+            if word == "confirm":
+                return self._configure_confirm(args[1:])
+            if word == "terminal" and len(args) > 1:
+                return self._configure_revert_timer(args[1:], line)
+        return self._enter_config()
+
+    def _enter_config(self) -> float:
         self.write("Enter configuration commands, one per line.  End with CNTL/Z." + CR)
         self.mode = "config"
         self.modes = ["config"]
         self.path = []
         self.prompt()
         return self.router.cost(COST_LINE)
+
+    def _configure_revert_timer(self, args, line) -> float:
+        """``configure terminal revert timer <1-120>`` (Configuration Rollback Confirmed
+        Change): configuration mode, with the running config as it is now archived and put
+        back unless ``configure confirm`` comes within the minutes. It needs an archive path.
+        (``revert timer idle`` is not modelled.)"""
+        router = self.router
+        _match_keyword(args[0][0], _words("revert"), args[0][1])
+        if len(args) < 2:
+            raise IosError(len(line), "% Incomplete command.")
+        _match_keyword(args[1][0], _words("timer"), args[1][1])
+        if len(args) < 3:
+            raise IosError(len(line), "% Incomplete command.")
+        minutes, column = args[2]
+        if not minutes.isdigit() or not 1 <= int(minutes) <= 120:
+            raise IosError(column)
+        if len(args) > 3:
+            raise IosError(args[3][1])
+        path = router.archive_path()
+        if path is None:
+            self.write("%Rollback Confirmed Change: the archive path is not configured" + CR)
+            self.prompt()
+            return router.cost(COST_LINE)
+        router.revert_schedule(int(minutes) * 60, by=self.tty_name(), path=path)
+        return self._enter_config()
+
+    def _configure_confirm(self, args) -> float:
+        if args:
+            raise IosError(args[0][1])
+        router = self.router
+        if not router.revert_cancel(by=self.tty_name()):
+            self.write("%No Rollback Confirmed Change pending" + CR)
+        self.prompt()
+        return router.cost(COST_LINE)
 
     def configure_replace(self, args, line) -> float:
         router = self.router
@@ -1454,6 +1495,10 @@ class IosXeRouter(SimRouter):
         self._timers: list = []
         self._reload_timer = None
         self.reload_pending: tuple[float, str] | None = None  # ``reload in``: when, by whom
+        self._revert_timer = None
+        # ``configure terminal revert timer``: when, the archived running config, its file
+        self.revert_pending: tuple[float, str, str] | None = None
+        self.archive_count = 0
         self._typed = bytearray()
         self._last_cr = False
         self._secret = ""
@@ -1577,6 +1622,10 @@ class IosXeRouter(SimRouter):
             self._reload_timer.cancel()
         self._reload_timer = None
         self.reload_pending = None
+        if self._revert_timer is not None:  # a reload ends a rollback that was pending
+            self._revert_timer.cancel()
+        self._revert_timer = None
+        self.revert_pending = None
         self.reload_reason = reason
         self.phase = "booting"
         for session in list(self.sessions):
@@ -1793,6 +1842,61 @@ class IosXeRouter(SimRouter):
         self.reload_pending = None
         self.write(SHUTDOWN_NOW)
         self.reload("Reload Command")
+
+    # -- configure terminal revert timer N: IOS's confirmed change -----------------------------
+    def archive_path(self) -> str | None:
+        """The ``archive`` > ``path`` URL of the running config, if one is set."""
+        archive = self.running.find("archive")
+        if archive is None:
+            return None
+        for child in archive.children:
+            if child.text.split()[:1] == ["path"] and len(child.text.split()) > 1:
+                return child.text.split()[1]
+        return None
+
+    def revert_schedule(self, router_seconds: float, *, by: str, path: str) -> None:
+        """Archive the running config and put it back in ``router_seconds`` unless
+        confirmed. A change entered while one is pending restarts the timer and keeps the
+        first archive: rolling back goes to the state before every unconfirmed change."""
+        if self.revert_pending is None:
+            self.archive_count += 1
+            name = f"{path}-{time.strftime('%b-%d-%H-%M-%S', time.gmtime())}-{self.archive_count}"
+            saved = self.render_config(hidden=True)
+        else:
+            _, saved, name = self.revert_pending
+            self._revert_timer.cancel()
+        self.revert_pending = (self.clock.now() + self.clock.scaled(router_seconds), saved, name)
+        self._revert_timer = self.clock.call_later(router_seconds, self._revert_fire)
+        minutes = round(router_seconds / 60)
+        self.log(
+            f"%ARCHIVE_DIFF-5-ROLLBK_CNFMD_CHG_START_ABSTIMER: User: {by}: "
+            f"Scheduled to rollback to config {name} in {minutes} minutes"
+        )
+
+    def revert_cancel(self, *, by: str) -> bool:
+        """``configure confirm``: False when no rollback was pending."""
+        if self._revert_timer is None:
+            return False
+        self._revert_timer.cancel()
+        self._revert_timer = None
+        self.revert_pending = None
+        self.log(
+            f"%ARCHIVE_DIFF-5-ROLLBK_CNFMD_CHG_CONFIRM: User: {by}: "
+            "Confirm the configuration change"
+        )
+        return True
+
+    def _revert_fire(self) -> None:
+        """The timer ran out: the archived running config replaces the running one (as
+        ``configure replace`` does), so what was changed since goes away."""
+        assert self.revert_pending is not None
+        _, saved, name = self.revert_pending
+        self._revert_timer = None
+        self.revert_pending = None
+        self.log(f"%ARCHIVE_DIFF-5-ROLLBK_CNFMD_CHG_ROLLBACK_START: Start rolling to: {name}")
+        self.running = parse_config(saved)
+        self.ensure_interfaces()
+        self.notify_management_change()
 
     def show_reload(self) -> str:
         if self.reload_pending is None:

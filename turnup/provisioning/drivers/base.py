@@ -396,7 +396,11 @@ class RouterDriver(Protocol):
         defaults it does not show, its own ordering and grouping are no difference."""
         ...
 
-    def mgmt_push(self, config: str) -> PushResult: ...
+    def mgmt_push(self, config: str, *, confirm_minutes: int = 10) -> PushResult:
+        """Push what the router lacks of ``config`` over management, under a rollback that
+        runs out in ``confirm_minutes`` unless ``mgmt_confirm`` comes (Junos ``commit
+        confirmed``, IOS ``configure terminal revert timer``)."""
+        ...
 
     def mgmt_confirm(self) -> str:
         """Make everything pushed so far permanent (Junos confirming commit, IOS save)."""

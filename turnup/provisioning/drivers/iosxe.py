@@ -16,9 +16,13 @@ top, before ``end``.
 
 Commit safety: IOS applies lines as they come, so the previous configuration is the saved
 one. Nothing is saved until the router has been verified over the management network
-(``mgmt_confirm`` = ``write memory``). With ``reload_timer`` (``TURNUP_IOS_RELOAD_TIMER``),
-``reload in N`` arms a timer that brings back the saved configuration if the management
-phase never confirms (cancelled by ``reload cancel`` before saving).
+(``mgmt_confirm`` = ``write memory``). The full config goes in under IOS's confirmed change,
+``configure terminal revert timer N`` (its ``archive`` block first, which the rollback needs):
+a router that is not confirmed (``configure confirm``) within N minutes puts back the config
+it had before — the bootstrap, reachable over management again. With ``reload_timer``
+(``TURNUP_IOS_RELOAD_TIMER``), ``reload in N`` also guards the console bootstrap: it brings
+back the saved configuration if the management phase never confirms (cancelled by ``reload
+cancel`` before saving).
 """
 
 from __future__ import annotations
@@ -166,6 +170,7 @@ class IosXeDriver:
         self.mgmt = None
         self.transcript: list[str] = []
         self.reload_armed = False
+        self.revert_armed = False  # this session pushed under `configure terminal revert timer`
         self.dialog_secret: str | None = None
         self.console_at_prompt = False  # the console session was last seen at its # prompt
         # what puts the console's logging back after the bootstrap (from the saved config);
@@ -493,26 +498,19 @@ class IosXeDriver:
         enter: str = "\r",
         prompt_off: bool = True,
         restore_logging: str | None = None,
+        configure: str = "configure terminal",
     ):
-        """``configure terminal``, the lines through the ConsoleWriter (pipelined within
-        ``window`` bytes, paced to ``baud`` when it is not 0, every echo checked), ``end``.
-        The same on the console line and over SSH; returns the writer's report and whether
-        the router came back to its privileged prompt. ``enter``
-        ends the closing commands: over SSH netmiko's ``\n`` — a CR there would make the
-        router take netmiko's next LF as the end of the same Enter, and miss it. The config
-        prompt is turned off where its bytes cost line time (the console), not over SSH, where
-        finding out that it is gone would cost a wait for silence. With ``restore_logging``
-        console logging is off while the lines go in, and that line, sent at the top level
-        behind them as one more line of the config, puts it back."""
-        channel.send("configure terminal\r")
-        # With the prompt to be turned off, configuration mode is entered once IOS has said
-        # so: an attempt that ended mid-push may have left the prompt off already, and the
-        # check in `_prompt_off` reads past a prompt that follows the banner.
-        entered = r"\(config\)#\s*$" + (r"|End with CNTL/Z\.[ \t]*\r?\n" if prompt_off else "")
-        text, match = read_until(channel, re.compile(entered), timeout=15, view=without_syslog)
-        self._log(text)
-        if match is None:
-            raise NoAnswer("the router did not enter configuration mode", output=self.output())
+        """``configure`` (``configure terminal``, or its ``revert timer N`` form), the lines
+        through the ConsoleWriter (pipelined within ``window`` bytes, paced to ``baud`` when
+        it is not 0, every echo checked), ``end``. The same on the console line and over
+        SSH; returns the writer's report and whether the router came back to its privileged
+        prompt. ``enter`` ends the closing commands: over SSH netmiko's ``\n`` — a CR there
+        would make the router take netmiko's next LF as the end of the same Enter, and miss
+        it. The config prompt is turned off where its bytes cost line time (the console), not
+        over SSH, where finding out that it is gone would cost a wait for silence. With
+        ``restore_logging`` console logging is off while the lines go in, and that line, sent
+        at the top level behind them as one more line of the config, puts it back."""
+        text = self._enter_config(channel, configure, prompt_off=prompt_off)
         if restore_logging:
             back = ConfigLine(
                 number=max((c.number for c in everything), default=0) + 1, text=restore_logging
@@ -548,6 +546,29 @@ class IosXeDriver:
         )
         self._log(text)
         return writer.report, match is not None
+
+    def _enter_config(self, channel, configure: str, *, prompt_off: bool) -> str:
+        """Send ``configure`` and read until configuration mode. With the prompt to be turned
+        off, configuration mode is entered once IOS has said so: an attempt that ended
+        mid-push may have left the prompt off already, and the check in `_prompt_off` reads
+        past a prompt that follows the banner. A ``revert timer`` this IOS refuses (``%``)
+        falls back to plain ``configure terminal``: nothing is armed then."""
+        entered = r"\(config\)#\s*$" + (r"|End with CNTL/Z\.[ \t]*\r?\n" if prompt_off else "")
+        plain = configure == "configure terminal"
+        pattern = entered if plain else rf"{entered}|(?P<refused>^%.*\n)"
+        channel.send(f"{configure}\r")
+        text, match = read_until(
+            channel, re.compile(pattern, re.MULTILINE), timeout=15, view=without_syslog
+        )
+        self._log(text)
+        if match is None:
+            raise NoAnswer("the router did not enter configuration mode", output=self.output())
+        if not plain and match.group("refused"):
+            self._log(f"`{configure}` refused; the lines go in without a rollback timer")
+            return self._enter_config(channel, "configure terminal", prompt_off=prompt_off)
+        if not plain:
+            self.revert_armed = True
+        return text
 
     def _prompt_off(self, channel, baud: int, *, quiet: bool = False):
         """Turn the config prompt off if this IOS can (it can since 12.x), and with ``quiet``
@@ -724,7 +745,10 @@ class IosXeDriver:
         return compliance(rendered, running)
 
     @management_call("pushing the full config")
-    def mgmt_push(self, config: str) -> PushResult:
+    def mgmt_push(self, config: str, *, confirm_minutes: int = 10) -> PushResult:
+        """The lines the router lacks, under ``configure terminal revert timer
+        confirm_minutes`` once it has an archive path (the config's ``archive`` block goes
+        in first, without the timer, when the router has none yet)."""
         started = time.monotonic()
         running = self.mgmt_running_config()
         config, banners = split_banners(config)
@@ -735,19 +759,25 @@ class IosXeDriver:
         everything = config_lines(config)
         commands = with_parents(lines, everything)
         output = ""
-        if lines:
+        archive, rest, revertible = archive_first(lines, everything, running)
+        later = f"configure terminal revert timer {confirm_minutes}" if revertible else ""
+        passes = [(archive, "configure terminal"), (rest, later or "configure terminal")]
+        for group, configure in passes:
+            if not group:
+                continue
             # the console push's writer, unpaced: one pipelined pass instead of netmiko's
             # wait for every line's echo and prompt (a round trip a line)
             try:
                 self.mgmt_at_prompt = False
                 report, self.mgmt_at_prompt = self._push_lines(
                     NetmikoChannel(self.mgmt),
-                    lines,
+                    group,
                     everything,
                     baud=0,
                     window=MGMT_WINDOW,
                     enter=self.mgmt.RETURN,
                     prompt_off=False,
+                    configure=configure,
                 )
             except ConfigRejected as error:
                 raise ConfigRejected(
@@ -755,7 +785,7 @@ class IosXeDriver:
                     line=error.line,
                     output=error.output,
                 ) from None
-            output = "\n".join(report.transcript)
+            output += "\n".join(report.transcript)
         for banner in banners:
             self.mgmt_at_prompt = False
             output += self._mgmt_banner(banner)
@@ -781,7 +811,10 @@ class IosXeDriver:
 
     @management_call("saving the config")
     def mgmt_confirm(self) -> str:
-        said = []
+        """``configure confirm`` (asked even when this session armed nothing: a worker that
+        died after the push may have left a timer that would roll back a saved router),
+        ``reload cancel`` when that timer is in use, then ``write memory``."""
+        said = [self._configure_confirm()]
         if self.reload_armed or self.reload_timer:
             said.append(self._reload_cancel())
             self.reload_armed = False
@@ -794,6 +827,22 @@ class IosXeDriver:
             raise CommitFailed(f"{self.hostname}: write memory did not confirm: {out!r}")
         said.append("saved")
         return "; ".join(s for s in said if s)
+
+    def _configure_confirm(self) -> str:
+        """Keep what went in under ``configure terminal revert timer``. IOS answers with a
+        ``%`` line when no rollback is pending: fine when nothing was armed, but the timer
+        this session armed having run out means the full config is gone — not saved."""
+        out, _ = self._exchange(self.mgmt, "configure confirm", timeout=30)
+        self._log(f"configure confirm\n{out}")
+        armed, self.revert_armed = self.revert_armed, False
+        if not re.search(r"^%", out, re.MULTILINE):
+            return "rollback timer confirmed"
+        if armed:
+            raise CommitFailed(
+                f"{self.hostname}: the full config was rolled back before it was confirmed "
+                "(its configure terminal revert timer ran out)"
+            )
+        return ""
 
     def _reload_cancel(self) -> str:
         """``reload cancel``. IOS tells every terminal that the shutdown is aborted, in a
@@ -990,6 +1039,31 @@ def compliance(rendered: str, running: str) -> Compliance:
         missing=tuple(missing),
         unverifiable=tuple(spelled(line) for line in lines if EXEC_LIKE.match(line.text)),
     )
+
+
+def archive_path(lines: list[ConfigLine]) -> str | None:
+    """The ``archive`` > ``path`` of a config, if it sets one."""
+    tops = {line.number for line in lines if line.parent is None and line.text == "archive"}
+    for line in lines:
+        words = line.text.split()
+        if line.parent in tops and len(words) > 1 and words[0] == "path":
+            return words[1]
+    return None
+
+
+def archive_first(
+    lines: list[ConfigLine], everything: list[ConfigLine], running: str
+) -> tuple[list[ConfigLine], list[ConfigLine], bool]:
+    """Split the lines a router lacks for ``configure terminal revert timer``, which rolls
+    back to an archive and is refused without an archive path: the config's ``archive``
+    block first (without the timer) when the router has no path yet, then the rest; and
+    whether the rest can go under the timer (the router has a path, or will have)."""
+    if archive_path(config_lines(running)) is not None:
+        return [], lines, True
+    block = {line.number for line in everything if line.parent is None and line.text == "archive"}
+    first = [line for line in lines if line.number in block or line.parent in block]
+    rest = [line for line in lines if line.number not in block and line.parent not in block]
+    return first, rest, archive_path(first) is not None
 
 
 def with_parents(lines: list[ConfigLine], everything: list[ConfigLine]) -> list[str]:
