@@ -21,7 +21,12 @@ from turnup.provisioning.drivers.base import (
     NotFactory,
 )
 from turnup.provisioning.drivers.console import config_lines
-from turnup.provisioning.drivers.iosxe import IosXeDriver, missing_lines, with_parents
+from turnup.provisioning.drivers.iosxe import (
+    IosXeDriver,
+    archive_first,
+    missing_lines,
+    with_parents,
+)
 from turnup.provisioning.drivers.netmiko_channel import NetmikoChannel
 
 pytestmark = pytest.mark.slow
@@ -614,3 +619,36 @@ def test_a_revert_timer_the_router_refuses_falls_back_to_plain_configure(start_l
     assert lab.router("r1").running.find("interface Loopback0") is not None
     assert engine.mgmt_confirm() == "saved"
     engine.mgmt_close()
+
+
+def test_the_archive_block_goes_first_only_while_the_router_has_no_archive_path():
+    config = (
+        "hostname R1\narchive\n path bootflash:turnup-archive\n log config\n  logging enable\n"
+        "interface Loopback0\n description router-id\n"
+    )
+    everything = config_lines(config)
+    texts = lambda lines: [line.text for line in lines]  # noqa: E731
+    # a bootstrapped router: the whole archive block (its sub-mode too) first, the rest
+    # under the timer
+    first, rest, timed = archive_first(everything, everything, "hostname R1\n")
+    assert texts(first) == [
+        "archive",
+        "path bootflash:turnup-archive",
+        "log config",
+        "logging enable",
+    ]
+    assert texts(rest) == ["hostname R1", "interface Loopback0", "description router-id"]
+    assert timed
+    # an archive without a path: only the path is missing, and it is enough
+    lacking = missing_lines(everything, "hostname R1\narchive\n log config\n  logging enable\n")
+    first, rest, timed = archive_first(lacking, everything, "archive\n log config\n")
+    assert texts(first) == ["path bootflash:turnup-archive"] and timed
+    # the router has a path: everything under the timer at once
+    assert archive_first(everything, everything, "archive\n path flash:x\n") == (
+        [],
+        everything,
+        True,
+    )
+    # a config without an archive: no timer (IOS would refuse it)
+    plain = config_lines("hostname R1\n")
+    assert archive_first(plain, plain, "") == ([], plain, False)

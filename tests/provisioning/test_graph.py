@@ -368,6 +368,16 @@ def test_a_router_cabled_otherwise_than_designed_fails_its_verification(worker, 
     )
     assert steps[(f"{lower}-er1", "confirm")].status == "skipped"
     assert f"hostname {lower}-er1" not in router_state(lab, f"{lower}-er1")["saved"]
+    # nobody confirmed its full config: the router puts back what it had before it (its
+    # `configure terminal revert timer` runs out, 10 minutes are 12 s here), so it keeps
+    # its bootstrap and answers over management as before, without the unverified rest
+    edge = lab.router(f"{lower}-er1")
+    assert steps[(f"{lower}-er1", "full_config")].result["changed"]  # `lldp run` with it
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and edge.revert_pending is not None:
+        time.sleep(0.2)
+    assert edge.revert_pending is None and edge.running.find("lldp run") is None
+    assert edge.hostname == f"{lower}-er1" and edge.archive_path() == "bootflash:turnup-archive"
     # the site's topology draws both cables as cabled otherwise
     from turnup.web.selectors import site_topology
 

@@ -69,6 +69,7 @@ from turnup.provisioning.drivers.console import (
     ConfigLine,
     ConsoleWriter,
     config_lines,
+    mode_paths,
     read_quiet,
     read_reactive,
     read_until,
@@ -760,8 +761,8 @@ class IosXeDriver:
         commands = with_parents(lines, everything)
         output = ""
         archive, rest, revertible = archive_first(lines, everything, running)
-        later = f"configure terminal revert timer {confirm_minutes}" if revertible else ""
-        passes = [(archive, "configure terminal"), (rest, later or "configure terminal")]
+        timed = f"configure terminal revert timer {confirm_minutes}" if revertible else ""
+        passes = [(archive, "configure terminal"), (rest, timed or "configure terminal")]
         for group, configure in passes:
             if not group:
                 continue
@@ -1060,10 +1061,12 @@ def archive_first(
     whether the rest can go under the timer (the router has a path, or will have)."""
     if archive_path(config_lines(running)) is not None:
         return [], lines, True
-    block = {line.number for line in everything if line.parent is None and line.text == "archive"}
-    first = [line for line in lines if line.number in block or line.parent in block]
-    rest = [line for line in lines if line.number not in block and line.parent not in block]
-    return first, rest, archive_path(first) is not None
+    tops = {line.number for line in everything if line.parent is None and line.text == "archive"}
+    paths = mode_paths(everything)
+    block = {n for n, path in paths.items() if n in tops or tops.intersection(path)}
+    first = [line for line in lines if line.number in block]
+    rest = [line for line in lines if line.number not in block]
+    return first, rest, bool(first) and archive_path(everything) is not None
 
 
 def with_parents(lines: list[ConfigLine], everything: list[ConfigLine]) -> list[str]:
