@@ -4,8 +4,9 @@ What it does, as the console of a real box does it: boot output, the initial con
 dialog, the autoinstall prompt, the forced enable-secret prompts of IOS-XE 17.x, "Press RETURN
 to get started!", unsolicited syslog (``%LINK-3-UPDOWN``, PnP discovery, ``%SYS-5-CONFIG_I``),
 user/privileged/config modes and sub-modes with abbreviations, ``--More--`` paging,
-``write memory`` / ``copy running-config startup-config``, ``reload``, ``configure replace``,
-show commands whose output ntc-templates parses, and ``% Invalid input detected at '^'
+``write memory`` / ``copy running-config startup-config``, ``reload`` (and ``reload in N``),
+``configure replace``, ``configure terminal revert timer N`` / ``configure confirm``, show
+commands whose output ntc-templates parses, and ``% Invalid input detected at '^'
 marker.`` with the caret under the word the parser does not know.
 
 The running configuration is a hierarchy of :class:`Node` (a line and its children). The
