@@ -329,7 +329,10 @@ def test_failures_are_recorded_others_carry_on_and_retry_takes_only_the_failed(w
 def test_a_router_cabled_otherwise_than_designed_fails_its_verification(worker, lab_of):
     """Two edge routers' cables to the core swapped on site: each edge router's LLDP
     neighbour is the core's other port; its verification names both ends and the router is
-    not saved. The core, verified before the edges were up, saw no neighbours yet."""
+    not saved. The core, verified before the edges were up, saw no neighbours yet. Never
+    confirmed, an edge's rollback timer takes its full config back; recabled, retry-failed
+    pushes it again over management (a retry that left the done full config step done found
+    the interfaces shut, as the bootstrap left them)."""
     from turnup.dcim.services import cable_create
     from turnup.ipam.services import ip_address_create
     from turnup.provisioning.services import run_start
@@ -368,6 +371,12 @@ def test_a_router_cabled_otherwise_than_designed_fails_its_verification(worker, 
     )
     assert steps[(f"{lower}-er1", "confirm")].status == "skipped"
     assert f"hostname {lower}-er1" not in router_state(lab, f"{lower}-er1")["saved"]
+    # the site's topology draws both cables as cabled otherwise
+    from turnup.web.selectors import site_topology
+
+    _, links = site_topology(site=site)
+    drawn = {(link.a_iface, link.b_iface): link.lldp for link in links if link.kind == "data"}
+    assert drawn[(core_1.name, edge_1.name)] == drawn[(core_2.name, edge_2.name)] == "otherwise"
     # nobody confirmed its full config: the router puts back what it had before it (its
     # `configure terminal revert timer` runs out, 10 minutes are 12 s here), so it keeps
     # its bootstrap and answers over management as before, without the unverified rest
@@ -378,12 +387,34 @@ def test_a_router_cabled_otherwise_than_designed_fails_its_verification(worker, 
         time.sleep(0.2)
     assert edge.revert_pending is None and edge.running.find("lldp run") is None
     assert edge.hostname == f"{lower}-er1" and edge.archive_path() == "bootflash:turnup-archive"
-    # the site's topology draws both cables as cabled otherwise
-    from turnup.web.selectors import site_topology
+    # the site (lab) recabled as designed, retry-failed takes the two edges again: each
+    # still answers over management with its hostname, so its console is not touched, and
+    # its full config goes in again
+    from turnup.lab.device import Port
+    from turnup.provisioning.services import run_retry_failed
 
+    def recable() -> None:
+        core = lab.router(f"{lower}-cr1")
+        for core_port, edge_port, name in ((core_1, edge_1, "er1"), (core_2, edge_2, "er2")):
+            far = lab.router(f"{lower}-{name}")
+            lab.lab.cabling.connect(
+                Port(core, core.port_name(core_port.name)), Port(far, far.port_name(edge_port.name))
+            )
+
+    lab.call(recable)
+    console_bytes = router_state(lab, f"{lower}-er1")["bytes_in"]
+    run = wait_finished(run_retry_failed(run=run))
+    steps = _steps(run)
+    assert run.status == "succeeded", run.summary
+    assert steps[(f"{lower}-er1", "bootstrap")].result["via"] == "management"
+    assert router_state(lab, f"{lower}-er1")["bytes_in"] == console_bytes
+    assert steps[(f"{lower}-er1", "full_config")].result["changed"]
+    assert steps[(f"{lower}-er1", "confirm")].message == "rollback timer confirmed; saved"
+    assert edge.running.find("lldp run") is not None and edge.revert_pending is None
+    # recabled and turned up: the topology draws both cables as designed now
     _, links = site_topology(site=site)
     drawn = {(link.a_iface, link.b_iface): link.lldp for link in links if link.kind == "data"}
-    assert drawn[(core_1.name, edge_1.name)] == drawn[(core_2.name, edge_2.name)] == "otherwise"
+    assert drawn[(core_1.name, edge_1.name)] == drawn[(core_2.name, edge_2.name)] == "as designed"
 
 
 @pytest.mark.slow

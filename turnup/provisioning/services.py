@@ -35,7 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, transaction
-from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
+from django.db.models import Case, F, PositiveIntegerField, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -61,7 +61,6 @@ from turnup.provisioning.drivers.base import (
 )
 from turnup.provisioning.drivers.console import ChannelClosed
 from turnup.provisioning.models import (
-    CONSOLE_STEPS,
     STEP_FINISHED,
     STEP_ORDER,
     ConsoleLineLock,
@@ -225,12 +224,15 @@ def run_cancel(*, run: Run) -> Run:
 
 
 def run_retry_failed(*, run: Run) -> Run:
-    """Turn the failed routers of a finished ``run`` up again: their failed and skipped
-    steps go back to pending (attempts are kept), and so does their console bootstrap —
-    the safety net may have rolled it back since (Junos ``commit confirmed`` ran out, IOS-XE
-    ``reload in N`` fired), and a retried bootstrap checks over management first: a router
-    that still answers with its hostname is not touched on its console. The done routers'
-    steps stay done, and the same graph is enqueued again: theirs return at once."""
+    """Turn the failed routers of a finished ``run`` up again: all their steps go back to
+    pending (attempts are kept). The ones done before the failure too: a safety net may
+    have rolled them back since (Junos ``commit confirmed`` ran out, IOS-XE ``reload in N``
+    fired or ``configure terminal revert timer`` ran out), and the design may have been
+    fixed. Steps are idempotent, so what is still on the router costs a comparison: a
+    retried bootstrap checks over management first (a router that still answers with its
+    hostname is not touched on its console), the full config pushes only what the router
+    lacks. The done routers' steps stay done, and the same graph is enqueued again: theirs
+    return at once."""
     from turnup.provisioning.workflows import site_turnup_graph_enqueue
 
     with transaction.atomic():
@@ -254,8 +256,7 @@ def run_retry_failed(*, run: Run) -> Run:
             **{k: v for k, v in run.config_versions.items() if int(k) not in failed_devices},
             **_run_render(site=site, devices=retried),
         }
-        again = ~Q(status=StepStatus.DONE) | Q(name__in=CONSOLE_STEPS)
-        Step.objects.filter(again, run=run, device_id__in=failed_devices).update(
+        Step.objects.filter(run=run, device_id__in=failed_devices).update(
             status=StepStatus.PENDING,
             reason="",
             message="",
