@@ -1851,8 +1851,9 @@ class IosXeRouter(SimRouter):
         if archive is None:
             return None
         for child in archive.children:
-            if child.text.split()[:1] == ["path"] and len(child.text.split()) > 1:
-                return child.text.split()[1]
+            words = child.text.split()
+            if len(words) > 1 and words[0] == "path":
+                return words[1]
         return None
 
     def revert_schedule(self, router_seconds: float, *, by: str, path: str) -> None:

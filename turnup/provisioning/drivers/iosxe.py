@@ -761,8 +761,9 @@ class IosXeDriver:
         commands = with_parents(lines, everything)
         output = ""
         archive, rest, revertible = archive_first(lines, everything, running)
-        timed = f"configure terminal revert timer {confirm_minutes}" if revertible else ""
-        passes = [(archive, "configure terminal"), (rest, timed or "configure terminal")]
+        plain = "configure terminal"
+        timed = f"{plain} revert timer {confirm_minutes}" if revertible else plain
+        passes = [(archive, plain), (rest, timed)]
         for group, configure in passes:
             if not group:
                 continue
