@@ -564,14 +564,15 @@ def test_the_full_config_goes_in_under_a_revert_timer_that_confirm_keeps(start_l
     assert transcript.index("path bootflash:turnup-archive") < transcript.index(
         "configure terminal revert timer 10"
     )
-    assert "interface Loopback0" in pushed.diff and engine.revert_armed
+    assert "interface Loopback0" in pushed.diff and pushed.confirm_pending
     assert router.revert_pending is not None
     assert "Loopback0" not in router.revert_pending[1]
     assert "path bootflash:turnup-archive" in router.revert_pending[1]
-    assert engine.mgmt_confirm() == "rollback timer confirmed; saved"
+    assert engine.mgmt_confirm(pushed=ARCHIVED) == "rollback timer confirmed; saved"
     assert router.revert_pending is None and "interface Loopback0" in router.startup
-    # a later confirm (a retry's) finds nothing pending and says nothing of it
-    assert engine.mgmt_confirm() == "saved"
+    # a later confirm (a retry's) finds nothing pending and the config all there: an
+    # earlier attempt confirmed it, so it saves without a word of the timer
+    assert engine.mgmt_confirm(pushed=ARCHIVED) == "saved"
     # the archive is in place now: a change goes under the timer from its first line
     engine.mgmt_push(ARCHIVED + "ntp server 192.0.2.123\n", confirm_minutes=10)
     assert router.revert_pending is not None
@@ -582,8 +583,10 @@ def test_the_full_config_goes_in_under_a_revert_timer_that_confirm_keeps(start_l
 def test_an_unconfirmed_full_config_is_rolled_back_to_the_bootstrap(start_lab):
     lab, engine = bootstrapped(start_lab, time_scale=0.002)
     router = lab.router("r1")
-    engine.mgmt_push(ARCHIVED, confirm_minutes=5)  # 0.6 s at this time scale
+    pushed = engine.mgmt_push(ARCHIVED, confirm_minutes=5)  # 0.6 s at this time scale
+    assert pushed.confirm_pending
     assert router.running.find("interface Loopback0") is not None
+    engine.mgmt_close()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and router.revert_pending is not None:
         time.sleep(0.05)
@@ -592,12 +595,17 @@ def test_an_unconfirmed_full_config_is_rolled_back_to_the_bootstrap(start_lab):
     assert router.revert_pending is None
     assert router.running.find("interface Loopback0") is None
     assert router.hostname == "R1" and router.archive_path() == "bootflash:turnup-archive"
-    with pytest.raises(CommitFailed, match="rolled back before it was confirmed"):
-        engine.mgmt_confirm()
+    # the confirm comes in another session (the router's next step, perhaps another worker),
+    # told what went in under the timer: IOS has nothing pending and the config is gone
+    other = driver(lab, baud=0, mgmt_port=engine.mgmt_target.port)
+    other.mgmt_open()
+    gone = r"rolled back before it was confirmed \(its configure terminal revert timer ran out\)"
+    with pytest.raises(CommitFailed, match=rf"{gone}; 10 of its 33 statements are gone: inter"):
+        other.mgmt_confirm(pushed=ARCHIVED)
     assert router.startup is None  # nothing was saved
     # the next attempt pushes the full config again
-    assert "interface Loopback0" in engine.mgmt_push(ARCHIVED, confirm_minutes=5).diff
-    engine.mgmt_close()
+    assert "interface Loopback0" in other.mgmt_push(ARCHIVED, confirm_minutes=5).diff
+    other.mgmt_close()
 
 
 def test_a_revert_timer_the_router_refuses_falls_back_to_plain_configure(start_lab):

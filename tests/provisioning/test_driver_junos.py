@@ -10,6 +10,7 @@ from tests.lab.conftest import RunningLab, console_target, free_port, lab_config
 from tests.lab.test_junos import ROOT_HASH
 from tests.provisioning.conftest import assert_verify_waits_for_lldp
 from turnup.provisioning.drivers.base import (
+    CommitFailed,
     ConfigRejected,
     Credentials,
     InterfaceExpectation,
@@ -76,6 +77,18 @@ def wait_for_management(lab) -> None:
         time.sleep(0.1)
 
 
+def bootstrapped(start_lab, *, confirm_minutes: int):
+    """A lab Junos router through its console bootstrap (committed confirmed) and
+    reachable over management; the driver has no management session open yet."""
+    lab, engine = reachable_router(start_lab, baud=0)
+    engine.console_open()
+    engine.console_push(BOOTSTRAP)
+    engine.console_commit(confirm_minutes=confirm_minutes)
+    engine.console_close()
+    wait_for_management(lab)
+    return lab, engine
+
+
 def test_factory_junos_bootstrap_commit_confirmed_then_netconf(start_lab):
     lab, engine = reachable_router(start_lab, baud=9600)
     state = engine.console_open()
@@ -109,7 +122,7 @@ def test_factory_junos_bootstrap_commit_confirmed_then_netconf(start_lab):
         "ge-0/0/1": "up/up (to r2 ge-0/0/1)",
         "ge-0/0/2": "admin-down/down",
     }
-    assert "confirmed" in engine.mgmt_confirm()
+    assert engine.mgmt_confirm(pushed=full) == "confirmed (commit)"
     running = engine.mgmt_running_config()
     assert "set snmp location lab" in running
     # Junos compares: its own grouping of the set lines is no difference; what the router
@@ -125,6 +138,40 @@ def test_factory_junos_bootstrap_commit_confirmed_then_netconf(start_lab):
     assert not engine.mgmt_push(full).changed  # nothing left in the candidate, no lock held
     engine.mgmt_close()
     assert PASSWORD not in engine.output()
+
+
+def test_a_full_config_rolled_back_before_its_confirm_is_not_made_permanent(start_lab):
+    """The full config's `commit confirmed` runs out before the confirm comes (a stalled
+    worker): Junos is back at the bootstrap, and the confirm, in another session and told
+    what went in, fails naming what is gone instead of making the bootstrap permanent."""
+    lab, engine = bootstrapped(start_lab, confirm_minutes=60)
+    engine.mgmt_open()
+    full = BOOTSTRAP + "set snmp location lab\n"
+    pushed = engine.mgmt_push(full, confirm_minutes=1)  # 0.6 s at the lab's time scale
+    assert pushed.changed and pushed.confirm_pending
+    engine.mgmt_close()
+    router = lab.router("j1")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and router.confirm_deadline is not None:
+        time.sleep(0.05)
+    assert router.history[0].comment == "rollback" and router.hostname == "j1"
+
+    other = driver(lab, baud=0, port=engine.mgmt_target.port)
+    other.mgmt_open()
+    with pytest.raises(
+        CommitFailed,
+        match=r"rolled back before it was confirmed \(its commit confirmed ran out\); "
+        r"1 of its 9 statements are gone: \[edit\] snmp location lab;",
+    ):
+        other.mgmt_confirm(pushed=full)
+    assert router.history[0].comment == "rollback", "nothing was committed"
+    # pushed again and confirmed in time, it stays
+    assert other.mgmt_push(full, confirm_minutes=10).confirm_pending
+    assert other.mgmt_confirm(pushed=full) == "confirmed (commit)"
+    assert router.confirm_deadline is None and router.history[0].comment == "turnup confirmed"
+    # a confirm taken over after that one finds nothing pending and the config all there
+    assert other.mgmt_confirm(pushed=full) == "confirmed (commit)"
+    other.mgmt_close()
 
 
 def test_a_factory_junos_through_the_console_servers_ssh_service(start_lab):
@@ -226,12 +273,7 @@ def test_netconf_rpcs_go_out_without_waiting_for_ncclients_session_thread(start_
     the driver writes RPCs itself. With the thread waking every 30 s, RPCs answer at once."""
     import ncclient.transport.session
 
-    lab, engine = reachable_router(start_lab, baud=0)
-    engine.console_open()
-    engine.console_push(BOOTSTRAP)
-    engine.console_commit(confirm_minutes=5)
-    engine.console_close()
-    wait_for_management(lab)
+    lab, engine = bootstrapped(start_lab, confirm_minutes=5)
     monkeypatch.setattr(ncclient.transport.session, "TICK", 30.0)
     engine.mgmt_open()
     engine.device.timeout = 5  # an RPC left in ncclient's queue would wait 30 s: RpcTimeoutError

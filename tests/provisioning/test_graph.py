@@ -569,3 +569,48 @@ def test_a_retried_router_that_kept_its_bootstrap_is_not_touched_on_its_console(
     assert boot.message == "bootstrap already on the router (checked over management)"
     assert router_state(lab, edge)["bytes_in"] == console_bytes, "the console was not used"
     assert f"hostname {edge}" in router_state(lab, edge)["saved"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("junos_core", [False, True], ids=["iosxe", "junos"])
+def test_a_full_config_its_timer_took_back_before_the_confirm_is_not_saved(
+    worker, enqueued, lab_of, junos_core
+):
+    """The router's steps run one by one, each as a new task would (a new driver), and its
+    rollback timer (IOS-XE `configure terminal revert timer`, Junos `commit confirmed`) runs
+    out after verification, before the confirm: a worker stalled in between. The confirm
+    step is told the full config went in under the timer, finds it gone and fails; nothing
+    is saved and the archive step skips itself."""
+    from turnup.provisioning.models import Step
+    from turnup.provisioning.services import device_turnup_steps, run_start
+
+    site = approved_site(f"GRT-{16 + junos_core}", edges=0, junos_core=junos_core)
+    lab = lab_of(site)
+    run = run_start(site=site)
+    assert enqueued == [run.pk]
+    name = f"{site.name.lower()}-cr1"
+    steps = _steps(run)
+    for step in ("bootstrap", "full_config", "verify"):
+        assert device_turnup_steps(step_ids=[steps[(name, step)].pk])[0]["status"] == "done"
+    assert Step.objects.get(pk=steps[(name, "full_config")].pk).result["confirm_pending"]
+    router = lab.router(name)
+
+    def timer_runs_out() -> None:
+        if junos_core:
+            router.confirm_handle.cancel()
+            router._confirm_expired()
+        else:
+            router._revert_timer.cancel()
+            router._revert_fire()
+
+    lab.call(timer_runs_out)
+    said = device_turnup_steps(step_ids=[steps[(name, "confirm")].pk, steps[(name, "archive")].pk])
+    assert [s["status"] for s in said] == ["failed", "skipped"]
+    confirm = Step.objects.get(pk=steps[(name, "confirm")].pk)
+    assert confirm.reason == "commit_failed"
+    timer = "commit confirmed" if junos_core else "configure terminal revert timer"
+    assert f"rolled back before it was confirmed (its {timer} ran out)" in confirm.message
+    if junos_core:
+        assert router.history[0].comment == "rollback", "the rollback was not committed over"
+    else:
+        assert router.startup is None, "nothing was saved"

@@ -33,6 +33,17 @@ def run_lldp_peers(*, run_id: int) -> set[str]:
     return set(done.values_list("device__name", flat=True))
 
 
+def full_config_pending(*, run_id: int, device_id: int) -> bool:
+    """Whether the router's full config step left a rollback timer for its confirm to stop
+    (``confirm_pending`` in its result). One query."""
+    result = (
+        Step.objects.filter(run_id=run_id, device_id=device_id, name=StepName.FULL_CONFIG)
+        .values_list("result", flat=True)
+        .first()
+    )
+    return bool((result or {}).get("confirm_pending"))
+
+
 def site_cabling_verdicts(*, site_id: int) -> dict[tuple[int, str], str]:
     """What the site's latest turn-up saw of its cables over LLDP: (device id, port) → the
     verify step's verdict (``as designed``, ``not seen``, ``otherwise``). One query; empty

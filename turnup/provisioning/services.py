@@ -1309,6 +1309,7 @@ def _step_full_config(step: Step) -> Outcome:
                 "changed": pushed.changed,
                 "lines": len(pushed.diff.splitlines()),
                 "config_version_id": config.version_id,
+                "confirm_pending": pushed.confirm_pending,
             },
         )
 
@@ -1360,12 +1361,18 @@ def _step_verify(step: Step) -> Outcome:
 
 
 def _step_confirm(step: Step) -> Outcome:
+    """Confirm and save. When the full config step left a rollback timer, its config goes
+    to the driver: a timer that ran out before this step (a stalled worker, a long wait for
+    LLDP) has taken it back, and the router must not be saved as turned up."""
     device, targets, driver = _context(step)
     limit = step_time_limit(name=StepName.CONFIRM, bytes_total=0, baud=0)
+    pushed = None
+    if selectors.full_config_pending(run_id=step.run_id, device_id=device.pk):
+        pushed = _configs_for_push(step, device, ("full",))["full"].text
 
     def body() -> Outcome:
         mark = time.monotonic()
-        said = driver.mgmt_confirm()
+        said = driver.mgmt_confirm(pushed=pushed)
         return Outcome(
             message=said,
             log=_driver_log(driver, targets),

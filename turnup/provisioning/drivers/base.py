@@ -83,6 +83,9 @@ class PushResult:
     seconds: float = 0.0
     repairs: int = 0
     wire_seconds: float = 0.0  # the paced, pipelined part alone (bytes / wire_seconds = rate)
+    # the push left a rollback timer running (Junos ``commit confirmed``, IOS ``configure
+    # terminal revert timer``): ``mgmt_confirm(pushed=...)`` must stop it
+    confirm_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -357,6 +360,20 @@ class Unreachable(DriverError):
     retryable = True
 
 
+def confirmed_too_late(hostname: str, timer: str, held: Compliance, secrets: list[str]) -> None:
+    """Raise CommitFailed when nothing was pending to confirm and the router lacks
+    statements (``held``) of the config pushed under ``timer``: the timer ran out before the
+    confirm came and took them back. All there: an earlier attempt confirmed it."""
+    if held.compliant:
+        return
+    shown = "; ".join(held.missing[:3]) + ("; …" if len(held.missing) > 3 else "")
+    raise CommitFailed(
+        f"{hostname}: the full config was rolled back before it was confirmed (its {timer} "
+        f"ran out); {len(held.missing)} of its {held.checked} statements are gone: "
+        + scrub(shown, secrets, limit=300)
+    )
+
+
 @runtime_checkable
 class RouterDriver(Protocol):
     """One router, two ways in. Console methods work on a factory-fresh box through its console
@@ -402,8 +419,12 @@ class RouterDriver(Protocol):
         confirmed``, IOS ``configure terminal revert timer``)."""
         ...
 
-    def mgmt_confirm(self) -> str:
-        """Make everything pushed so far permanent (Junos confirming commit, IOS save)."""
+    def mgmt_confirm(self, *, pushed: str | None = None) -> str:
+        """Make everything pushed so far permanent (Junos confirming commit, IOS save).
+        ``pushed`` is the config a push left under a rollback timer (its
+        ``confirm_pending``), perhaps in another session: a router with no confirmed change
+        pending any more must still hold it (an earlier attempt confirmed it), or the timer
+        ran out and took it back, and CommitFailed says so instead of saving what is left."""
         ...
 
     def mgmt_verify(

@@ -56,6 +56,7 @@ from turnup.provisioning.drivers.base import (
     VerifyResult,
     cabling_checks,
     close_quietly,
+    confirmed_too_late,
     interfaces_verdict,
     line_rate,
     management_key,
@@ -171,7 +172,7 @@ class IosXeDriver:
         self.mgmt = None
         self.transcript: list[str] = []
         self.reload_armed = False
-        self.revert_armed = False  # this session pushed under `configure terminal revert timer`
+        self.revert_armed = False  # the push under way entered `configure terminal revert timer`
         self.dialog_secret: str | None = None
         self.console_at_prompt = False  # the console session was last seen at its # prompt
         # what puts the console's logging back after the bootstrap (from the saved config);
@@ -751,6 +752,7 @@ class IosXeDriver:
         confirm_minutes`` once it has an archive path (the config's ``archive`` block goes
         in first, without the timer, when the router has none yet)."""
         started = time.monotonic()
+        self.revert_armed = False
         running = self.mgmt_running_config()
         config, banners = split_banners(config)
         lines = missing_lines(config_lines(config), running)
@@ -799,6 +801,7 @@ class IosXeDriver:
             output=scrub(output, self._secrets()),
             bytes=sum(len(c) + 1 for c in commands),
             seconds=time.monotonic() - started,
+            confirm_pending=self.revert_armed,
         )
 
     def _mgmt_banner(self, banner: str) -> str:
@@ -812,11 +815,11 @@ class IosXeDriver:
         return output + session.exit_config_mode()
 
     @management_call("saving the config")
-    def mgmt_confirm(self) -> str:
-        """``configure confirm`` (asked even when this session armed nothing: a worker that
-        died after the push may have left a timer that would roll back a saved router),
+    def mgmt_confirm(self, *, pushed: str | None = None) -> str:
+        """``configure confirm`` (asked even when nothing is known to be pending: a worker
+        that died after the push may have left a timer that would roll back a saved router),
         ``reload cancel`` when that timer is in use, then ``write memory``."""
-        said = [self._configure_confirm()]
+        said = [self._configure_confirm(pushed)]
         if self.reload_armed or self.reload_timer:
             said.append(self._reload_cancel())
             self.reload_armed = False
@@ -830,20 +833,19 @@ class IosXeDriver:
         said.append("saved")
         return "; ".join(s for s in said if s)
 
-    def _configure_confirm(self) -> str:
+    def _configure_confirm(self, pushed: str | None) -> str:
         """Keep what went in under ``configure terminal revert timer``. IOS answers with a
-        ``%`` line when no rollback is pending: fine when nothing was armed, but the timer
-        this session armed having run out means the full config is gone — not saved."""
+        ``%`` line when no rollback is pending: fine when nothing was pushed under one, and
+        fine when an earlier attempt confirmed ``pushed`` (it is all in the running config);
+        otherwise the timer ran out and took it back — not saved."""
         out, _ = self._exchange(self.mgmt, "configure confirm", timeout=30)
         self._log(f"configure confirm\n{out}")
-        armed, self.revert_armed = self.revert_armed, False
         if not re.search(r"^%", out, re.MULTILINE):
             return "rollback timer confirmed"
-        if armed:
-            raise CommitFailed(
-                f"{self.hostname}: the full config was rolled back before it was confirmed "
-                "(its configure terminal revert timer ran out)"
-            )
+        if pushed is not None:
+            held = compliance(pushed, self.mgmt_running_config())
+            timer = "configure terminal revert timer"
+            confirmed_too_late(self.hostname, timer, held, self._secrets())
         return ""
 
     def _reload_cancel(self) -> str:

@@ -47,6 +47,7 @@ from turnup.provisioning.drivers.base import (
     VerifyResult,
     cabling_checks,
     close_quietly,
+    confirmed_too_late,
     interfaces_verdict,
     management_key,
     scrub,
@@ -504,18 +505,31 @@ class JunosDriver:
             diff=scrub(diff, self._secrets()),
             bytes=len(config),
             seconds=time.monotonic() - started,
+            confirm_pending=True,
         )
 
-    def mgmt_confirm(self) -> str:
-        """The confirming commit: everything committed with ``confirmed`` now sticks."""
+    def mgmt_confirm(self, *, pushed: str | None = None) -> str:
+        """The confirming commit: everything committed with ``confirmed`` now sticks. With
+        ``pushed`` (committed confirmed, perhaps by another session) and no confirmed
+        commit pending any more, the router must still hold it, or it was rolled back."""
         from jnpr.junos.exception import CommitError
         from jnpr.junos.utils.config import Config
 
+        if pushed is not None and not self._confirm_pending():
+            held = self.mgmt_compliance(pushed, self.mgmt_running_config())
+            confirmed_too_late(self.hostname, "commit confirmed", held, self._secrets())
         try:
             Config(self.device).commit(comment="turnup confirmed")
         except CommitError as error:
             raise CommitFailed(f"{self.hostname}: confirming commit failed: {error}") from None
         return "confirmed (commit)"
+
+    def _confirm_pending(self) -> bool:
+        """Whether a ``commit confirmed`` waits for its confirmation: ``show system commit``
+        marks the newest commit ``commit confirmed, rollback in Nmins`` until then."""
+        reply = self.device.rpc.cli("show system commit", format="text")
+        text = reply.text if reply is not None else ""
+        return bool(re.search(r"^\s*0\s.*commit confirmed, rollback in", text or "", re.MULTILINE))
 
     def mgmt_verify(
         self,
