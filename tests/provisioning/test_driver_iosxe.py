@@ -568,6 +568,9 @@ def test_the_full_config_goes_in_under_a_revert_timer_that_confirm_keeps(start_l
     assert router.revert_pending is not None
     assert "Loopback0" not in router.revert_pending[1]
     assert "path bootflash:turnup-archive" in router.revert_pending[1]
+    # a second attempt (a takeover) finds it all there: the first one's timer may still run
+    again = engine.mgmt_push(ARCHIVED, confirm_minutes=10)
+    assert not again.changed and again.confirm_pending
     assert engine.mgmt_confirm(pushed=ARCHIVED) == "rollback timer confirmed; saved"
     assert router.revert_pending is None and "interface Loopback0" in router.startup
     # a later confirm (a retry's) finds nothing pending and the config all there: an

@@ -518,3 +518,41 @@ def test_the_steps_of_one_task_read_the_design_and_the_full_config_once(
     # outside a task (the API, a test) each call reads the design revision again
     with django_assert_num_queries(1):
         services._device_and_targets(verify)
+
+
+@pytest.mark.django_db
+def test_a_cancel_skips_what_has_not_started_and_lets_a_running_step_finish(run):
+    """A second delivery of a running step after a cancel waits for it (it was skipping it,
+    and the run settled while its push went on); once its heartbeat is stale, the worker
+    running it is gone and the delivery skips it."""
+    from turnup.provisioning.models import Step, StepStatus
+    from turnup.provisioning.services import _claim, run_cancel
+
+    core_boot = run.steps.get(stage=0, name="bootstrap")
+    assert _claim(core_boot.pk)[0] == "run"
+    run = run_cancel(run=run)
+    assert run.status == "running", "a step runs: not settled"
+    steps = dict(run.steps.values_list("pk", "status"))
+    assert steps.pop(core_boot.pk) == StepStatus.RUNNING
+    assert set(steps.values()) == {StepStatus.SKIPPED}
+    assert _claim(core_boot.pk)[0] == "wait", "a duplicate delivery waits for the running step"
+    Step.objects.filter(pk=core_boot.pk).update(heartbeat=timezone.now() - timedelta(minutes=1))
+    verdict, step = _claim(core_boot.pk)
+    assert verdict == "skip" and step.reason == "cancelled"
+
+
+@pytest.mark.django_db
+def test_only_the_latest_run_of_a_site_is_retried(run):
+    from turnup.core.errors import ConflictError
+    from turnup.provisioning.services import run_cancel, run_retry_failed, run_start
+
+    first = run_cancel(run=run)
+    assert first.status == "cancelled"
+    second = run_start(site=first.site)
+    with pytest.raises(ConflictError, match=f"run {second.pk} \\(queued\\) came after it"):
+        run_retry_failed(run=first)
+    second = run_cancel(run=second)
+    with pytest.raises(ConflictError, match=f"run {second.pk} \\(cancelled\\) came after it"):
+        run_retry_failed(run=first)
+    assert run_retry_failed(run=second).status == "queued"
+    assert set(first.steps.values_list("status", flat=True)) == {"skipped"}, "not retried"

@@ -212,8 +212,9 @@ def run_cancel(*, run: Run) -> Run:
         run.cancel_requested = True
         run.save(update_fields=["cancel_requested", "updated"])
         changelog_record(action="update", instances=[run], before=before)
-        pending = list(Step.objects.filter(run=run, status=StepStatus.PENDING))
-        Step.objects.filter(pk__in=[s.pk for s in pending]).update(
+        # one statement that reads the status as it updates: a claim that committed since
+        # this transaction began has made its step running, and a running step finishes
+        Step.objects.filter(run=run, status=StepStatus.PENDING).update(
             status=StepStatus.SKIPPED, reason="cancelled", message="the run was cancelled"
         )
         still_running = Step.objects.filter(run=run, status=StepStatus.RUNNING).exists()
@@ -232,13 +233,23 @@ def run_retry_failed(*, run: Run) -> Run:
     retried bootstrap checks over management first (a router that still answers with its
     hostname is not touched on its console), the full config pushes only what the router
     lacks. The done routers' steps stay done, and the same graph is enqueued again: theirs
-    return at once."""
+    return at once. Only the site's latest run is retried: one run after it has taken the
+    routers over, and two runs must never configure the same routers."""
     from turnup.provisioning.workflows import site_turnup_graph_enqueue
 
     with transaction.atomic():
+        # the site's row first, as run_start locks it: one run of a site at a time
+        site = Site.objects.select_for_update().get(pk=run.site_id)
         run = Run.objects.select_for_update().get(pk=run.pk)
         if not run.is_finished:
             raise ConflictError(f"Run {run.pk} is still {run.status}", extra={"run_id": run.pk})
+        later = Run.objects.filter(site=site, pk__gt=run.pk).order_by("-pk").first()
+        if later is not None:
+            raise ConflictError(
+                f"Run {run.pk} is not the latest turn-up of site {site}: run {later.pk} "
+                f"({later.status}) came after it; retry that one, or start a new run",
+                extra={"run_id": run.pk, "later_run_id": later.pk},
+            )
         failed_devices = set(
             Step.objects.filter(
                 run=run, status__in=[StepStatus.FAILED, StepStatus.SKIPPED]
@@ -246,7 +257,6 @@ def run_retry_failed(*, run: Run) -> Run:
         )
         if not failed_devices:
             raise ConflictError(f"Run {run.pk} has no failed router", extra={"run_id": run.pk})
-        site = Site.objects.get(pk=run.site_id)
         if site.status != SiteStatus.TURNING_UP:
             site_transition(site=site, to_status=SiteStatus.TURNING_UP)
         before = changelog_snapshot([run])
@@ -663,6 +673,9 @@ def _claim(step_id: int) -> tuple[str, Step | None]:
         step = Step.objects.select_for_update(of=("self",)).select_related("run").get(pk=step_id)
         if step.status in STEP_FINISHED:
             return "finished", step
+        fresh = now - timedelta(seconds=STALE_SECONDS)
+        if step.status == StepStatus.RUNNING and step.heartbeat and step.heartbeat > fresh:
+            return "wait", step  # another delivery runs it: it finishes, cancelled or not
         run = step.run
         if run.cancel_requested or run.status == RunStatus.CANCELLED:
             _finish(step, StepStatus.SKIPPED, reason="cancelled", message="the run was cancelled")
@@ -677,9 +690,6 @@ def _claim(step_id: int) -> tuple[str, Step | None]:
             return "skip", step
         if unfinished_before:
             return "wait", step  # a duplicate delivery ran ahead of its chain
-        fresh = now - timedelta(seconds=STALE_SECONDS)
-        if step.status == StepStatus.RUNNING and step.heartbeat and step.heartbeat > fresh:
-            return "wait", step
         taken_over = step.status == StepStatus.RUNNING
         step.status = StepStatus.RUNNING
         step.attempts += 1

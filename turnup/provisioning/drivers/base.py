@@ -83,8 +83,9 @@ class PushResult:
     seconds: float = 0.0
     repairs: int = 0
     wire_seconds: float = 0.0  # the paced, pipelined part alone (bytes / wire_seconds = rate)
-    # the push left a rollback timer running (Junos ``commit confirmed``, IOS ``configure
-    # terminal revert timer``): ``mgmt_confirm(pushed=...)`` must stop it
+    # a rollback timer may be running over the config (Junos ``commit confirmed``, IOS
+    # ``configure terminal revert timer``): this push's, or an earlier attempt's when the
+    # router had it all already. ``mgmt_confirm(pushed=...)`` stops it, or finds it ran out
     confirm_pending: bool = False
 
 

@@ -758,7 +758,10 @@ class IosXeDriver:
         lines = missing_lines(config_lines(config), running)
         banners = [b for b in banners if not banner_present(b, running)]
         if not lines and not banners:
-            return PushResult(changed=False, seconds=time.monotonic() - started)
+            # all there: an earlier attempt's timer may still run (a retry, a takeover)
+            return PushResult(
+                changed=False, seconds=time.monotonic() - started, confirm_pending=True
+            )
         everything = config_lines(config)
         commands = with_parents(lines, everything)
         output = ""

@@ -492,8 +492,10 @@ class JunosDriver:
 
         started = time.monotonic()
         with self._loaded(config, "the full config") as (cu, diff):
-            if not diff.strip():
-                return PushResult(changed=False, seconds=time.monotonic() - started)
+            if not diff.strip():  # all there: an earlier attempt's commit may still wait
+                return PushResult(
+                    changed=False, seconds=time.monotonic() - started, confirm_pending=True
+                )
             try:
                 cu.commit_check()
                 cu.commit(confirm=confirm_minutes, comment="turnup full config")
