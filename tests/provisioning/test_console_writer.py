@@ -276,6 +276,25 @@ def test_scrub_removes_secrets_and_secret_arguments():
     assert "hunter2" not in cleaned
     assert "$9$abcdef" not in cleaned
     assert cleaned.endswith("ok")
+    # SNMPv3 users' keys (IOS localized, Junos), routing-protocol keys
+    lines = {
+        "snmp-server user nms ops v3 encrypted auth sha 9A:3B:01 priv aes 128 7F:00:C2": (
+            "snmp-server user nms ops v3 encrypted auth sha ******** priv aes 128 ********"
+        ),
+        "set snmp v3 usm local-engine user nms authentication-sha authentication-key 0a1b": (
+            "set snmp v3 usm local-engine user nms authentication-sha authentication-key ********"
+        ),
+        "set snmp v3 usm local-engine user nms privacy-aes128 privacy-key 0c2d": (
+            "set snmp v3 usm local-engine user nms privacy-aes128 privacy-key ********"
+        ),
+        " ip ospf message-digest-key 1 md5 7 0822455D0A16": (
+            " ip ospf message-digest-key 1 md5 7 ********"
+        ),
+        "  key-string 7 02050D480809": "  key-string 7 ********",
+        "neighbor 192.0.2.1 send-community both": "neighbor 192.0.2.1 send-community both",
+    }
+    for line, shown in lines.items():
+        assert scrub(line, []) == shown
 
 
 def test_a_command_that_prints_output_in_bare_mode_is_not_taken_for_a_mangled_echo():

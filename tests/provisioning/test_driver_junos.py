@@ -342,3 +342,21 @@ def test_verification_waits_for_lldp_to_hear_a_far_end_that_started_it(start_lab
     finally:
         far.close()
         engine.mgmt_close()
+
+
+def test_a_netconf_session_that_closes_is_unreachable_and_retried(start_lab):
+    """PyEZ's and ncclient's errors are the driver's: a NETCONF session gone in the middle
+    of a step is `unreachable` (retried in a new session), not an internal error."""
+    from turnup.provisioning.drivers.base import Unreachable
+
+    lab, engine = bootstrapped(start_lab, confirm_minutes=60)
+    engine.mgmt_open()
+    assert engine.device.timeout == 120, "a commit may take longer than PyEZ's 30 s"
+    engine.device._conn._session.close()  # the router's end went away
+    with pytest.raises(Unreachable, match="j1: the NETCONF session closed while verifying"):
+        engine.mgmt_verify(hostname="j1", interfaces=[])
+    assert Unreachable.retryable
+    engine.mgmt_close()
+    engine.mgmt_open()  # a new session works
+    assert "set system host-name j1" in engine.mgmt_running_config()
+    engine.mgmt_close()

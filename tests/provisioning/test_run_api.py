@@ -25,6 +25,9 @@ def test_start_list_get_cancel(api_client, storage, enqueued, django_capture_on_
     runs = api_client.get(f"/api/runs/?site_id={site.pk}").json()
     assert [r["id"] for r in runs["results"]] == [run_id]
     assert api_client.get(f"/api/runs/?site_id={site.pk + 999}").json()["results"] == []
+    bad = api_client.get("/api/runs/?site_id=LON-01")
+    assert bad.status_code == 400
+    assert bad.json()["extra"]["fields"]["site_id"] == ["A valid integer is required."], bad.json()
 
     detail = api_client.get(f"/api/runs/{run_id}/").json()
     assert detail["status"] == "queued"

@@ -556,3 +556,35 @@ def test_only_the_latest_run_of_a_site_is_retried(run):
         run_retry_failed(run=first)
     assert run_retry_failed(run=second).status == "queued"
     assert set(first.steps.values_list("status", flat=True)) == {"skipped"}, "not retried"
+
+
+@pytest.mark.django_db
+def test_a_failed_step_keeps_no_secret_its_error_quoted(run, monkeypatch):
+    """A driver error quotes the config line that went wrong and the transcript around it;
+    the Step keeps them without the secrets in them, whatever driver raised them."""
+    from turnup.provisioning import services
+    from turnup.provisioning.drivers.base import ConfigRejected, EchoMismatch
+
+    attempts = iter(
+        [
+            EchoMismatch("line 7 came back as 'snmp-server user nms ops v3 auth sha s3cr3t-a'"),
+            ConfigRejected(
+                "R1 refused 'username turnup privilege 15 secret 0 hunter2'",
+                output="R1(config)#username turnup privilege 15 secret 0 hunter2\n% Invalid",
+            ),
+        ]
+    )
+
+    def body(step):
+        raise next(attempts)
+
+    monkeypatch.setitem(services.STEP_BODIES, "bootstrap", body)
+    monkeypatch.setattr(services, "RETRY_PAUSE_SECONDS", 0)
+    core_boot = run.steps.get(stage=0, name="bootstrap")
+    assert services.device_turnup_step(step_id=core_boot.pk)["status"] == "failed"
+    core_boot.refresh_from_db()
+    assert core_boot.reason == "config_rejected"
+    assert core_boot.message == "R1 refused 'username turnup privilege 15 secret 0 ********"
+    assert core_boot.log.startswith("R1(config)#username turnup privilege 15 secret 0 ********")
+    (earlier,) = core_boot.result["failed_attempts"]
+    assert earlier["reason"] == "echo_mismatch" and "s3cr3t-a" not in earlier["message"]

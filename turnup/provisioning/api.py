@@ -92,13 +92,18 @@ class TurnupStartSerializer(serializers.Serializer):
     overwrite = serializers.BooleanField(default=False)
 
 
+class RunListQuerySerializer(serializers.Serializer):
+    site_id = serializers.IntegerField(required=False, min_value=1)
+
+
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self):
         if self.action == "list":
-            site_id = self.request.query_params.get("site_id")
-            return selectors.run_list(site_id=int(site_id) if site_id else None)
+            query = RunListQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            return selectors.run_list(site_id=query.validated_data.get("site_id"))
         return selectors.run_with_steps()
 
     def get_serializer_class(self):

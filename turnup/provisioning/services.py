@@ -834,7 +834,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
                 retryable = error.retryable or error.reason in RETRY_ALSO
                 if not retryable or attempt == MAX_ATTEMPTS - 1:
                     break
-                earlier.append({"reason": error.reason, "message": error.message[:300]})
+                earlier.append({"reason": error.reason, "message": _kept(error.message, 300)})
                 if Run.objects.filter(pk=step.run_id, cancel_requested=True).exists():
                     break
                 Step.objects.filter(pk=step.pk).update(attempts=step.attempts + attempt + 1)
@@ -843,7 +843,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
                 status, reason, message = StepStatus.FAILED, "line_dropped", f"line closed: {error}"
                 if attempt == MAX_ATTEMPTS - 1:
                     break
-                earlier.append({"reason": reason, "message": message[:300]})
+                earlier.append({"reason": reason, "message": _kept(message, 300)})
                 Step.objects.filter(pk=step.pk).update(attempts=step.attempts + attempt + 1)
                 time.sleep(RETRY_PAUSE_SECONDS)
             except ApplicationError as error:
@@ -869,8 +869,8 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
             step,
             status,
             reason=reason,
-            message=message[:2000],
-            log=outcome.log,
+            message=_kept(message, 2000),
+            log=scrub(outcome.log or "", []),
             bytes_pushed=base_bytes + outcome.bytes_pushed,
             result=result,
             **ended,
@@ -878,6 +878,12 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
         if turned_up:
             _device_turned_up_event(step)
     return {"step": step.pk, "status": status, "reason": reason}
+
+
+def _kept(message: str, length: int) -> str:
+    """A message as a Step keeps it: its first ``length`` characters, with no secret in
+    them (a refused or mangled config line is quoted in its error)."""
+    return scrub(message, [], limit=None)[:length]
 
 
 def _device_turned_up_event(step: Step) -> None:
@@ -1397,7 +1403,7 @@ def _step_archive(step: Step) -> Outcome:
 
     device, targets, driver = _context(step)
     rendered = _configs_for_push(step, device, ("full",))["full"]
-    limit = step_time_limit(name=StepName.ARCHIVE, bytes_total=0, baud=0)
+    limit = step_time_limit(name=StepName.ARCHIVE, bytes_total=rendered.size, baud=0)
 
     def body() -> Outcome:
         text = driver.mgmt_running_config()

@@ -513,17 +513,24 @@ def session_end(key: tuple, session: object, close: Callable[[], None], *, keep:
         close_quietly(close)
 
 
-def scrub(text: str, secrets: list[str], *, limit: int = 4000) -> str:
-    """Remove every secret (and anything after ``secret``/``password`` keywords) from ``text``
-    and keep its last ``limit`` characters: what a Step may record."""
+def scrub(text: str, secrets: list[str], *, limit: int | None = 4000) -> str:
+    """Remove every secret (and the argument of the keywords that carry one: passwords,
+    secrets, SNMPv3 and routing-protocol keys) from ``text`` and keep its last ``limit``
+    characters (None: all of it): what a Step may record."""
     for secret in sorted(set(filter(None, secrets)), key=len, reverse=True):
         text = text.replace(secret, "********")
     text = _SECRET_WORDS.sub(lambda m: m.group(1) + " ********", text)
-    return text[-limit:]
+    return text if limit is None else text[-limit:]
 
 
 _SECRET_WORDS = re.compile(
-    r"\b(secret(?: \d)?|password(?: \d)?|encrypted-password|plain-text-password-value)"
-    r" (?!\*{8})\S+",
+    r"\b("
+    r"secret(?: \d)?|password(?: \d)?|encrypted-password|plain-text-password-value"
+    # SNMPv3 users: IOS `auth sha KEY priv aes 128 KEY`, Junos authentication-/privacy-key
+    r"|auth (?:md5|sha\d*)|priv (?:des|3des|aes(?: \d+)?)"
+    r"|authentication-key|privacy-key|authentication-password|privacy-password"
+    # OSPF/BGP/IS-IS keys: IOS `message-digest-key 1 md5 KEY`, key chains' `key-string KEY`
+    r"|message-digest-key \d+ md5(?: \d)?|key-string(?: \d)?"
+    r") (?!\*{8})\S+",
     re.IGNORECASE,
 )

@@ -18,11 +18,13 @@ with ``load``/``diff``/``commit_check``/``commit(confirm=N)``, then the confirmi
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from turnup.provisioning.drivers.base import (
     PARKED_SESSIONS,
@@ -68,6 +70,45 @@ from turnup.provisioning.drivers.netmiko_channel import (
     netmiko_connect,
     tcp_connect,
 )
+
+# A NETCONF RPC's reply may take this long: a Junos commit takes 30 s and more on a big box
+# (PyEZ waits 30 s by default); the step's watchdog bounds the whole step.
+RPC_TIMEOUT_SECONDS = 120
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def netconf_call(doing: str) -> Callable[[Method], Method]:
+    """A driver's NETCONF method with PyEZ's and ncclient's errors named: a session that
+    closed is ``Unreachable``, an RPC without a reply in time ``NoAnswer`` (both retried in
+    a new session); an RPC error the method does not handle itself is a ``DriverError``
+    naming what was being done. The driver's own errors pass through."""
+
+    def decorate(method: Method) -> Method:
+        @functools.wraps(method)
+        def call(self, *args: Any, **kwargs: Any) -> Any:
+            from jnpr.junos.exception import ConnectError, RpcError, RpcTimeoutError
+            from ncclient.operations.errors import TimeoutExpiredError
+            from ncclient.transport.errors import TransportError
+
+            try:
+                return method(self, *args, **kwargs)
+            except (RpcTimeoutError, TimeoutExpiredError) as error:
+                said = f"{self.hostname} stopped answering while {doing}: {error}"
+                raise NoAnswer(said) from None
+            except (ConnectError, TransportError, EOFError, OSError) as error:
+                raise Unreachable(
+                    f"{self.hostname}: the NETCONF session closed while {doing}: "
+                    f"{type(error).__name__} {error}"
+                ) from None
+            except RpcError as error:
+                said = f"{self.hostname} answered an error while {doing}: {error}"
+                raise DriverError(said) from None
+
+        return call  # type: ignore[return-value]
+
+    return decorate
+
 
 #: The vendor libraries this driver imports when it first needs them (a worker imports them at
 #: start: see ``services.drivers_preload``).
@@ -446,8 +487,10 @@ class JunosDriver:
         finally:
             sock.close()
         netconf_send_at_once(device)
+        device.timeout = RPC_TIMEOUT_SECONDS
         self.device = device
 
+    @netconf_call("reading the running config")
     def mgmt_running_config(self) -> str:
         reply = self.device.rpc.get_config(options={"format": "set", "database": "committed"})
         return reply.text or ""
@@ -478,6 +521,7 @@ class JunosDriver:
             except Exception:  # noqa: BLE001
                 pass
 
+    @netconf_call("comparing the rendered config")
     def mgmt_compliance(self, rendered: str, running: str) -> Compliance:
         """Junos judges it: the rendered set lines are loaded into the candidate, ``show |
         compare`` lists what they would add, and the candidate is rolled back. A merge
@@ -487,6 +531,7 @@ class JunosDriver:
         checked = sum(1 for line in rendered.splitlines() if line.strip().startswith("set "))
         return Compliance(checked=checked, missing=tuple(compare_additions(diff)))
 
+    @netconf_call("pushing the full config")
     def mgmt_push(self, config: str, *, confirm_minutes: int = 10) -> PushResult:
         from jnpr.junos.exception import CommitError
 
@@ -510,6 +555,7 @@ class JunosDriver:
             confirm_pending=True,
         )
 
+    @netconf_call("confirming the commit")
     def mgmt_confirm(self, *, pushed: str | None = None) -> str:
         """The confirming commit: everything committed with ``confirmed`` now sticks. With
         ``pushed`` (committed confirmed, perhaps by another session) and no confirmed
@@ -533,6 +579,7 @@ class JunosDriver:
         text = reply.text if reply is not None else ""
         return bool(re.search(r"^\s*0\s.*commit confirmed, rollback in", text or "", re.MULTILINE))
 
+    @netconf_call("verifying")
     def mgmt_verify(
         self,
         *,
