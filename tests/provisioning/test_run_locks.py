@@ -209,6 +209,30 @@ def test_recovery_resends_only_silent_runs(run):
     Step.objects.filter(pk=step.pk).update(heartbeat=old)
     assert run_recover() == [run.pk]
     assert run.sent == [run.pk], "sent again (the first send waits for a commit here)"
+    assert run_recover() == [], "claimed by the reaper that sent it: not sent twice"
+
+
+@pytest.mark.django_db
+def test_recovery_leaves_a_run_waiting_behind_the_work_on_others(run):
+    """A second site's run, silent because its tasks queue behind the first run's, is not
+    sent again while the workers are at work (each copy would hold worker threads waiting);
+    a step left running by a dead worker is recovered all the same."""
+    from turnup.provisioning.models import Run, Step
+    from turnup.provisioning.services import STALE_SECONDS, run_recover, run_start
+
+    other = run_start(site=approved_site("LCK-02", edges=0))
+    old = timezone.now() - timedelta(seconds=STALE_SECONDS * 2)
+    Run.objects.filter(pk__in=[run.pk, other.pk]).update(updated=old)
+    first = _bootstraps(run)[0]
+    Step.objects.filter(pk=first.pk).update(status="running", heartbeat=timezone.now())
+    assert run_recover() == [], "the first run beats; the second waits behind it"
+    Step.objects.filter(pk=first.pk).update(status="done", heartbeat=None, finished=old)
+    assert sorted(run_recover()) == sorted([run.pk, other.pk]), "nobody at work: both lost"
+    Run.objects.filter(pk__in=[run.pk, other.pk]).update(updated=old)
+    Step.objects.filter(pk=first.pk).update(finished=timezone.now())
+    (boot,) = _bootstraps(other)
+    Step.objects.filter(pk=boot.pk).update(status="running", heartbeat=old)
+    assert run_recover() == [other.pk], "its worker died mid-step: recovered beside the work"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -588,3 +612,34 @@ def test_a_failed_step_keeps_no_secret_its_error_quoted(run, monkeypatch):
     assert core_boot.log.startswith("R1(config)#username turnup privilege 15 secret 0 ********")
     (earlier,) = core_boot.result["failed_attempts"]
     assert earlier["reason"] == "echo_mismatch" and "s3cr3t-a" not in earlier["message"]
+
+
+@pytest.mark.django_db
+def test_a_database_error_inside_a_step_leaves_it_to_the_tasks_retry(run, monkeypatch):
+    """Not an `internal_error` failing the router: the error reaches the task (which Celery
+    retries), the step stays running without a heartbeat, and the retry takes it over."""
+    from django.db import OperationalError
+
+    from turnup.provisioning import services
+    from turnup.provisioning.models import Step
+    from turnup.provisioning.services import Outcome
+
+    calls = []
+
+    def body(step):
+        calls.append(step.attempts)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return Outcome(message="bootstrapped")
+
+    monkeypatch.setitem(services.STEP_BODIES, "bootstrap", body)
+    boot = _bootstraps(run)[0]
+    with pytest.raises(OperationalError):
+        services.device_turnup_step(step_id=boot.pk)
+    boot.refresh_from_db()
+    assert boot.status == "running" and boot.reason == ""
+    stale = timezone.now() - timedelta(seconds=services.STALE_SECONDS + 1)
+    Step.objects.filter(pk=boot.pk).update(heartbeat=stale)  # as it is 15 s later
+    assert services.device_turnup_step(step_id=boot.pk)["status"] == "done"
+    boot.refresh_from_db()
+    assert calls == [1, 2] and boot.message == "bootstrapped"

@@ -34,7 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Case, F, PositiveIntegerField, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -291,19 +291,34 @@ def run_recover() -> list[int]:
     broker may have lost its messages (the embedded SQLite broker forgets delivered messages
     on a crash; Redis gives them back only after its visibility timeout). Steps are
     idempotent, so a graph that was in fact alive only costs duplicate no-op tasks. Runs in
-    every worker, every STALE_SECONDS (``tasks._reaper``)."""
-    from django.db.models import Max
+    every worker, every STALE_SECONDS (``tasks._reaper``).
+
+    A silent run with no step running waits in the broker's queue while the workers are at
+    work on other runs (a step beats or finished lately): it is left alone then, as a resend
+    would only queue a copy behind it. A step left running by a dead worker is recovered
+    whatever else runs. One reaper sends each recovery: it claims the run's row first."""
+    from django.db.models import Count, Max, Q
 
     from turnup.provisioning.workflows import site_turnup_graph_enqueue
 
-    stale = timezone.now() - timedelta(seconds=STALE_SECONDS)
+    now = timezone.now()
+    stale = now - timedelta(seconds=STALE_SECONDS)
+    at_work = Step.objects.filter(Q(heartbeat__gt=stale) | Q(finished__gt=stale)).exists()
     recovered = []
     runs = Run.objects.filter(
         status__in=[RunStatus.QUEUED, RunStatus.RUNNING], updated__lt=stale
-    ).annotate(beat=Max("steps__heartbeat"), last=Max("steps__finished"))
+    ).annotate(
+        beat=Max("steps__heartbeat"),
+        last=Max("steps__finished"),
+        abandoned=Count("steps", filter=Q(steps__status=StepStatus.RUNNING)),
+    )
     for run in runs:
         if (run.beat and run.beat > stale) or (run.last and run.last > stale):
             continue
+        if at_work and not run.abandoned:
+            continue
+        if not Run.objects.filter(pk=run.pk, updated=run.updated).update(updated=now):
+            continue  # another worker's reaper recovered it
         site_turnup_graph_enqueue(run_id=run.pk)
         recovered.append(run.pk)
     return recovered
@@ -850,6 +865,10 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
                 reason = error.extra.get("reason", "design")
                 status, message = StepStatus.FAILED, error.message
                 break
+    except (OperationalError, InterfaceError):
+        # the database went away for a moment: the step stays running, its heartbeat stops,
+        # and the task's retry takes it over once it is stale (it resumes what it was doing)
+        raise
     except Exception as error:  # noqa: BLE001 - any bug is recorded on the step, not lost
         log.exception("step %s crashed", step.pk)
         status, reason, message = StepStatus.FAILED, "internal_error", f"{type(error).__name__}"
