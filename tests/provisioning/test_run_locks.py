@@ -643,3 +643,20 @@ def test_a_database_error_inside_a_step_leaves_it_to_the_tasks_retry(run, monkey
     assert services.device_turnup_step(step_id=boot.pk)["status"] == "done"
     boot.refresh_from_db()
     assert calls == [1, 2] and boot.message == "bootstrapped"
+
+
+@pytest.mark.django_db
+def test_settle_leaves_a_run_with_steps_still_to_run(run):
+    """A callback that finds steps pending (an earlier graph's, arriving after retry-failed
+    put them back; or a graph that lost tasks) does not settle the run: it goes on, and
+    recovery resends a graph gone silent. A cancelled run settles: they will never run."""
+    from turnup.provisioning.models import Run, Step
+    from turnup.provisioning.services import run_settle
+
+    Step.objects.filter(run=run, device=_bootstraps(run)[0].device).update(status="done")
+    assert run_settle(run_id=run.pk) == {}
+    assert not Run.objects.get(pk=run.pk).is_finished
+    Run.objects.filter(pk=run.pk).update(cancel_requested=True)
+    summary = run_settle(run_id=run.pk)
+    assert Run.objects.get(pk=run.pk).status == "cancelled"
+    assert {summary["devices"][name]["reason"] for name in summary["failed"]} == {"not_run"}

@@ -356,8 +356,11 @@ def run_settle(*, run_id: int) -> dict[str, Any]:
         if any(s.status == StepStatus.RUNNING for s in steps):
             # a duplicate graph's callback arrived while the real one still works
             return run.summary
-        # steps a lost graph never reached: a cancelled run skips them; otherwise they count
-        # as not run (the router is not turned up)
+        if not run.cancel_requested and any(s.status == StepStatus.PENDING for s in steps):
+            # the callback of an earlier graph (retry-failed put steps back since), or of a
+            # graph that lost tasks: the run goes on, and recovery resends a graph gone silent
+            return run.summary
+        # steps a cancelled run never reached count as not run (the router is not turned up)
         devices: dict[str, dict[str, Any]] = {}
         for step in steps:
             entry = devices.setdefault(
