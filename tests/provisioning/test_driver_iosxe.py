@@ -24,6 +24,7 @@ from turnup.provisioning.drivers.console import config_lines
 from turnup.provisioning.drivers.iosxe import (
     IosXeDriver,
     archive_first,
+    console_leftovers,
     missing_lines,
     with_parents,
 )
@@ -276,6 +277,21 @@ def test_a_router_with_a_saved_config_is_left_alone(start_lab):
     assert "OLD-1" in caught.value.message
     engine.console_close()
     assert driver(lab, baud=0, overwrite=True).console_open().factory is False
+
+
+def test_a_router_saved_with_its_designed_hostname_is_taken_up_only_by_a_retry(start_lab):
+    """A saved config carrying the designed hostname: a first attempt finds a router turned
+    up before (by another run) and leaves it alone; a retry of the step takes it up."""
+    saved = "hostname R1\ninterface Loopback0\n ip address 198.51.100.1 255.255.255.255\n"
+    lab = start_lab(lab_config([{**ios(), "startup_config": saved}], baud=0))
+    engine = driver(lab, baud=0)
+    with pytest.raises(NotFactory, match="turned up before, by another run — retry that run"):
+        engine.console_open()
+    engine.console_close()
+    retried = driver(lab, baud=0, retrying=True)
+    state = retried.console_open()
+    assert state.factory and "hostname already ours: resuming" in state.notes
+    retried.console_close()
 
 
 def test_without_the_dialog_the_startup_config_is_read_to_tell_factory_state(start_lab):
@@ -629,6 +645,38 @@ def test_a_revert_timer_the_router_refuses_falls_back_to_plain_configure(start_l
     assert "the archive path is not configured" in engine.output()
     assert lab.router("r1").running.find("interface Loopback0") is not None
     assert engine.mgmt_confirm() == "saved"
+    engine.mgmt_close()
+
+
+def test_the_full_config_turns_back_on_what_a_cut_off_console_push_left_off(start_lab):
+    """A bootstrap cut off mid-push, then found over management, leaves the config prompt
+    and console logging off (the console writer's own settings): the full config puts them
+    back, so `write memory` does not save them off; once back, nothing is left to push."""
+    lab, engine = bootstrapped(start_lab)
+    router = lab.router("r1")
+    off = config_lines("no service prompt config\nno logging console\n")
+    engine._push_lines(
+        NetmikoChannel(engine.mgmt),
+        off,
+        off,
+        baud=0,
+        window=256,
+        enter=engine.mgmt.RETURN,
+        prompt_off=False,
+        configure="configure terminal",
+    )
+    running = engine.mgmt_running_config()
+    assert "no service prompt config" in running and "no logging console" in running
+    pushed = engine.mgmt_push(ARCHIVED)
+    assert pushed.diff.startswith("service prompt config\nlogging console\n")
+    assert "interface Loopback0" in pushed.diff
+    running = engine.mgmt_running_config()
+    assert "no service prompt config" not in running and "no logging console" not in running
+    assert router.running.find("no logging console") is None
+    assert not engine.mgmt_push(ARCHIVED).changed
+    # a design that keeps the console quiet keeps it so
+    assert console_leftovers("no logging console\n", "no logging console\n") == []
+    assert console_leftovers("logging console critical\n", "no logging console\n") == []
     engine.mgmt_close()
 
 

@@ -48,6 +48,7 @@ def _cut_after(lab: RunningLab, router: str, cut: int | None) -> None:
 
 def _session(engine, config: str, hostname: str) -> None:
     engine.wake_timeout = 20
+    engine.retrying = True  # each session after a cut one takes it up, as the step's retry
     try:
         state = engine.console_open()
         engine.console_push(config, resume=state.hostname == hostname)

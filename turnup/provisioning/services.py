@@ -591,6 +591,7 @@ def driver_for(
     credentials: Credentials,
     hostname: str = "",
     overwrite: bool = False,
+    retrying: bool = False,
 ):
     """A driver for ``platform`` (``DRIVERS`` maps slugs to classes by name). Raises
     ApplicationError for a platform without a driver."""
@@ -615,6 +616,8 @@ def driver_for(
         options["hostname"] = hostname
     if "overwrite" in wanted:
         options["overwrite"] = overwrite
+    if "retrying" in wanted:
+        options["retrying"] = retrying
     if "reload_timer" in wanted:
         options["reload_timer"] = settings.TURNUP_IOS_RELOAD_TIMER
     return cls(**options)
@@ -855,14 +858,16 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
                 earlier.append({"reason": error.reason, "message": _kept(error.message, 300)})
                 if Run.objects.filter(pk=step.run_id, cancel_requested=True).exists():
                     break
-                Step.objects.filter(pk=step.pk).update(attempts=step.attempts + attempt + 1)
+                step.attempts += 1  # the next try is a retry (the driver is told so)
+                Step.objects.filter(pk=step.pk).update(attempts=step.attempts)
                 time.sleep(RETRY_PAUSE_SECONDS)
             except ChannelClosed as error:  # a driver let its transport's error through
                 status, reason, message = StepStatus.FAILED, "line_dropped", f"line closed: {error}"
                 if attempt == MAX_ATTEMPTS - 1:
                     break
                 earlier.append({"reason": reason, "message": _kept(message, 300)})
-                Step.objects.filter(pk=step.pk).update(attempts=step.attempts + attempt + 1)
+                step.attempts += 1  # the next try is a retry (the driver is told so)
+                Step.objects.filter(pk=step.pk).update(attempts=step.attempts)
                 time.sleep(RETRY_PAUSE_SECONDS)
             except ApplicationError as error:
                 reason = error.extra.get("reason", "design")
@@ -1192,6 +1197,7 @@ def _context(step: Step):
         credentials=targets.credentials,
         hostname=targets.hostname,
         overwrite=step.run.overwrite,
+        retrying=step.attempts > 1,
     )
     return device, targets, driver
 

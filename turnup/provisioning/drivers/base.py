@@ -344,6 +344,13 @@ class NotFactory(DriverError):
     reason = "not_factory"
 
 
+# a first attempt finds the designed hostname in the router's saved (committed) config
+TURNED_UP_BEFORE = (
+    "(its saved configuration already carries its designed hostname: turned up before, by "
+    "another run — retry that run to go on with it)"
+)
+
+
 class ConfigRejected(DriverError):
     reason = "config_rejected"
 

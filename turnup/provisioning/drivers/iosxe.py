@@ -36,6 +36,7 @@ from functools import partial
 
 from turnup.provisioning.drivers.base import (
     PARKED_SESSIONS,
+    TURNED_UP_BEFORE,
     AuthFailed,
     CommitFailed,
     Compliance,
@@ -116,6 +117,10 @@ FACTORY_SIGNS = {"dialog", "autoinstall", "secret", "press_return"}
 #: not read. (The other signs show on configured routers too: `Press RETURN` after any boot.)
 EMPTY_NVRAM_SIGNS = {"dialog", "autoinstall"}
 FACTORY_HOSTNAMES = ("Router", "Switch")
+# What the factory check reads of any other router's startup config: whether there is one
+# (the `Using N out of M bytes` header, the closing `end`), and its console logging. Not the
+# whole config: a saved config of 50 KB is a minute of a 9600-baud line.
+STARTUP_CHECK = "show startup-config | include ^Using |^end|logging console|not present"
 # the privileged exec prompt at the end of what a session said (group: hostname)
 PROMPT_AT_END = r"(?:^|\n)([^\s#>()]{1,63})#[ \t]*$"
 PRIVILEGED_PROMPT = re.compile(PROMPT_AT_END)
@@ -153,6 +158,7 @@ class IosXeDriver:
         credentials: Credentials,
         hostname: str,
         overwrite: bool = False,
+        retrying: bool = False,
         window: int = 256,
         wake_timeout: float = 90.0,
         idle_timeout: float = 30.0,
@@ -163,6 +169,10 @@ class IosXeDriver:
         self.credentials = credentials
         self.hostname = hostname
         self.overwrite = overwrite
+        # an earlier attempt of the step may have left the bootstrap on the router: one that
+        # carries the designed hostname is taken up where it was left. On a first attempt
+        # such a router (with a saved config) was turned up before: not factory state
+        self.retrying = retrying
         self.window = window
         self.wake_timeout = wake_timeout
         self.idle_timeout = idle_timeout
@@ -371,7 +381,7 @@ class IosXeDriver:
         if not proven:
             startup, prompt, _ = self._session_setup(
                 self.console,
-                commands=[PAGING_OFF, "show startup-config"],
+                commands=[PAGING_OFF, STARTUP_CHECK],
                 enter="\r",
                 timeout=60,
                 where=where,
@@ -385,11 +395,12 @@ class IosXeDriver:
         notes = tuple(factory_signs)
         if ours:
             notes += ("hostname already ours: resuming",)
-        factory = empty_startup or ours
+        factory = empty_startup or (ours and self.retrying)
         if not factory and not self.overwrite:
             raise NotFactory(
-                f"{prompt} on {self.target.key} is not in factory state (it has a saved "
-                f"configuration); left alone — turn up with overwrite to replace it",
+                f"{prompt} on {self.target.key} is not in factory state "
+                + (TURNED_UP_BEFORE if ours else "(it has a saved configuration)")
+                + "; left alone — turn up with overwrite to replace it",
                 output=self.output(),
             )
         return ConsoleState(factory=factory, prompt=prompt, hostname=prompt, notes=notes)
@@ -755,16 +766,21 @@ class IosXeDriver:
         self.revert_armed = False
         running = self.mgmt_running_config()
         config, banners = split_banners(config)
+        fixes = console_leftovers(config, running)
+        output = self._settings_back(fixes) if fixes else ""
         lines = missing_lines(config_lines(config), running)
         banners = [b for b in banners if not banner_present(b, running)]
         if not lines and not banners:
             # all there: an earlier attempt's timer may still run (a retry, a takeover)
             return PushResult(
-                changed=False, seconds=time.monotonic() - started, confirm_pending=True
+                changed=bool(fixes),
+                diff="\n".join(fixes),
+                output=scrub(output, self._secrets()),
+                seconds=time.monotonic() - started,
+                confirm_pending=True,
             )
         everything = config_lines(config)
-        commands = with_parents(lines, everything)
-        output = ""
+        commands = [*fixes, *with_parents(lines, everything)]
         archive, rest, revertible = archive_first(lines, everything, running)
         plain = "configure terminal"
         timed = f"{plain} revert timer {confirm_minutes}" if revertible else plain
@@ -806,6 +822,34 @@ class IosXeDriver:
             seconds=time.monotonic() - started,
             confirm_pending=self.revert_armed,
         )
+
+    def _settings_back(self, fixes: list[str]) -> str:
+        """Put back what a cut-off console push left off (``console_leftovers``), before
+        anything else: with the config prompt off, configuration mode is told by IOS's
+        banner, and the exec prompt after ``end`` by itself."""
+        channel = NetmikoChannel(self.mgmt)
+        enter = self.mgmt.RETURN
+        self.mgmt_at_prompt = False
+        channel.send(f"configure terminal{enter}")
+        text, match = read_until(
+            channel, re.compile(r"End with CNTL/Z\.[ \t]*\r?\n"), timeout=15, view=without_syslog
+        )
+        if match is not None:
+            channel.send(enter.join([*fixes, "end"]) + enter)
+            more, match = read_until(channel, PRIVILEGED_PROMPT, timeout=15, view=without_syslog)
+            text += more
+        self._log(text)
+        if match is None:
+            raise NoAnswer(
+                f"{self.hostname} did not answer while its console settings were put back "
+                f"({'; '.join(fixes)})",
+                output=scrub(text[-500:], self._secrets()),
+            )
+        self.mgmt_at_prompt = True
+        refused = re.search(r"^%.*$", text, re.MULTILINE)
+        if refused:
+            raise ConfigRejected(f"{self.hostname} refused {'; '.join(fixes)}: {refused.group()}")
+        return text
 
     def _mgmt_banner(self, banner: str) -> str:
         """Send one banner block. Its lines get no prompt back until the closing delimiter,
@@ -913,6 +957,22 @@ class IosXeDriver:
             key = management_key(self.platform, self.mgmt_target, self.credentials)
             logout = "exit" if self.mgmt_at_prompt else None  # see console_close
             session_end(key, session, partial(netmiko_close, session, logout=logout), keep=keep)
+
+
+def console_leftovers(config: str, running: str) -> list[str]:
+    """The lines that undo what a console push turns off while it works (the config prompt,
+    console logging), when a push cut off there left them off — and its bootstrap was then
+    found over management, its console never touched again — unless ``config`` itself says
+    so. Empty when the running config has none of them."""
+    wanted = {line.strip() for line in config.splitlines()}
+    shown = {line.strip() for line in running.splitlines()}
+    undo = {"no service prompt config": "service prompt config", QUIET: "logging console"}
+    return [
+        fix
+        for off, fix in undo.items()
+        # a config that sets it (`logging console critical`) puts it back itself
+        if off in shown and off not in wanted and not any(w.startswith(fix) for w in wanted)
+    ]
 
 
 def console_logging(startup: str) -> str | None:

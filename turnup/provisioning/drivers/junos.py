@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from turnup.provisioning.drivers.base import (
     PARKED_SESSIONS,
+    TURNED_UP_BEFORE,
     AuthFailed,
     CommitFailed,
     Compliance,
@@ -151,6 +152,7 @@ class JunosDriver:
         credentials: Credentials,
         hostname: str,
         overwrite: bool = False,
+        retrying: bool = False,
         window: int = 256,
         wake_timeout: float = 90.0,
         idle_timeout: float = 30.0,
@@ -160,6 +162,10 @@ class JunosDriver:
         self.credentials = credentials
         self.hostname = hostname
         self.overwrite = overwrite
+        # an earlier attempt of the step may have left the bootstrap on the router: one that
+        # carries the designed hostname is taken up where it was left. On a first attempt
+        # such a router (with a saved config) was turned up before: not factory state
+        self.retrying = retrying
         self.window = window
         self.wake_timeout = wake_timeout
         self.idle_timeout = idle_timeout
@@ -298,14 +304,17 @@ class JunosDriver:
         match = re.search(r"host-name\s+(\S+?);", committed)
         host = match.group(1) if match else host
         ours = host == self.hostname
-        factory = factory_login or ours or not host
+        # a factory box has no host-name committed; a console left logged in as root (no
+        # password asked) says nothing of the config
+        factory = not host or (ours and self.retrying)
         notes = ("amnesiac root login",) if factory_login else ()
         if ours:
             notes += ("hostname already ours: resuming",)
         if not factory and not self.overwrite:
             raise NotFactory(
-                f"{host} on {self.target.key} is not in factory state (committed config, root "
-                f"password); left alone — turn up with overwrite to replace it",
+                f"{host} on {self.target.key} is not in factory state "
+                + (TURNED_UP_BEFORE if ours else "(committed config, root password)")
+                + "; left alone — turn up with overwrite to replace it",
                 output=self.output(),
             )
         return ConsoleState(factory=factory, prompt=prompt, hostname=host, notes=notes)
