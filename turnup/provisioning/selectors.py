@@ -34,8 +34,9 @@ def run_lldp_peers(*, run_id: int) -> set[str]:
 
 
 def full_config_pending(*, run_id: int, device_id: int) -> bool:
-    """Whether the router's full config step left a rollback timer for its confirm to stop
-    (``confirm_pending`` in its result). One query."""
+    """Whether a rollback timer may run over the router's full config for its confirm to
+    stop: the step's own, or an earlier attempt's (``confirm_pending`` in its result). One
+    query."""
     result = (
         Step.objects.filter(run_id=run_id, device_id=device_id, name=StepName.FULL_CONFIG)
         .values_list("result", flat=True)

@@ -1405,9 +1405,10 @@ def _step_verify(step: Step) -> Outcome:
 
 
 def _step_confirm(step: Step) -> Outcome:
-    """Confirm and save. When the full config step left a rollback timer, its config goes
-    to the driver: a timer that ran out before this step (a stalled worker, a long wait for
-    LLDP) has taken it back, and the router must not be saved as turned up."""
+    """Confirm and save. When a rollback timer may run over the full config (the full
+    config step says so), the config goes to the driver: a timer that ran out before this
+    step (a stalled worker, a long wait for LLDP) has taken it back, and the router must not
+    be saved as turned up."""
     device, targets, driver = _context(step)
     limit = step_time_limit(name=StepName.CONFIRM, bytes_total=0, baud=0)
     pushed = None

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 from turnup.provisioning.drivers.base import (
     PARKED_SESSIONS,
@@ -66,6 +66,7 @@ from turnup.provisioning.drivers.console import (
     read_until,
 )
 from turnup.provisioning.drivers.netmiko_channel import (
+    Method,
     NetmikoChannel,
     console_call,
     netmiko_connect,
@@ -75,8 +76,6 @@ from turnup.provisioning.drivers.netmiko_channel import (
 # A NETCONF RPC's reply may take this long: a Junos commit takes 30 s and more on a big box
 # (PyEZ waits 30 s by default); the step's watchdog bounds the whole step.
 RPC_TIMEOUT_SECONDS = 120
-
-Method = TypeVar("Method", bound=Callable[..., Any])
 
 
 def netconf_call(doing: str) -> Callable[[Method], Method]:
