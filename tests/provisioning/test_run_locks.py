@@ -660,3 +660,25 @@ def test_settle_leaves_a_run_with_steps_still_to_run(run):
     summary = run_settle(run_id=run.pk)
     assert Run.objects.get(pk=run.pk).status == "cancelled"
     assert {summary["devices"][name]["reason"] for name in summary["failed"]} == {"not_run"}
+
+
+@pytest.mark.django_db
+def test_a_delivery_whose_step_was_taken_over_does_not_write_its_end(run, monkeypatch):
+    """A delivery whose heartbeat lagged past STALE_SECONDS (a starved database pool) may
+    see its step taken over by another; when it ends, the step is the taker's: its end is
+    not written over the taker's."""
+    from turnup.provisioning import services
+    from turnup.provisioning.models import Step
+    from turnup.provisioning.services import Outcome
+
+    boot = _bootstraps(run)[0]
+
+    def body(step):
+        # meanwhile another worker took the step over and finished it
+        Step.objects.filter(pk=step.pk).update(owner="other:1:1", status="done", message="ok")
+        return Outcome(message="bootstrapped here too")
+
+    monkeypatch.setitem(services.STEP_BODIES, "bootstrap", body)
+    assert services.device_turnup_step(step_id=boot.pk)["status"] == "taken_over"
+    boot.refresh_from_db()
+    assert (boot.status, boot.owner, boot.message) == ("done", "other:1:1", "ok")

@@ -771,16 +771,22 @@ def _claim_pending(step_id: int, now) -> Step | None:
     return step
 
 
-def _finish(step: Step, status: str, **fields: Any) -> None:
+def _finish(step: Step, status: str, *, owner: str | None = None, **fields: Any) -> bool:
     """Record the end of ``step``: its status, end time and the ``fields`` given, in one
-    UPDATE without reading the row back (the in-memory step gets them too)."""
+    UPDATE without reading the row back (the in-memory step gets them too). With ``owner``,
+    only while the step is still that delivery's: one whose heartbeat lagged past
+    STALE_SECONDS may have been taken over, and the taker's end is the step's. Returns
+    whether the row was written."""
     now = timezone.now()
     fields = {"status": status, "finished": now, "heartbeat": None, "updated": now, **fields}
     if step.started:
         fields["seconds"] = round((now - step.started).total_seconds(), 3)
     for name, value in fields.items():
         setattr(step, name, value)
-    Step.objects.filter(pk=step.pk).update(**fields)
+    rows = Step.objects.filter(pk=step.pk)
+    if owner is not None:
+        rows = rows.filter(owner=owner, status=StepStatus.RUNNING)
+    return bool(rows.update(**fields))
 
 
 DEADLOCK_ATTEMPTS = 3
@@ -892,9 +898,10 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
     turned_up = step.name == STEP_ORDER[-1] and status == StepStatus.DONE
     # the router's last step and the event that tells it commit together
     with transaction.atomic() if turned_up else contextlib.nullcontext():
-        _finish(
+        mine = _finish(
             step,
             status,
+            owner=step.owner,
             reason=reason,
             message=_kept(message, 2000),
             log=scrub(outcome.log or "", []),
@@ -902,6 +909,9 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
             result=result,
             **ended,
         )
+        if not mine:
+            log.warning("step %s was taken over while this delivery ran it", step.pk)
+            return {"step": step.pk, "status": "taken_over", "reason": ""}
         if turned_up:
             _device_turned_up_event(step)
     return {"step": step.pk, "status": status, "reason": reason}
