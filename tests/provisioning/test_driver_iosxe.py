@@ -627,10 +627,10 @@ def test_an_unconfirmed_full_config_is_rolled_back_to_the_bootstrap(start_lab):
     other.mgmt_close()
 
 
-def test_a_revert_timer_the_router_refuses_falls_back_to_plain_configure(start_lab):
-    lab, engine = bootstrapped(start_lab)
-    lines = config_lines("interface Loopback0\n description no archive path here\n")
-    # no archive path: IOS refuses the timer; the lines go in without it, nothing armed
+def mgmt_lines(engine, text: str, *, configure: str = "configure terminal") -> bool:
+    """Push ``text`` as it is over the management session (no comparison with the running
+    config); whether the router came back to its prompt."""
+    lines = config_lines(text)
     _, at_prompt = engine._push_lines(
         NetmikoChannel(engine.mgmt),
         lines,
@@ -639,6 +639,17 @@ def test_a_revert_timer_the_router_refuses_falls_back_to_plain_configure(start_l
         window=256,
         enter=engine.mgmt.RETURN,
         prompt_off=False,
+        configure=configure,
+    )
+    return at_prompt
+
+
+def test_a_revert_timer_the_router_refuses_falls_back_to_plain_configure(start_lab):
+    lab, engine = bootstrapped(start_lab)
+    # no archive path: IOS refuses the timer; the lines go in without it, nothing armed
+    at_prompt = mgmt_lines(
+        engine,
+        "interface Loopback0\n description no archive path here\n",
         configure="configure terminal revert timer 5",
     )
     assert at_prompt and not engine.revert_armed
@@ -654,17 +665,7 @@ def test_the_full_config_turns_back_on_what_a_cut_off_console_push_left_off(star
     back, so `write memory` does not save them off; once back, nothing is left to push."""
     lab, engine = bootstrapped(start_lab)
     router = lab.router("r1")
-    off = config_lines("no service prompt config\nno logging console\n")
-    engine._push_lines(
-        NetmikoChannel(engine.mgmt),
-        off,
-        off,
-        baud=0,
-        window=256,
-        enter=engine.mgmt.RETURN,
-        prompt_off=False,
-        configure="configure terminal",
-    )
+    mgmt_lines(engine, "no service prompt config\nno logging console\n")
     running = engine.mgmt_running_config()
     assert "no service prompt config" in running and "no logging console" in running
     pushed = engine.mgmt_push(ARCHIVED)
