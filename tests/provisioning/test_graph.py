@@ -572,6 +572,94 @@ def test_a_retried_router_that_kept_its_bootstrap_is_not_touched_on_its_console(
 
 
 @pytest.mark.slow
+def test_a_redesigned_live_site_takes_its_changes_over_management(worker, lab_of):
+    """A site turned up, then redesigned (live → designed → approved) and turned up again,
+    without overwrite: its routers are active and answer over management, so their
+    consoles are not touched; the change goes in over management, verified and saved."""
+    from turnup.dcim.services import cable_create, site_transition
+    from turnup.ipam.services import ip_address_create
+    from turnup.provisioning.models import RunStatus
+    from turnup.provisioning.services import run_start
+
+    site = approved_site("GRT-19", edges=1)
+    core_port, edge_port = free_ports(site, "cr1", "er1")
+    # a cable patched before the design knew of it: the redesign adds it
+    patched = {"a": f"grt-19-cr1 {core_port.name}", "b": f"grt-19-er1 {edge_port.name}"}
+    lab = lab_of(site, rewire=lambda links: [*links, patched])
+    first = wait_finished(run_start(site=site))
+    assert first.status == RunStatus.SUCCEEDED, first.summary
+    console_in = {name: router_state(lab, name)["bytes_in"] for name in lab.lab.routers}
+    site_transition(site=site, to_status="designed")
+    cable_create(a_end=core_port, b_end=edge_port)
+    ip_address_create(address="10.255.0.0/31", assigned_interface=core_port)
+    ip_address_create(address="10.255.0.1/31", assigned_interface=edge_port)
+    site_transition(site=site, to_status="approved")
+    run = wait_finished(run_start(site=site))
+    steps = list(run.steps.select_related("device"))
+    problems = [(s.device.name, s.name, s.reason, s.message) for s in steps if s.status != "done"]
+    assert run.status == RunStatus.SUCCEEDED, problems
+    for step in (s for s in steps if s.name == "bootstrap"):
+        assert step.result["via"] == "management", step.message
+        assert step.message.startswith("the router is in service"), step.message
+        assert step.bytes_pushed == 0
+    for name in lab.lab.routers:
+        assert router_state(lab, name)["bytes_in"] == console_in[name], f"{name}: console used"
+    for name, address in (("grt-19-cr1", "10.255.0.0"), ("grt-19-er1", "10.255.0.1")):
+        pushed = next(s for s in steps if s.device.name == name and s.name == "full_config")
+        assert pushed.result["changed"], pushed.message
+        saved = router_state(lab, name)["saved"]
+        assert f"ip address {address} 255.255.255.254" in saved, "saved after verification"
+    # the edge, turned up after the core, sees the core over the new cable
+    verified = next(s for s in steps if s.device.name == "grt-19-er1" and s.name == "verify")
+    assert verified.result["checks"]["neighbours"][edge_port.name] != "none", verified.message
+
+
+@pytest.mark.slow
+def test_a_delivery_that_lost_its_step_before_the_push_pushes_nothing(
+    worker, enqueued, lab_of, monkeypatch
+):
+    """The console is open and logged in when the delivery learns its heartbeat lagged and
+    another delivery took its step over: at the fence before the push it stops. Nothing of
+    the bootstrap reaches the router from it, it writes nothing on the step (the taker's)
+    and gives the console line back; the task runs no later step of the router."""
+    from turnup.provisioning import services
+    from turnup.provisioning.drivers.iosxe import IosXeDriver
+    from turnup.provisioning.models import ConsoleLineLock, Step
+    from turnup.provisioning.services import device_turnup_steps, run_start
+
+    site = approved_site("GRT-18", edges=0)
+    lab = lab_of(site)
+    run = run_start(site=site)
+    name = "grt-18-cr1"
+    steps = _steps(run)
+    boot = steps[(name, "bootstrap")]
+    console_open = IosXeDriver.console_open
+    seen: dict[str, object] = {}
+
+    def opened_then_taken_over(driver):
+        state = console_open(driver)
+        seen["running"] = router_state(lab, name)["running"]
+        seen["lock_owner"] = ConsoleLineLock.objects.get(step=boot).owner
+        seen["owner"] = Step.objects.get(pk=boot.pk).owner
+        # meanwhile this delivery's beats lagged past STALE_SECONDS and another took over
+        Step.objects.filter(pk=boot.pk).update(owner="taker:1:1", attempts=2)
+        services._HEARTBEATS.steps[boot.pk].held_until = 0.0
+        return state
+
+    monkeypatch.setattr(IosXeDriver, "console_open", opened_then_taken_over)
+    said = device_turnup_steps(step_ids=[boot.pk, steps[(name, "full_config")].pk])
+    assert said == [{"step": boot.pk, "status": "taken_over", "reason": ""}]
+    assert seen["lock_owner"] == seen["owner"] != "", "the line is held by the delivery"
+    boot = Step.objects.get(pk=boot.pk)
+    assert (boot.status, boot.owner, boot.bytes_pushed) == ("running", "taker:1:1", 0)
+    state = router_state(lab, name)
+    assert state["running"] == seen["running"], "nothing was configured after the fence"
+    assert f"hostname {name}" not in state["running"]
+    assert not ConsoleLineLock.objects.filter(step=boot).exists(), "the line was given back"
+    assert Step.objects.get(pk=steps[(name, "full_config")].pk).status == "pending"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("junos_core", [False, True], ids=["iosxe", "junos"])
 def test_a_full_config_its_timer_took_back_before_the_confirm_is_not_saved(
     worker, enqueued, lab_of, junos_core

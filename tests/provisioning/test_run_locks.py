@@ -248,7 +248,7 @@ def test_a_running_push_reports_its_bytes_through_the_heartbeat(run, monkeypatch
     monkeypatch.setattr(services, "PROGRESS_SECONDS", 0.05)
     step = _bootstraps(run)[0]
     Step.objects.filter(pk=step.pk).update(status="running")
-    heartbeat = services._Heartbeat(step.pk)
+    heartbeat = services._Heartbeat(step.pk, step.owner)
     heartbeat.start()
     try:
         for sent in (120, 480):
@@ -279,7 +279,7 @@ def test_one_heartbeat_thread_serves_every_running_step_of_a_process(run, monkey
     Step.objects.filter(pk__in=[first.pk, second.pk]).update(status="running", heartbeat=long_ago)
     lock = services._line_claim(first, _target(first), limit=5)
     ConsoleLineLock.objects.filter(pk=lock.pk).update(expires_at=timezone.now())
-    beats = [services._Heartbeat(first.pk), services._Heartbeat(second.pk)]
+    beats = [services._Heartbeat(first.pk, ""), services._Heartbeat(second.pk, "")]
     for beat in beats:
         beat.start()
     try:
@@ -307,6 +307,103 @@ def test_one_heartbeat_thread_serves_every_running_step_of_a_process(run, monkey
     assert first.pk not in services._LIVE_BYTES and second.pk not in services._LIVE_BYTES
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_stops_at_a_step_taken_over_and_its_delivery_stops_at_the_fence(
+    run, monkeypatch
+):
+    """Each beat names the delivery that owns the step: a step another delivery took over
+    (this one's beats lagged) is beaten no more, its line lock is no longer renewed (the
+    taker gets the line when it expires), and the delivery's next fence raises; the other
+    steps of the process beat on."""
+    from django.db import connection
+
+    from tests.conftest import require_service
+    from turnup.provisioning import services
+    from turnup.provisioning.models import ConsoleLineLock, Step
+
+    if connection.vendor == "sqlite":
+        require_service("POSTGRESQL")  # the heartbeat writes from its own thread
+    monkeypatch.setattr(services, "PROGRESS_SECONDS", 0.05)
+    monkeypatch.setattr(services, "HEARTBEAT_SECONDS", 0.1)
+    first, second, _ = _bootstraps(run)
+    for step, owner in ((first, "w:1:1"), (second, "w:1:2")):
+        Step.objects.filter(pk=step.pk).update(status="running", owner=owner)
+        step.owner = owner
+    lock = services._line_claim(first, _target(first), limit=5)
+    assert lock.owner == "w:1:1"
+    beats = [services._Heartbeat(s.pk, s.owner) for s in (first, second)]
+    for beat in beats:
+        beat.start()
+    try:
+        Step.objects.filter(pk=first.pk).update(owner="taker:2:1", attempts=2)
+        deadline = time.monotonic() + 5
+        while not services._HEARTBEATS.steps[first.pk].lost:
+            assert time.monotonic() < deadline, "the beat never found the step taken over"
+            time.sleep(0.02)
+        with pytest.raises(services.StepTakenOver):
+            services._fence(first)
+        services._fence(second)  # still its delivery's: passes without a query
+        kept = ConsoleLineLock.objects.get(pk=lock.pk).expires_at
+        beaten = Step.objects.get(pk=second.pk).heartbeat
+        time.sleep(0.4)
+        assert ConsoleLineLock.objects.get(pk=lock.pk).expires_at == kept, "not renewed"
+        assert Step.objects.get(pk=second.pk).heartbeat > beaten, "the other step beats on"
+    finally:
+        for beat in beats:
+            beat.stop()
+    assert not services._HEARTBEATS.steps
+
+
+@pytest.mark.django_db
+def test_a_fence_whose_heartbeat_lags_beats_the_step_itself_while_it_is_still_its_own(run):
+    """When the heartbeat thread has not written the step's beat for a while (a starved
+    pool), the fence writes it, on condition: the step is still this delivery's, or the
+    fence raises."""
+    from turnup.provisioning import services
+    from turnup.provisioning.models import Step
+
+    step = _bootstraps(run)[0]
+    long_ago = timezone.now() - timedelta(seconds=14)
+    Step.objects.filter(pk=step.pk).update(status="running", owner="w:1:1", heartbeat=long_ago)
+    step.owner = "w:1:1"
+    beat = services._Heartbeat(step.pk, step.owner)
+    beat.start()
+    try:
+        services._HEARTBEATS.steps[step.pk].held_until = 0.0  # its beats lagged
+        services._fence(step)
+        assert Step.objects.get(pk=step.pk).heartbeat > long_ago, "the fence beat it"
+        assert services._HEARTBEATS.steps[step.pk].held_until > time.monotonic()
+        Step.objects.filter(pk=step.pk).update(owner="taker:2:1")
+        services._fence(step)  # held for a while yet: no query, no doubt
+        services._HEARTBEATS.steps[step.pk].held_until = 0.0
+        with pytest.raises(services.StepTakenOver, match=f"step {step.pk} was taken over"):
+            services._fence(step)
+    finally:
+        beat.stop()
+
+
+@pytest.mark.django_db
+def test_a_delivery_that_took_a_step_over_waits_for_the_line_of_the_one_before(run, monkeypatch):
+    from turnup.provisioning import services
+    from turnup.provisioning.drivers.base import LineBusy
+    from turnup.provisioning.models import ConsoleLineLock
+
+    monkeypatch.setattr(services, "POLL_SECONDS", 0.05)
+    first, second, _ = _bootstraps(run)
+    console = _target(first)
+    first.owner = "before:1:1"
+    held = services._line_claim(first, console, limit=5)
+    first.owner = "taker:2:1"
+    with pytest.raises(LineBusy, match=r"earlier delivery of this step \(before:1:1\)"):
+        services._line_claim(first, console, limit=0.2)
+    second.owner = "other:3:1"
+    with pytest.raises(LineBusy, match=f"held by run {run.pk}"):
+        services._line_claim(second, console, limit=5)  # another step: busy at once
+    ConsoleLineLock.objects.filter(pk=held.pk).update(expires_at=timezone.now())
+    taken = services._line_claim(first, console, limit=5)
+    assert (taken.step_id, taken.owner) == (first.pk, "taker:2:1")
+
+
 def test_management_sessions_are_opened_in_a_capped_number_of_slots(monkeypatch):
     from turnup.provisioning import services
 
@@ -318,7 +415,7 @@ def test_management_sessions_are_opened_in_a_capped_number_of_slots(monkeypatch)
         return body()
 
     monkeypatch.setattr(services, "_watched", watched)
-    monkeypatch.setattr(services, "_progress", lambda step_id, **fields: None)
+    monkeypatch.setattr(services, "_progress", lambda step, **fields: None)
     monkeypatch.setattr(services, "db_release", lambda: None)
     lock = threading.Lock()
     opening, working, most_opening, most_working, closed = [0], [0], [0], [0], []
@@ -346,7 +443,7 @@ def test_management_sessions_are_opened_in_a_capped_number_of_slots(monkeypatch)
     threads = [
         threading.Thread(
             target=services._over_management,
-            args=(SimpleNamespace(name="confirm", pk=1), 30.0, Driver(), body),
+            args=(SimpleNamespace(name="confirm", pk=1, owner=""), 30.0, Driver(), body),
         )
         for _ in range(6)
     ]
@@ -386,7 +483,7 @@ def test_a_management_session_is_parked_only_after_a_clean_step_that_is_not_the_
             raise Unreachable("no answer")
         return services.Outcome(message="ok")
 
-    step = SimpleNamespace(name=step_name)
+    step = SimpleNamespace(name=step_name, pk=1, owner="")
     if fails:
         with pytest.raises(Unreachable):
             services._over_management(step, 30.0, Driver(), body)

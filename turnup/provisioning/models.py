@@ -131,13 +131,18 @@ class Step(BaseModel):
 
 
 class ConsoleLineLock(models.Model):
-    """One session per console line: the row exists while a step holds the line. A lock
-    whose ``expires_at`` is past is stale (its holder died) and may be taken over."""
+    """One session per console line: the row exists while a step holds the line — one
+    delivery of it (``owner``: a delivery that took the step over waits for the line until
+    the lock of the one before expires). A lock whose ``expires_at`` is past is stale (its
+    holder died or lost its step) and may be taken over."""
 
     key = models.CharField(max_length=200, unique=True, help_text="console server:line")
     server = models.CharField(max_length=120, db_index=True)
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="line_locks")
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="line_locks")
+    owner = models.CharField(
+        max_length=120, blank=True, help_text="the delivery of the step that holds the line"
+    )
     taken = models.DateTimeField()
     expires_at = models.DateTimeField()
 

@@ -8,6 +8,8 @@ Every step is idempotent and safe with ``acks_late`` and redelivery:
 * it re-reads its Step row under a row lock; a finished step returns at once;
 * a running step whose heartbeat is fresh belongs to another execution: the duplicate waits
   for it; a stale heartbeat (its worker died) is taken over, attempt + 1;
+* a delivery whose step was taken over (its heartbeat lagged) stops at its next fence,
+  before it pushes or commits (``_fence``), and writes nothing on the step;
 * what it pushes is what the router lacks (the drivers compare running and rendered config),
   and a bootstrap that is taken over first looks over the management network, so a router
   whose console push completed before the crash is not touched on the console again.
@@ -35,7 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Case, F, PositiveIntegerField, Value, When
+from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -297,7 +299,7 @@ def run_recover() -> list[int]:
     work on other runs (a step beats or finished lately): it is left alone then, as a resend
     would only queue a copy behind it. A step left running by a dead worker is recovered
     whatever else runs. One reaper sends each recovery: it claims the run's row first."""
-    from django.db.models import Count, Max, Q
+    from django.db.models import Count, Max
 
     from turnup.provisioning.workflows import site_turnup_graph_enqueue
 
@@ -818,8 +820,13 @@ def device_turnup_steps(*, step_ids: list[int]) -> list[dict[str, Any]]:
     the design once: a task is a few seconds of one session, and a design changed meanwhile
     reaches the router's next task (the full config was rendered when the run started)."""
     _TASK.memo = {}
+    done: list[dict[str, Any]] = []
     try:
-        return [device_turnup_step(step_id=step_id) for step_id in step_ids]
+        for step_id in step_ids:
+            done.append(device_turnup_step(step_id=step_id))
+            if done[-1].get("status") == "taken_over":
+                break  # the taker, a delivery of this same task, runs the steps after it
+        return done
     finally:
         _TASK.memo = None
 
@@ -845,7 +852,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
     outcome = Outcome()
     earlier: list[dict[str, str]] = []  # what the failed attempts of this delivery said
     status, reason, message = StepStatus.DONE, "", ""
-    heartbeat = _Heartbeat(step.pk)
+    heartbeat = _Heartbeat(step.pk, step.owner)
     heartbeat.start()
     try:
         for attempt in range(MAX_ATTEMPTS):
@@ -865,7 +872,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
                 if Run.objects.filter(pk=step.run_id, cancel_requested=True).exists():
                     break
                 step.attempts += 1  # the next try is a retry (the driver is told so)
-                Step.objects.filter(pk=step.pk).update(attempts=step.attempts)
+                _progress(step, attempts=step.attempts)
                 time.sleep(RETRY_PAUSE_SECONDS)
             except ChannelClosed as error:  # a driver let its transport's error through
                 status, reason, message = StepStatus.FAILED, "line_dropped", f"line closed: {error}"
@@ -873,12 +880,17 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
                     break
                 earlier.append({"reason": reason, "message": _kept(message, 300)})
                 step.attempts += 1  # the next try is a retry (the driver is told so)
-                Step.objects.filter(pk=step.pk).update(attempts=step.attempts)
+                _progress(step, attempts=step.attempts)
                 time.sleep(RETRY_PAUSE_SECONDS)
             except ApplicationError as error:
                 reason = error.extra.get("reason", "design")
                 status, message = StepStatus.FAILED, error.message
                 break
+    except StepTakenOver:
+        # its heartbeat lagged and another delivery took the step over: that one's run of
+        # the step counts; this one stopped before pushing anything more
+        log.warning("step %s was taken over while this delivery ran it", step.pk)
+        return {"step": step.pk, "status": "taken_over", "reason": ""}
     except (OperationalError, InterfaceError):
         # the database went away for a moment: the step stays running, its heartbeat stops,
         # and the task's retry takes it over once it is stale (it resumes what it was doing)
@@ -960,31 +972,105 @@ def _device_turned_up_event(step: Step) -> None:
 _LIVE_BYTES: dict[int, int] = {}
 
 
+class StepTakenOver(Exception):
+    """This delivery's step is another's now: its heartbeat lagged past STALE_SECONDS and
+    another delivery took it over. Raised at a safe point (before anything is pushed or
+    committed): the delivery stops and writes nothing; the taker's run of the step counts."""
+
+
+# A step trusts its own heartbeat for STALE_SECONDS less this margin (clock drift between
+# worker hosts, the time a beat's UPDATE takes): within it, nobody can have taken it over.
+HELD_MARGIN_SECONDS = 3.0
+
+
+@dataclass
+class _Beat:
+    owner: str  # the delivery that runs the step (``Step.owner``)
+    sent: int | None = None  # the push's bytes last written
+    held_until: float = 0.0  # monotonic: nobody can take the step over before this
+    lost: bool = False  # the step is another delivery's now
+
+
 class _Heartbeats:
     """The one thread of a worker process that writes the heartbeat of every step the process
     runs, renews their console-line locks and writes their pushes' live bytes: a few UPDATEs
     a beat whatever the number of steps, on one database connection. (A thread and a
     connection per step took two hundred connections for two hundred routers, past
-    PostgreSQL's limit: steps failed to claim and their chains broke.)"""
+    PostgreSQL's limit: steps failed to claim and their chains broke.)
+
+    Every write names the step's owner: a step taken over by another delivery (this one's
+    beats lagged) is no longer beaten, its line lock no longer renewed, and the step is
+    marked lost; ``held`` tells the delivery at its next safe point (a fence)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.steps: dict[int, int | None] = {}  # step id -> bytes last written
+        self.steps: dict[int, _Beat] = {}
         self.thread: threading.Thread | None = None
 
-    def add(self, step_id: int) -> None:
+    def add(self, step_id: int, owner: str) -> None:
         with self.lock:
-            self.steps[step_id] = None
+            # the claim wrote the step's heartbeat just now
+            self.steps[step_id] = _Beat(owner, held_until=self._held_from(time.monotonic()))
             if self.thread is None:
                 self.thread = threading.Thread(
                     target=self._run, daemon=True, name="turnup-heartbeats"
                 )
                 self.thread.start()
 
-    def remove(self, step_id: int) -> None:
+    def remove(self, step_id: int, owner: str) -> None:
         with self.lock:
-            self.steps.pop(step_id, None)
+            beat = self.steps.get(step_id)
+            if beat is None or beat.owner != owner:
+                return  # another delivery of the step in this process took its place
+            del self.steps[step_id]
         _LIVE_BYTES.pop(step_id, None)
+
+    def held(self, step_id: int, owner: str) -> None:
+        """Return while the step is still ``owner``'s and stays so for the next few seconds;
+        raise StepTakenOver when it is not. Free while the heartbeat keeps up; when it lags
+        (a starved database pool, a stalled process), the beat is written here, on the
+        condition that the step is still ours."""
+        with self.lock:
+            beat = self.steps.get(step_id)
+            if beat is None:
+                return  # not run by a delivery (a step body called on its own)
+            if beat.owner != owner or beat.lost:
+                raise StepTakenOver(f"step {step_id} was taken over by another delivery")
+            if time.monotonic() < beat.held_until:
+                return
+        mark = time.monotonic()
+        if self._renew({step_id: owner}):
+            with self.lock:
+                beat.lost = True
+            raise StepTakenOver(f"step {step_id} was taken over by another delivery")
+        with self.lock:
+            beat.held_until = max(beat.held_until, self._held_from(mark))
+
+    @staticmethod
+    def _held_from(mark: float) -> float:
+        return mark + STALE_SECONDS - HELD_MARGIN_SECONDS
+
+    @staticmethod
+    def _renew(owners: dict[int, str]) -> set[int]:
+        """Beat the steps ``owners`` maps to their deliveries and renew their line locks,
+        each while that delivery still owns it; returns the steps lost to another delivery
+        (running for it, or ended by it). A row this connection cannot see (a test's,
+        uncommitted) tells nothing."""
+        now = timezone.now()
+        lost: set[int] = set()
+        if _owned(Step, owners).update(heartbeat=now) < len(owners):
+            rows = Step.objects.filter(pk__in=owners).values_list("pk", "owner", "status")
+            lost = {
+                pk
+                for pk, owner, status in rows
+                if owner != owners[pk] or status != StepStatus.RUNNING
+            }
+        ours = {pk: owner for pk, owner in owners.items() if pk not in lost}
+        if ours:
+            _owned(ConsoleLineLock, ours, field="step_id").update(
+                expires_at=now + timedelta(seconds=STALE_SECONDS)
+            )
+        return lost
 
     def _run(self) -> None:
         from django.db import connection
@@ -997,7 +1083,7 @@ class _Heartbeats:
                     if not self.steps:
                         self.thread = None  # the next step's add() starts a new one
                         return
-                    steps = dict(self.steps)
+                    steps = {pk: replace(beat) for pk, beat in self.steps.items()}
                 try:
                     self._write(steps, beat=time.monotonic() - beat_at >= HEARTBEAT_SECONDS)
                 except Exception:  # noqa: BLE001 - the database may be away for a moment
@@ -1009,11 +1095,15 @@ class _Heartbeats:
         finally:
             connection.close()
 
-    def _write(self, steps: dict[int, int | None], *, beat: bool) -> None:
-        running = Step.objects.filter(status=StepStatus.RUNNING)
-        sent = {pk: _LIVE_BYTES[pk] for pk in steps if _LIVE_BYTES.get(pk, steps[pk]) != steps[pk]}
+    def _write(self, steps: dict[int, _Beat], *, beat: bool) -> None:
+        steps = {pk: b for pk, b in steps.items() if not b.lost}
+        if not steps:
+            return
+        sent = {
+            pk: _LIVE_BYTES[pk] for pk, b in steps.items() if _LIVE_BYTES.get(pk, b.sent) != b.sent
+        }
         if sent:
-            running.filter(pk__in=sent).update(
+            _owned(Step, {pk: steps[pk].owner for pk in sent}).update(
                 bytes_pushed=Case(
                     *(When(pk=pk, then=Value(count)) for pk, count in sent.items()),
                     default=F("bytes_pushed"),
@@ -1022,14 +1112,32 @@ class _Heartbeats:
             )
             with self.lock:
                 for pk, count in sent.items():
-                    if pk in self.steps:
-                        self.steps[pk] = count
-        if beat:
-            now = timezone.now()
-            running.filter(pk__in=steps).update(heartbeat=now)
-            ConsoleLineLock.objects.filter(step_id__in=steps).update(
-                expires_at=now + timedelta(seconds=STALE_SECONDS)
-            )
+                    if pk in self.steps and self.steps[pk].owner == steps[pk].owner:
+                        self.steps[pk].sent = count
+        if not beat:
+            return
+        mark = time.monotonic()
+        lost = self._renew({pk: b.owner for pk, b in steps.items()})
+        with self.lock:
+            for pk, written in steps.items():
+                current = self.steps.get(pk)
+                if current is None or current.owner != written.owner:
+                    continue  # ended meanwhile
+                if pk in lost:
+                    current.lost = True
+                    log.warning("step %s was taken over by another delivery", pk)
+                else:
+                    current.held_until = max(current.held_until, self._held_from(mark))
+
+
+def _owned(model, owners: dict[int, str], *, field: str = "pk"):
+    """Rows of ``model`` (steps still running, or their line locks) that each step's
+    delivery still owns: ``owners`` maps a step id to its owner."""
+    match = Q()
+    for pk, owner in owners.items():
+        match |= Q(**{field: pk, "owner": owner})
+    rows = model.objects.filter(match)
+    return rows.filter(status=StepStatus.RUNNING) if model is Step else rows
 
 
 _HEARTBEATS = _Heartbeats()
@@ -1038,14 +1146,21 @@ _HEARTBEATS = _Heartbeats()
 class _Heartbeat:
     """A running step's place in its process's heartbeat thread (``_Heartbeats``)."""
 
-    def __init__(self, step_id: int):
+    def __init__(self, step_id: int, owner: str):
         self.step_id = step_id
+        self.owner = owner
 
     def start(self) -> None:
-        _HEARTBEATS.add(self.step_id)
+        _HEARTBEATS.add(self.step_id, self.owner)
 
     def stop(self) -> None:
-        _HEARTBEATS.remove(self.step_id)
+        _HEARTBEATS.remove(self.step_id, self.owner)
+
+
+def _fence(step: Step) -> None:
+    """A safe point before ``step`` pushes or commits: raise StepTakenOver unless the step is
+    still this delivery's (see ``_Heartbeats.held``)."""
+    _HEARTBEATS.held(step.pk, step.owner)
 
 
 class _Watchdog:
@@ -1073,8 +1188,9 @@ class _Watchdog:
         self.timer.cancel()
 
 
-def _progress(step_id: int, **fields: Any) -> None:
-    Step.objects.filter(pk=step_id).update(**fields)
+def _progress(step: Step, **fields: Any) -> None:
+    """Write ``fields`` of a running step while it is still this delivery's."""
+    Step.objects.filter(pk=step.pk, owner=step.owner).update(**fields)
 
 
 def db_release() -> None:
@@ -1099,7 +1215,7 @@ def _limited(
 ):
     """``body()`` under the step's time limit (recorded first, with the fields of
     ``record``: one UPDATE)."""
-    _progress(step.pk, time_limit=round(limit, 1), **(record or {}))
+    _progress(step, time_limit=round(limit, 1), **(record or {}))
     db_release()
     return _watched(step, limit, close, body)
 
@@ -1227,15 +1343,21 @@ def _step_bootstrap(step: Step) -> Outcome:
     limit = step_time_limit(
         name=StepName.BOOTSTRAP, bytes_total=config.size, baud=targets.console.baud
     )
-    if step.attempts > 1:
-        # taken over or retried: the earlier attempt may have finished the console part
+    live = device.status == DeviceStatus.ACTIVE
+    if step.attempts > 1 or live:
+        # taken over or retried: the earlier attempt may have finished the console part; a
+        # router an earlier run turned up (a redesigned live site) answers over management
+        # and takes its changes there, as any later step: its console is not needed
         started = time.monotonic()
         done = _bootstrap_over_management(driver, targets.hostname)
         phases["reach_mgmt"] = round(time.monotonic() - started, 3)
         if done:
             return Outcome(
                 bytes_total=config.size,
-                message="bootstrap already on the router (checked over management)",
+                message="the router is in service: it answers over management as designed; "
+                "its console is not needed"
+                if live and step.attempts == 1
+                else "bootstrap already on the router (checked over management)",
                 log=_driver_log(driver, targets),
                 phases=phases,
                 result={"changed": False, "via": "management"},
@@ -1248,6 +1370,7 @@ def _step_bootstrap(step: Step) -> Outcome:
         mark = time.monotonic()
         state = driver.console_open()
         phases["wake_login"] = round(time.monotonic() - mark, 3)
+        _fence(step)
         mark = time.monotonic()
         pushed = driver.console_push(
             config.text,
@@ -1255,7 +1378,8 @@ def _step_bootstrap(step: Step) -> Outcome:
             progress=lambda sent: _LIVE_BYTES.__setitem__(step.pk, step.bytes_pushed + sent),
         )
         phases["bootstrap"] = round(time.monotonic() - mark, 3)
-        _progress(step.pk, bytes_pushed=step.bytes_pushed + pushed.bytes)
+        _fence(step)
+        _progress(step, bytes_pushed=step.bytes_pushed + pushed.bytes)
         db_release()  # a Junos commit confirmed keeps the console seconds longer
         mark = time.monotonic()
         said = driver.console_commit(confirm_minutes=confirm_minutes(full_bytes=full.size))
@@ -1314,8 +1438,10 @@ def _bootstrap_over_management(driver, hostname: str) -> bool:
 
 
 def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLineLock:
-    """Take the console line (one session per line), waiting while the console server has
-    CONSOLE_SERVER_SESSIONS sessions open. A line held by another run is busy."""
+    """Take the console line (one session per line) for this delivery of ``step``, waiting
+    while the console server has CONSOLE_SERVER_SESSIONS sessions open, or while an earlier
+    delivery of the same step holds the line (it lost the step to this one: its lock
+    expires unrenewed). A line held by another step is busy."""
     from turnup.provisioning.drivers.base import LineBusy
 
     server = console.server or console.host
@@ -1323,6 +1449,7 @@ def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLine
     while True:
         now = timezone.now()
         live = ConsoleLineLock.objects.filter(server=server, expires_at__gt=now)
+        waiting_for = f"console server {server} stayed at its session limit"
         if live.exclude(step=step).count() < CONSOLE_SERVER_SESSIONS:
             lock = _deadlock_retried(
                 lease_acquire,
@@ -1330,18 +1457,23 @@ def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLine
                 key=console.key,
                 now=now,
                 expires_at=now + timedelta(seconds=STALE_SECONDS),
-                holder={"step": step},
+                holder={"step": step, "owner": step.owner},
                 defaults={"server": server, "run": step.run, "taken": now},
             )
             if lock is not None:
                 return lock
             holder = ConsoleLineLock.objects.filter(key=console.key).first()
-            raise LineBusy(
-                f"console line {console.key} is held by "
-                f"{'run ' + str(holder.run_id) if holder else 'another session'}"
+            if holder is None or holder.step_id != step.pk:
+                raise LineBusy(
+                    f"console line {console.key} is held by "
+                    f"{'run ' + str(holder.run_id) if holder else 'another session'}"
+                )
+            waiting_for = (
+                f"console line {console.key} is still held by an earlier delivery of this "
+                f"step ({holder.owner})"
             )
         if time.monotonic() > give_up:
-            raise LineBusy(f"console server {server} stayed at its session limit")
+            raise LineBusy(waiting_for)
         db_release()
         time.sleep(POLL_SECONDS)
 
@@ -1502,6 +1634,7 @@ def _over_management(
             _MANAGEMENT_SLOTS.release()
             held = False
         reached = round(time.monotonic() - mark, 3)
+        _fence(step)
         outcome = body()
         outcome.phases = {"reach_mgmt": reached, **(outcome.phases or {})}
         return outcome
