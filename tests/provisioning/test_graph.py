@@ -615,46 +615,67 @@ def test_a_redesigned_live_site_takes_its_changes_over_management(worker, lab_of
 
 
 @pytest.mark.slow
-def test_a_delivery_that_lost_its_step_before_the_push_pushes_nothing(
-    worker, enqueued, lab_of, monkeypatch
+@pytest.mark.parametrize("when", ["before_the_push", "during_the_push"])
+def test_a_delivery_that_lost_its_step_stops_at_its_fence(
+    worker, enqueued, lab_of, monkeypatch, when
 ):
-    """The console is open and logged in when the delivery learns its heartbeat lagged and
-    another delivery took its step over: at the fence before the push it stops. Nothing of
-    the bootstrap reaches the router from it, it writes nothing on the step (the taker's)
-    and gives the console line back; the task runs no later step of the router."""
+    """The console is open (or the bootstrap half typed) when the delivery's heartbeat has
+    lagged past the stale time and another delivery took its step over. At its next fence —
+    before the push, or the push's next progress report — it stops: it configures nothing
+    more (the rest of the bootstrap, its commit), writes nothing on the step (the taker's),
+    gives the console line back and runs no later step of the router."""
     from turnup.provisioning import services
     from turnup.provisioning.drivers.iosxe import IosXeDriver
     from turnup.provisioning.models import ConsoleLineLock, Step
     from turnup.provisioning.services import device_turnup_steps, run_start
 
-    site = approved_site("GRT-18", edges=0)
+    monkeypatch.setattr(services._HEARTBEATS, "_write", lambda steps, beat: None)  # lagging
+    site = approved_site(f"GRT-{18 + (when == 'during_the_push')}", edges=0, baud=9600)
     lab = lab_of(site)
     run = run_start(site=site)
-    name = "grt-18-cr1"
+    name = f"{site.name.lower()}-cr1"
     steps = _steps(run)
     boot = steps[(name, "bootstrap")]
-    console_open = IosXeDriver.console_open
     seen: dict[str, object] = {}
 
-    def opened_then_taken_over(driver):
-        state = console_open(driver)
+    def taken_over() -> None:
+        owner = Step.objects.get(pk=boot.pk).owner
+        seen["lock_owner"], seen["owner"] = ConsoleLineLock.objects.get(step=boot).owner, owner
         seen["running"] = router_state(lab, name)["running"]
-        seen["lock_owner"] = ConsoleLineLock.objects.get(step=boot).owner
-        seen["owner"] = Step.objects.get(pk=boot.pk).owner
-        # meanwhile this delivery's beats lagged past STALE_SECONDS and another took over
         Step.objects.filter(pk=boot.pk).update(owner="taker:1:1", attempts=2)
-        services._HEARTBEATS.steps[boot.pk].held_until = 0.0
-        return state
+        services._HEARTBEATS.steps[(boot.pk, owner)].held_until = 0.0
 
-    monkeypatch.setattr(IosXeDriver, "console_open", opened_then_taken_over)
+    if when == "before_the_push":
+        console_open = IosXeDriver.console_open
+
+        def opened(driver):
+            state = console_open(driver)
+            taken_over()
+            return state
+
+        monkeypatch.setattr(IosXeDriver, "console_open", opened)
+    else:
+        console_push = IosXeDriver.console_push
+
+        def pushing(driver, config, *, resume=False, progress=None):
+            def reported(sent):
+                if sent >= 100 and "owner" not in seen:  # the hostname and users are in
+                    taken_over()
+                progress(sent)
+
+            return console_push(driver, config, resume=resume, progress=reported)
+
+        monkeypatch.setattr(IosXeDriver, "console_push", pushing)
     said = device_turnup_steps(step_ids=[boot.pk, steps[(name, "full_config")].pk])
     assert said == [{"step": boot.pk, "status": "taken_over", "reason": ""}]
-    assert seen["lock_owner"] == seen["owner"] != "", "the line is held by the delivery"
+    assert seen["lock_owner"] == seen["owner"] != "", "the line was held by the delivery"
     boot = Step.objects.get(pk=boot.pk)
     assert (boot.status, boot.owner, boot.bytes_pushed) == ("running", "taker:1:1", 0)
     state = router_state(lab, name)
-    assert state["running"] == seen["running"], "nothing was configured after the fence"
-    assert f"hostname {name}" not in state["running"]
+    assert "aaa authentication login default local" not in state["running"], "got through"
+    if when == "before_the_push":
+        assert state["running"] == seen["running"], "nothing was configured after the fence"
+    assert not state["saved"], "nothing committed"
     assert not ConsoleLineLock.objects.filter(step=boot).exists(), "the line was given back"
     assert Step.objects.get(pk=steps[(name, "full_config")].pk).status == "pending"
 

@@ -248,18 +248,18 @@ def test_a_running_push_reports_its_bytes_through_the_heartbeat(run, monkeypatch
     monkeypatch.setattr(services, "PROGRESS_SECONDS", 0.05)
     step = _bootstraps(run)[0]
     Step.objects.filter(pk=step.pk).update(status="running")
-    heartbeat = services._Heartbeat(step.pk, step.owner)
+    heartbeat = services._Heartbeat(step, since=time.monotonic())
     heartbeat.start()
     try:
         for sent in (120, 480):
-            services._LIVE_BYTES[step.pk] = sent  # what the console writer's callback does
+            services._HEARTBEATS.report(step.pk, step.owner, sent)  # the push's callback does
             deadline = time.monotonic() + 5
             while Step.objects.get(pk=step.pk).bytes_pushed != sent:
                 assert time.monotonic() < deadline, f"{sent} bytes never reached the step"
                 time.sleep(0.02)
     finally:
         heartbeat.stop()
-    assert step.pk not in services._LIVE_BYTES  # nothing left behind for a finished step
+    assert not services._HEARTBEATS.steps  # nothing left behind for a finished step
 
 
 @pytest.mark.django_db(transaction=True)
@@ -279,11 +279,12 @@ def test_one_heartbeat_thread_serves_every_running_step_of_a_process(run, monkey
     Step.objects.filter(pk__in=[first.pk, second.pk]).update(status="running", heartbeat=long_ago)
     lock = services._line_claim(first, _target(first), limit=5)
     ConsoleLineLock.objects.filter(pk=lock.pk).update(expires_at=timezone.now())
-    beats = [services._Heartbeat(first.pk, ""), services._Heartbeat(second.pk, "")]
+    beats = [services._Heartbeat(s, since=time.monotonic()) for s in (first, second)]
     for beat in beats:
         beat.start()
     try:
-        services._LIVE_BYTES.update({first.pk: 100, second.pk: 250})
+        services._HEARTBEATS.report(first.pk, first.owner, 100)
+        services._HEARTBEATS.report(second.pk, second.owner, 250)
         deadline = time.monotonic() + 5
         while True:
             rows = {s.pk: s for s in Step.objects.filter(pk__in=[first.pk, second.pk])}
@@ -304,7 +305,7 @@ def test_one_heartbeat_thread_serves_every_running_step_of_a_process(run, monkey
     while any(t.name == "turnup-heartbeats" for t in threading.enumerate()):
         assert time.monotonic() < deadline, "the thread ends when no step runs"
         time.sleep(0.02)
-    assert first.pk not in services._LIVE_BYTES and second.pk not in services._LIVE_BYTES
+    assert not services._HEARTBEATS.steps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -331,13 +332,13 @@ def test_the_heartbeat_stops_at_a_step_taken_over_and_its_delivery_stops_at_the_
         step.owner = owner
     lock = services._line_claim(first, _target(first), limit=5)
     assert lock.owner == "w:1:1"
-    beats = [services._Heartbeat(s.pk, s.owner) for s in (first, second)]
+    beats = [services._Heartbeat(s, since=time.monotonic()) for s in (first, second)]
     for beat in beats:
         beat.start()
     try:
         Step.objects.filter(pk=first.pk).update(owner="taker:2:1", attempts=2)
         deadline = time.monotonic() + 5
-        while not services._HEARTBEATS.steps[first.pk].lost:
+        while not services._HEARTBEATS.steps[(first.pk, "w:1:1")].lost:
             assert time.monotonic() < deadline, "the beat never found the step taken over"
             time.sleep(0.02)
         with pytest.raises(services.StepTakenOver):
@@ -355,40 +356,57 @@ def test_the_heartbeat_stops_at_a_step_taken_over_and_its_delivery_stops_at_the_
 
 
 @pytest.mark.django_db
-def test_a_fence_whose_heartbeat_lags_beats_the_step_itself_while_it_is_still_its_own(run):
-    """When the heartbeat thread has not written the step's beat for a while (a starved
-    pool), the fence writes it, on condition: the step is still this delivery's, or the
-    fence raises."""
+def test_a_fence_whose_heartbeat_lags_beats_the_step_itself_while_it_is_still_its_own(
+    run, monkeypatch
+):
+    """When the step's beat has not been written for a while (a starved pool, a stalled
+    process), the fence writes it, on condition: the step is still this delivery's, or the
+    fence raises — also when the taker ran in the same process and has finished."""
     from turnup.provisioning import services
     from turnup.provisioning.models import Step
 
+    monkeypatch.setattr(services._HEARTBEATS, "_write", lambda steps, beat: None)  # lagging
     step = _bootstraps(run)[0]
     long_ago = timezone.now() - timedelta(seconds=14)
     Step.objects.filter(pk=step.pk).update(status="running", owner="w:1:1", heartbeat=long_ago)
     step.owner = "w:1:1"
-    beat = services._Heartbeat(step.pk, step.owner)
+    beat = services._Heartbeat(step, since=time.monotonic() - 14)
     beat.start()
     try:
-        services._HEARTBEATS.steps[step.pk].held_until = 0.0  # its beats lagged
         services._fence(step)
         assert Step.objects.get(pk=step.pk).heartbeat > long_ago, "the fence beat it"
-        assert services._HEARTBEATS.steps[step.pk].held_until > time.monotonic()
-        Step.objects.filter(pk=step.pk).update(owner="taker:2:1")
-        services._fence(step)  # held for a while yet: no query, no doubt
-        services._HEARTBEATS.steps[step.pk].held_until = 0.0
+        held = services._HEARTBEATS.steps[(step.pk, "w:1:1")]
+        assert held.held_until > time.monotonic() + 10
+        services._fence(step)  # held for a while yet: no query
+        # its beats lag again; a thread of the same process takes the step over, ends it
+        held.held_until = 0.0
+        Step.objects.filter(pk=step.pk).update(owner="w:1:2", attempts=2)
+        step.owner = "w:1:2"
+        taker = services._Heartbeat(step, since=time.monotonic())
+        taker.start()
+        services._fence(step)
+        taker.stop()
+        Step.objects.filter(pk=step.pk).update(status="done", heartbeat=None)
+        step.owner = "w:1:1"
         with pytest.raises(services.StepTakenOver, match=f"step {step.pk} was taken over"):
             services._fence(step)
+        with pytest.raises(services.StepTakenOver):
+            services._fence(step)  # marked lost: no query
     finally:
         beat.stop()
+    assert not services._HEARTBEATS.steps
 
 
 @pytest.mark.django_db
 def test_a_delivery_that_took_a_step_over_waits_for_the_line_of_the_one_before(run, monkeypatch):
+    """The line lock is the delivery's: the taker waits for the lock of the delivery before
+    it to expire unrenewed; that delivery, lost, does not wait for the taker's."""
     from turnup.provisioning import services
     from turnup.provisioning.drivers.base import LineBusy
-    from turnup.provisioning.models import ConsoleLineLock
+    from turnup.provisioning.models import ConsoleLineLock, Step
 
     monkeypatch.setattr(services, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(services._HEARTBEATS, "_write", lambda steps, beat: None)
     first, second, _ = _bootstraps(run)
     console = _target(first)
     first.owner = "before:1:1"
@@ -402,6 +420,48 @@ def test_a_delivery_that_took_a_step_over_waits_for_the_line_of_the_one_before(r
     ConsoleLineLock.objects.filter(pk=held.pk).update(expires_at=timezone.now())
     taken = services._line_claim(first, console, limit=5)
     assert (taken.step_id, taken.owner) == (first.pk, "taker:2:1")
+    Step.objects.filter(pk=first.pk).update(status="running", owner="taker:2:1")
+    first.owner = "before:1:1"  # the delivery before, its beats long stopped
+    before = services._Heartbeat(first, since=time.monotonic() - 60)
+    before.start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(services.StepTakenOver):
+            services._line_claim(first, console, limit=5)
+        assert time.monotonic() - started < 1, "it did not wait for the taker's line"
+    finally:
+        before.stop()
+
+
+@pytest.mark.django_db
+def test_a_management_step_whose_delivery_lost_it_does_no_work(run, monkeypatch):
+    from turnup.provisioning import services
+    from turnup.provisioning.models import Step
+
+    monkeypatch.setattr(services._HEARTBEATS, "_write", lambda steps, beat: None)
+    step = run.steps.get(name="full_config", device=_bootstraps(run)[0].device)
+    Step.objects.filter(pk=step.pk).update(status="running", owner="taker:2:1")
+    step.owner = "before:1:1"
+    closed: list[bool] = []
+
+    class Driver:
+        def mgmt_open(self):
+            pass
+
+        def mgmt_close(self, *, keep=False):
+            closed.append(keep)
+
+    def body():
+        raise AssertionError("the config was pushed by a delivery that lost its step")
+
+    beat = services._Heartbeat(step, since=time.monotonic() - 60)
+    beat.start()
+    try:
+        with pytest.raises(services.StepTakenOver):
+            services._over_management(step, 30.0, Driver(), body)
+    finally:
+        beat.stop()
+    assert closed == [False], "its session was closed, not parked"
 
 
 def test_management_sessions_are_opened_in_a_capped_number_of_slots(monkeypatch):

@@ -839,6 +839,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
     """Run one step of one router (the task body). Returns ``{"step", "status"}``."""
     deadline = time.monotonic() + 3600
     while True:
+        claimed_at = time.monotonic()  # the claim writes a heartbeat no older than this
         verdict, step = _deadlock_retried(_claim, step_id)
         if verdict != "wait":
             break
@@ -852,7 +853,7 @@ def device_turnup_step(*, step_id: int) -> dict[str, Any]:
     outcome = Outcome()
     earlier: list[dict[str, str]] = []  # what the failed attempts of this delivery said
     status, reason, message = StepStatus.DONE, "", ""
-    heartbeat = _Heartbeat(step.pk, step.owner)
+    heartbeat = _Heartbeat(step, since=claimed_at)
     heartbeat.start()
     try:
         for attempt in range(MAX_ATTEMPTS):
@@ -966,28 +967,27 @@ def _device_turned_up_event(step: Step) -> None:
     )
 
 
-# step id -> bytes a console push has sent so far. The push only sets it (a dict write never
-# waits); the heartbeat thread writes it to the Step, so a busy database cannot slow a push
-# that must keep pace with the line.
-_LIVE_BYTES: dict[int, int] = {}
-
-
 class StepTakenOver(Exception):
     """This delivery's step is another's now: its heartbeat lagged past STALE_SECONDS and
-    another delivery took it over. Raised at a safe point (before anything is pushed or
-    committed): the delivery stops and writes nothing; the taker's run of the step counts."""
+    another delivery took it over. Raised at a fence (before a push, a commit or a
+    management step's work, and while a console push runs): the delivery stops and writes
+    nothing more on the step; the taker's run of the step counts."""
 
 
 # A step trusts its own heartbeat for STALE_SECONDS less this margin (clock drift between
-# worker hosts, the time a beat's UPDATE takes): within it, nobody can have taken it over.
+# worker hosts, the time a beat's UPDATE takes): within it, nobody can have taken it over,
+# and its console-line lock (renewed with the beat, for STALE_SECONDS) is still its own.
 HELD_MARGIN_SECONDS = 3.0
+# A fence wants the step held for at least this long after it: what follows it (a commit,
+# a few seconds of push) must not run past the time the step could be taken over.
+FENCE_HEADROOM_SECONDS = 5.0
 
 
 @dataclass
 class _Beat:
-    owner: str  # the delivery that runs the step (``Step.owner``)
-    sent: int | None = None  # the push's bytes last written
-    held_until: float = 0.0  # monotonic: nobody can take the step over before this
+    held_until: float  # monotonic: nobody can take the step over before this
+    live: int | None = None  # bytes the console push has sent so far (set by the push)
+    sent: int | None = None  # the bytes last written to the Step
     lost: bool = False  # the step is another delivery's now
 
 
@@ -998,19 +998,23 @@ class _Heartbeats:
     connection per step took two hundred connections for two hundred routers, past
     PostgreSQL's limit: steps failed to claim and their chains broke.)
 
-    Every write names the step's owner: a step taken over by another delivery (this one's
-    beats lagged) is no longer beaten, its line lock no longer renewed, and the step is
-    marked lost; ``held`` tells the delivery at its next safe point (a fence)."""
+    A step is registered by its delivery, ``(step id, owner)`` — two deliveries of one step
+    in one process are two entries — and every write names the owner: a step another
+    delivery took over (this one's beats lagged) is beaten no more, its line lock no longer
+    renewed, and its entry is marked lost; the delivery learns it at its next fence
+    (``held``). A push only sets its bytes on its entry (never waits on the database): the
+    thread writes them, so a busy database cannot slow a push that keeps pace with a line."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.steps: dict[int, _Beat] = {}
+        self.steps: dict[tuple[int, str], _Beat] = {}
         self.thread: threading.Thread | None = None
 
-    def add(self, step_id: int, owner: str) -> None:
+    def add(self, step_id: int, owner: str, *, since: float) -> None:
+        """Register a delivery whose claim wrote the step's heartbeat at monotonic ``since``
+        (or later)."""
         with self.lock:
-            # the claim wrote the step's heartbeat just now
-            self.steps[step_id] = _Beat(owner, held_until=self._held_from(time.monotonic()))
+            self.steps[(step_id, owner)] = _Beat(held_until=self._held_from(since))
             if self.thread is None:
                 self.thread = threading.Thread(
                     target=self._run, daemon=True, name="turnup-heartbeats"
@@ -1019,27 +1023,29 @@ class _Heartbeats:
 
     def remove(self, step_id: int, owner: str) -> None:
         with self.lock:
-            beat = self.steps.get(step_id)
-            if beat is None or beat.owner != owner:
-                return  # another delivery of the step in this process took its place
-            del self.steps[step_id]
-        _LIVE_BYTES.pop(step_id, None)
+            self.steps.pop((step_id, owner), None)
 
-    def held(self, step_id: int, owner: str) -> None:
-        """Return while the step is still ``owner``'s and stays so for the next few seconds;
+    def report(self, step_id: int, owner: str, sent: int) -> None:
+        """A push has sent ``sent`` bytes of the step in all (written at the next beat)."""
+        beat = self.steps.get((step_id, owner))
+        if beat is not None:
+            beat.live = sent
+
+    def held(self, step_id: int, owner: str, *, headroom: float = 0.0) -> None:
+        """Return while the step is ``owner``'s and stays so for ``headroom`` seconds more;
         raise StepTakenOver when it is not. Free while the heartbeat keeps up; when it lags
         (a starved database pool, a stalled process), the beat is written here, on the
         condition that the step is still ours."""
         with self.lock:
-            beat = self.steps.get(step_id)
+            beat = self.steps.get((step_id, owner))
             if beat is None:
                 return  # not run by a delivery (a step body called on its own)
-            if beat.owner != owner or beat.lost:
+            if beat.lost:
                 raise StepTakenOver(f"step {step_id} was taken over by another delivery")
-            if time.monotonic() < beat.held_until:
+            if time.monotonic() + headroom < beat.held_until:
                 return
         mark = time.monotonic()
-        if self._renew({step_id: owner}):
+        if self._renew([(step_id, owner)]):
             with self.lock:
                 beat.lost = True
             raise StepTakenOver(f"step {step_id} was taken over by another delivery")
@@ -1051,21 +1057,25 @@ class _Heartbeats:
         return mark + STALE_SECONDS - HELD_MARGIN_SECONDS
 
     @staticmethod
-    def _renew(owners: dict[int, str]) -> set[int]:
-        """Beat the steps ``owners`` maps to their deliveries and renew their line locks,
-        each while that delivery still owns it; returns the steps lost to another delivery
-        (running for it, or ended by it). A row this connection cannot see (a test's,
-        uncommitted) tells nothing."""
+    def _renew(deliveries: list[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Beat the steps of ``deliveries`` (step id, owner) and renew their line locks, each
+        while that delivery still owns it; returns the deliveries whose step is another's
+        now (running for another, or ended by one). A row this connection cannot see (a
+        test's, uncommitted) tells nothing."""
         now = timezone.now()
-        lost: set[int] = set()
-        if _owned(Step, owners).update(heartbeat=now) < len(owners):
-            rows = Step.objects.filter(pk__in=owners).values_list("pk", "owner", "status")
-            lost = {
-                pk
-                for pk, owner, status in rows
-                if owner != owners[pk] or status != StepStatus.RUNNING
+        lost: set[tuple[int, str]] = set()
+        if _owned(Step, deliveries).update(heartbeat=now) < len(deliveries):
+            rows = Step.objects.filter(pk__in={pk for pk, _ in deliveries})
+            now_held = {
+                pk: (owner, status)
+                for pk, owner, status in rows.values_list("pk", "owner", "status")
             }
-        ours = {pk: owner for pk, owner in owners.items() if pk not in lost}
+            lost = {
+                (pk, owner)
+                for pk, owner in deliveries
+                if pk in now_held and now_held[pk] != (owner, StepStatus.RUNNING)
+            }
+        ours = [delivery for delivery in deliveries if delivery not in lost]
         if ours:
             _owned(ConsoleLineLock, ours, field="step_id").update(
                 expires_at=now + timedelta(seconds=STALE_SECONDS)
@@ -1083,7 +1093,7 @@ class _Heartbeats:
                     if not self.steps:
                         self.thread = None  # the next step's add() starts a new one
                         return
-                    steps = {pk: replace(beat) for pk, beat in self.steps.items()}
+                    steps = {key: replace(beat) for key, beat in self.steps.items()}
                 try:
                     self._write(steps, beat=time.monotonic() - beat_at >= HEARTBEAT_SECONDS)
                 except Exception:  # noqa: BLE001 - the database may be away for a moment
@@ -1095,46 +1105,43 @@ class _Heartbeats:
         finally:
             connection.close()
 
-    def _write(self, steps: dict[int, _Beat], *, beat: bool) -> None:
-        steps = {pk: b for pk, b in steps.items() if not b.lost}
+    def _write(self, steps: dict[tuple[int, str], _Beat], *, beat: bool) -> None:
+        steps = {key: b for key, b in steps.items() if not b.lost}
         if not steps:
             return
-        sent = {
-            pk: _LIVE_BYTES[pk] for pk, b in steps.items() if _LIVE_BYTES.get(pk, b.sent) != b.sent
-        }
+        sent = {key: b.live for key, b in steps.items() if b.live is not None and b.live != b.sent}
         if sent:
-            _owned(Step, {pk: steps[pk].owner for pk in sent}).update(
+            _owned(Step, list(sent)).update(
                 bytes_pushed=Case(
-                    *(When(pk=pk, then=Value(count)) for pk, count in sent.items()),
+                    *(When(pk=pk, then=Value(count)) for (pk, _), count in sent.items()),
                     default=F("bytes_pushed"),
                     output_field=PositiveIntegerField(),
                 )
             )
-            with self.lock:
-                for pk, count in sent.items():
-                    if pk in self.steps and self.steps[pk].owner == steps[pk].owner:
-                        self.steps[pk].sent = count
-        if not beat:
-            return
+        lost: set[tuple[int, str]] = set()
         mark = time.monotonic()
-        lost = self._renew({pk: b.owner for pk, b in steps.items()})
+        if beat:
+            lost = self._renew(list(steps))
         with self.lock:
-            for pk, written in steps.items():
-                current = self.steps.get(pk)
-                if current is None or current.owner != written.owner:
+            for key, count in sent.items():
+                if key in self.steps:
+                    self.steps[key].sent = count
+            for key in steps if beat else ():
+                current = self.steps.get(key)
+                if current is None:
                     continue  # ended meanwhile
-                if pk in lost:
+                if key in lost:
                     current.lost = True
-                    log.warning("step %s was taken over by another delivery", pk)
+                    log.warning("step %s was taken over by another delivery", key[0])
                 else:
                     current.held_until = max(current.held_until, self._held_from(mark))
 
 
-def _owned(model, owners: dict[int, str], *, field: str = "pk"):
-    """Rows of ``model`` (steps still running, or their line locks) that each step's
-    delivery still owns: ``owners`` maps a step id to its owner."""
+def _owned(model, deliveries: list[tuple[int, str]], *, field: str = "pk"):
+    """Rows of ``model`` (steps still running, or their line locks) that each delivery
+    (step id, owner) still owns."""
     match = Q()
-    for pk, owner in owners.items():
+    for pk, owner in deliveries:
         match |= Q(**{field: pk, "owner": owner})
     rows = model.objects.filter(match)
     return rows.filter(status=StepStatus.RUNNING) if model is Step else rows
@@ -1146,21 +1153,34 @@ _HEARTBEATS = _Heartbeats()
 class _Heartbeat:
     """A running step's place in its process's heartbeat thread (``_Heartbeats``)."""
 
-    def __init__(self, step_id: int, owner: str):
-        self.step_id = step_id
-        self.owner = owner
+    def __init__(self, step: Step, *, since: float):
+        self.step_id, self.owner, self.since = step.pk, step.owner, since
 
     def start(self) -> None:
-        _HEARTBEATS.add(self.step_id, self.owner)
+        _HEARTBEATS.add(self.step_id, self.owner, since=self.since)
 
     def stop(self) -> None:
         _HEARTBEATS.remove(self.step_id, self.owner)
 
 
-def _fence(step: Step) -> None:
-    """A safe point before ``step`` pushes or commits: raise StepTakenOver unless the step is
-    still this delivery's (see ``_Heartbeats.held``)."""
-    _HEARTBEATS.held(step.pk, step.owner)
+def _fence(step: Step, *, headroom: float = FENCE_HEADROOM_SECONDS) -> None:
+    """A safe point of ``step``'s delivery (before a push or a commit, and while a console
+    push runs): raise StepTakenOver unless the step is still this delivery's and stays so
+    for ``headroom`` seconds (see ``_Heartbeats.held``)."""
+    _HEARTBEATS.held(step.pk, step.owner, headroom=headroom)
+
+
+def _push_progress(step: Step) -> Callable[[int], None]:
+    """The console push's progress callback (every 0.5 s, in the step's thread): its bytes
+    go to the heartbeat thread, and the push stops (StepTakenOver) as soon as the step may
+    no longer be its delivery's — before its line lock can expire and a taker get the
+    line."""
+
+    def progress(sent: int) -> None:
+        _HEARTBEATS.report(step.pk, step.owner, step.bytes_pushed + sent)
+        _fence(step, headroom=0.0)
+
+    return progress
 
 
 class _Watchdog:
@@ -1189,8 +1209,10 @@ class _Watchdog:
 
 
 def _progress(step: Step, **fields: Any) -> None:
-    """Write ``fields`` of a running step while it is still this delivery's."""
-    Step.objects.filter(pk=step.pk, owner=step.owner).update(**fields)
+    """Write ``fields`` of a running step while it is still this delivery's (StepTakenOver
+    when it is not)."""
+    if not Step.objects.filter(pk=step.pk, owner=step.owner).update(**fields):
+        raise StepTakenOver(f"step {step.pk} was taken over by another delivery")
 
 
 def db_release() -> None:
@@ -1367,6 +1389,7 @@ def _step_bootstrap(step: Step) -> Outcome:
     phases["claim_line"] = round(time.monotonic() - started, 3)
 
     def body() -> Outcome:
+        _fence(step)  # the line is this delivery's: it wakes the router and logs in
         mark = time.monotonic()
         state = driver.console_open()
         phases["wake_login"] = round(time.monotonic() - mark, 3)
@@ -1375,12 +1398,12 @@ def _step_bootstrap(step: Step) -> Outcome:
         pushed = driver.console_push(
             config.text,
             resume=bool(state.hostname and state.hostname == targets.hostname),
-            progress=lambda sent: _LIVE_BYTES.__setitem__(step.pk, step.bytes_pushed + sent),
+            progress=_push_progress(step),
         )
         phases["bootstrap"] = round(time.monotonic() - mark, 3)
-        _fence(step)
         _progress(step, bytes_pushed=step.bytes_pushed + pushed.bytes)
         db_release()  # a Junos commit confirmed keeps the console seconds longer
+        _fence(step)
         mark = time.monotonic()
         said = driver.console_commit(confirm_minutes=confirm_minutes(full_bytes=full.size))
         phases["commit_confirmed"] = round(time.monotonic() - mark, 3)
@@ -1419,11 +1442,15 @@ def _step_bootstrap(step: Step) -> Outcome:
 def _bootstrap_over_management(driver, hostname: str) -> bool:
     """True when the router already answers over management with the bootstrap's user and
     carries its hostname: the bootstrap's job is done (an earlier attempt finished it), and
-    nothing is pushed again (re-applying the bootstrap could undo what later steps set)."""
-    try:
-        driver.mgmt_open()
-    except DriverError:
-        return False
+    nothing is pushed again (re-applying the bootstrap could undo what later steps set). The
+    session opens in a management slot, as every management step's (its key exchange is the
+    CPU work), holding no database connection."""
+    db_release()
+    with _MANAGEMENT_SLOTS:
+        try:
+            driver.mgmt_open()
+        except DriverError:
+            return False
     try:
         running = driver.mgmt_running_config()
     except DriverError:
@@ -1468,6 +1495,7 @@ def _line_claim(step: Step, console: ConsoleTarget, limit: float) -> ConsoleLine
                     f"console line {console.key} is held by "
                     f"{'run ' + str(holder.run_id) if holder else 'another session'}"
                 )
+            _fence(step, headroom=0.0)  # or is the holder the one that took it from this one?
             waiting_for = (
                 f"console line {console.key} is still held by an earlier delivery of this "
                 f"step ({holder.owner})"
