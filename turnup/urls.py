@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from turnup.core import views as core_views
+from turnup.core.api import not_found
 
 API_APPS = (
     "core",
@@ -29,3 +30,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("turnup.web.urls")),
 ]
+
+# a path under /api/ that no route matches answers the API's JSON error shape
+handler404 = not_found

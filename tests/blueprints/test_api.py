@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from turnup.blueprints.models import Blueprint
 from turnup.dcim.models import Device, Site
@@ -102,3 +103,85 @@ def test_upload_as_a_file(api_client):
     response = api_client.post("/api/blueprints/", {"file": upload}, format="multipart")
     assert response.status_code == 201, response.json()
     assert api_client.get("/api/blueprints/my-agg/").json()["source"] == source
+
+
+@pytest.mark.parametrize("content_type", ["application/yaml", "text/yaml"])
+def test_upload_that_is_not_utf8_is_400(api_client, content_type):
+    response = api_client.post("/api/blueprints/", data=b"\xff\xfe", content_type=content_type)
+    assert response.status_code == 400, response.content
+    assert response.json()["extra"]["errors"] == ["line 1: not UTF-8 text: byte 0xff at offset 0"]
+    assert not Blueprint.objects.filter(builtin=False).exists()
+
+
+def test_file_upload_that_is_not_utf8_is_400_not_replaced_characters(api_client):
+    upload = SimpleUploadedFile("x.yaml", b"name: x\n\xff", content_type="application/yaml")
+    response = api_client.post("/api/blueprints/", {"file": upload}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["extra"]["errors"] == ["line 2: not UTF-8 text: byte 0xff at offset 8"]
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("name: x\ndescription: 'a\x00'\n", "line 2, column 16: character #x0000 is not allowed"),
+        ("[" * 5000, "(document): nested too deeply"),
+        ("a: &a [*a]\n", "line 1: an alias refers to the list or mapping it is part of"),
+    ],
+)
+def test_upload_that_yaml_cannot_read_is_400(api_client, source, error):
+    response = api_client.post("/api/blueprints/", {"source": source}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["extra"]["errors"][0].startswith(error)
+
+
+def _edited(name: str, old: str, new: str) -> str:
+    source = (LIBRARY / f"{name}.yaml").read_text()
+    assert old in source
+    return source.replace(f"name: {name}\n", f"name: my-{name}\n", 1).replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        (
+            _edited("branch-dual", "role: branch", "role: '{name.__class__}'"),
+            "slots[0].role: unknown placeholder {name.__class__}",
+        ),
+        (
+            _edited("branch-dual", '"^[A-Z]{2,5}-[0-9]{2,3}$"', "'('"),
+            "parameters.name.pattern: not a regular expression",
+        ),
+        (
+            _edited("branch-dual", "count: 2", "count: 1000000000000"),
+            "slots[0].count: 1000000000000 is not valid",
+        ),
+    ],
+)
+def test_upload_with_a_dangerous_value_is_400(api_client, source, error):
+    response = api_client.post("/api/blueprints/", {"source": source}, format="json")
+    assert response.status_code == 400, response.content
+    assert any(e.startswith(error) for e in response.json()["extra"]["errors"]), response.json()
+
+
+def test_a_slot_count_from_a_parameter_is_bounded(api_client):
+    source = _edited("aggregation", "maximum: 48, ", "")
+    assert api_client.post("/api/blueprints/", {"source": source}, format="json").status_code == 201
+    response = api_client.post(
+        "/api/blueprints/my-aggregation/plan/",
+        {"params": {"name": "FRA-01", "edge_count": 10**12}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["extra"]["errors"] == [
+        "slots[1].count: 1000000000000 devices; a slot has at most 1000"
+    ]
+
+
+def test_a_device_type_that_does_not_exist_is_400(api_client):
+    source = _edited("branch-dual", "device_type: opengear-cm7116-2", "device_type: nope")
+    assert api_client.post("/api/blueprints/", {"source": source}, format="json").status_code == 201
+    response = api_client.post(
+        "/api/blueprints/my-branch-dual/plan/", {"params": {"name": "MAN-07"}}, format="json"
+    )
+    assert response.status_code == 400
+    assert 'slots: device type "nope" does not exist' in response.json()["extra"]["errors"]

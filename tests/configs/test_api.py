@@ -85,3 +85,30 @@ def test_diff_needs_against(api_client, site):
     version = ConfigVersion.objects.first()
     response = api_client.get(f"/api/config-versions/{version.pk}/diff/")
     assert response.status_code == 400
+
+
+HUGE = 10**30
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        (f"device_id={HUGE}", "device_id"),
+        (f"site_id={HUGE}", "site_id"),
+        ("site_id=1.5", "site_id"),
+        ("device_id=²", "device_id"),
+    ],
+)
+def test_config_versions_refuse_an_id_filter_that_is_not_an_id(api_client, query, param):
+    response = api_client.get(f"/api/config-versions/?{query}")
+    assert response.status_code == 400, response.content
+    assert list(response.json()["extra"]["fields"]) == [param]
+
+
+@pytest.mark.parametrize("against", ["²", "¹²", str(HUGE), "0", "abc"])
+def test_diff_refuses_an_against_that_is_not_an_id(api_client, site, against):
+    api_client.post(f"/api/sites/{site.pk}/render/")
+    version = ConfigVersion.objects.first()
+    response = api_client.get(f"/api/config-versions/{version.pk}/diff/", {"against": against})
+    assert response.status_code == 400, response.content
+    assert list(response.json()["extra"]["fields"]) == ["against"]

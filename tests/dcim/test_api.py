@@ -7,7 +7,7 @@ from tests import factories as f
 from tests.dcim.querycount import count_statements
 from turnup.core.models import ObjectChange
 from turnup.dcim import services
-from turnup.dcim.models import Cable, CredentialProfile, Device, Interface, Site
+from turnup.dcim.models import Cable, CredentialProfile, Device, DeviceType, Interface, Site
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.dcim.urls")]
 API = "/api/dcim"
@@ -537,3 +537,128 @@ def test_serializers_get_fresh_fields_from_the_cached_prototypes(rf, settings):
     assert (full["name"], full["type"]["value"], full["enabled"]) == ("Gi0/0/7", "1000base-t", True)
     device = DeviceSerializer(interface.device, context={}).data
     assert device["name"] == interface.device.name
+
+
+# -- bad input: a 400 naming the field, never a 500 ---------------------------------------
+
+HUGE = 10**30
+
+
+@pytest.mark.parametrize(
+    ("path", "param", "value"),
+    [
+        ("devices", "site_id", "9999999999999999999"),
+        ("devices", "id", "1.5"),
+        ("devices", "rack_id", "²"),
+        ("devices", "role_id", "0"),
+        ("interfaces", "device_id", str(HUGE)),
+        ("interfaces", "mtu", str(HUGE)),
+        ("cables", "device_id", str(HUGE)),
+        ("cables", "site_id", "-3"),
+        ("console-server-ports", "line", str(-HUGE)),
+        ("console-server-ports", "tcp_port", "1.5"),
+        ("racks", "u_height", str(HUGE)),
+    ],
+)
+def test_a_filter_value_that_is_not_a_number_the_column_holds_answers_400(
+    api_client, path, param, value
+):
+    response = api_client.get(f"{API}/{path}/", {param: value})
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["message"] == "Validation error"
+    assert list(body["extra"]["fields"]) == [param]
+
+
+def test_the_device_type_field_called_model_does_not_clash_with_the_service(api_client):
+    manufacturer = f.ManufacturerFactory()
+    body = {"manufacturer": manufacturer.pk, "model": "FZ-9000", "slug": "fz-9000", "u_height": 1}
+    created = _ok(api_client.post(f"{API}/device-types/", body, format="json"), 201)
+    assert created["model"] == "FZ-9000"
+    renamed = {"id": created["id"], "model": "FZ-9001"}
+    _ok(api_client.patch(f"{API}/device-types/", [renamed], format="json"))
+    assert DeviceType.objects.get().model == "FZ-9001"
+
+
+@pytest.mark.parametrize(
+    ("sent", "reason"),
+    [
+        (HUGE, "between 1 and"),
+        (-HUGE, "between 1 and"),
+        ({"id": HUGE}, "between 1 and"),
+        (1.5, "not a decimal number"),
+        (True, "not a boolean"),
+        ("²", "digits 0-9"),
+    ],
+)
+def test_a_bulk_write_with_a_foreign_key_that_is_not_an_id_names_the_item(api_client, sent, reason):
+    device_type = f.DeviceTypeFactory()
+    template = f.ConsolePortTemplateFactory(device_type=device_type)
+    created = api_client.post(
+        f"{API}/console-port-templates/",
+        [{"device_type": device_type.pk, "name": "con1"}, {"device_type": sent, "name": "con2"}],
+        format="json",
+    )
+    assert created.status_code == 400, created.content
+    assert reason in created.json()["extra"]["items"]["1"]["device_type"][0]
+    patched = api_client.patch(
+        f"{API}/console-port-templates/",
+        [{"id": template.pk, "device_type": sent}],
+        format="json",
+    )
+    assert patched.status_code == 400, patched.content
+    assert reason in patched.json()["extra"]["items"]["0"]["device_type"][0]
+    template.refresh_from_db()
+    assert template.device_type == device_type
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+@pytest.mark.parametrize(
+    ("sent", "reason"),
+    [
+        (lambda pk: HUGE, "between 1 and"),
+        (lambda pk: {"id": HUGE}, "between 1 and"),
+        (lambda pk: pk + 0.5, "not a decimal number"),  # int() made it the site's id
+        (lambda pk: {"id": pk + 0.5}, "not a decimal number"),
+        (lambda pk: True, "not a boolean"),
+        (lambda pk: f"{pk}e0", "digits 0-9"),
+    ],
+)
+def test_a_bulk_item_whose_id_is_not_an_id_is_refused_not_rounded(api_client, method, sent, reason):
+    site = f.SiteFactory()
+    f.SiteFactory()
+    item = {"id": sent(site.pk), "description": "x"}
+    response = getattr(api_client, method)(f"{API}/sites/", [item], format="json")
+    assert response.status_code == 400, response.content
+    assert reason in response.json()["extra"]["items"]["0"]["id"][0]
+    assert Site.objects.count() == 2
+    assert not Site.objects.filter(description="x").exists()
+
+
+@pytest.mark.parametrize(
+    ("end", "reason"),
+    [
+        ({"object_type": ["x"], "object_id": 1}, "object_type must be one of"),
+        ({"object_type": {"a": 1}, "object_id": 1}, "object_type must be one of"),
+        ({"object_type": "dcim.interface", "object_id": HUGE}, "object_id must be between"),
+        ({"object_type": "dcim.interface", "object_id": 1.5}, "object_id must be a whole"),
+    ],
+)
+def test_a_cable_end_that_is_not_a_port_reference_names_the_side(api_client, end, reason):
+    a, b = f.InterfaceFactory(), f.InterfaceFactory()
+    cable = services.cable_create(a_end=a, b_end=b)
+    free = f.InterfaceFactory()
+    good = _term("interface", free.pk)
+    attempts = [
+        (api_client.post, f"{API}/cables/", {"a_terminations": [end], "b_terminations": good}),
+        (api_client.post, f"{API}/cables/", [{"a_terminations": [end], "b_terminations": good}]),
+        (api_client.patch, f"{API}/cables/{cable.pk}/", {"a_terminations": [end]}),
+        (api_client.patch, f"{API}/cables/", [{"id": cable.pk, "a_terminations": [end]}]),
+    ]
+    for send, url, body in attempts:
+        response = send(url, body, format="json")
+        assert response.status_code == 400, response.content
+        extra = response.json()["extra"]
+        fields = extra["items"]["0"] if "items" in extra else extra["fields"]
+        assert reason in fields["a_terminations"][0]
+    assert Cable.objects.count() == 1

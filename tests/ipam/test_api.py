@@ -326,3 +326,70 @@ def test_bulk_patch_moves_prefixes_and_counts_children(api_client):
     rows = ok(api_client.patch(f"{API}/prefixes/", body, format="json"))
     assert [(r["prefix"], r["_depth"]) for r in rows] == [("10.0.0.0/24", 1), ("10.1.1.0/24", 0)]
     assert ok(api_client.get(f"{API}/prefixes/{top['id']}/"))["children"] == 1
+
+
+# -- bad input: a 400 naming the parameter, never a 500 -----------------------------------
+
+HUGE = 10**30
+
+
+@pytest.mark.parametrize(
+    ("path", "param", "value"),
+    [
+        ("prefixes", "vrf_id", "²"),
+        ("prefixes", "vrf_id", str(HUGE)),
+        ("ip-addresses", "vrf_id", "abc"),
+        ("prefixes", "site_id", str(HUGE)),
+        ("prefixes", "mask_length", str(HUGE)),
+        ("prefixes", "within", "abc"),
+        ("prefixes", "within_include", "10.0.0.0/33"),
+        ("prefixes", "contains", "abc"),
+        ("prefixes", "prefix", "abc"),
+        ("ip-addresses", "parent", "abc"),
+        ("ip-addresses", "address", "abc"),
+        ("asns", "asn", str(HUGE)),
+        ("asns", "range_id", "1.5"),
+        ("vlans", "vid", str(-HUGE)),
+    ],
+)
+def test_a_bad_filter_value_answers_400_naming_the_parameter(api_client, path, param, value):
+    response = api_client.get(f"{API}/{path}/", {param: value})
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["message"] == "Validation error"
+    assert list(body["extra"]["fields"]) == [param]
+
+
+@pytest.mark.parametrize("q", ["²", "AS²", "AS" + "9" * 5000])
+def test_asn_search_with_digits_int_cannot_read_searches_the_text(api_client, q):
+    f.ASNFactory(asn=65001, description="edge ²")
+    response = api_client.get(f"{API}/asns/", {"q": q})
+    assert response.status_code == 200, response.content
+    assert ok(api_client.get(f"{API}/asns/", {"q": "AS65001"}))["count"] == 1
+
+
+@pytest.mark.parametrize("mask_length", [[1], {"a": 1}, "32", True])
+@pytest.mark.parametrize("prefix_exists", [True, False])
+def test_available_ips_refuses_a_mask_length_that_is_not_a_number(
+    api_client, mask_length, prefix_exists
+):
+    pk = services.prefix_create(prefix="10.0.0.0/29").pk if prefix_exists else 999999
+    url = f"{API}/prefixes/{pk}/available-ips/"
+    for body in ([{"mask_length": mask_length}], [{"mask_length": mask_length}] * 2):
+        response = api_client.post(url, body, format="json")
+        assert response.status_code == 400, response.content
+        assert list(response.json()["extra"]["fields"]) == ["mask_length"]
+    assert not IPAddress.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "created"),
+    [("{x}", "{x}"), ("{0}", "{0}"), ("{", "{"), ("v{vid}-{", "v10-{"), ("{vid:04d}", "{vid:04d}")],
+)
+def test_a_vlan_name_is_literal_but_for_vid(api_client, name, created):
+    group = f.VLANGroupFactory(min_vid=10, max_vid=11)
+    url = f"{API}/vlan-groups/{group.pk}/available-vlans/"
+    vlan = ok(api_client.post(url, {"name": name}, format="json"), 201)
+    assert (vlan["vid"], vlan["name"]) == (10, created)
+    default = ok(api_client.post(url, {}, format="json"), 201)
+    assert default["name"] == "VLAN0011"

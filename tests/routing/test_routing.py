@@ -115,3 +115,14 @@ def test_api_creates_through_the_change_log(api_client):
     assert ObjectChange.objects.filter(
         changed_object_id=response.json()["id"], action="create", object_repr__contains="64500"
     ).exists()
+
+
+@pytest.mark.parametrize("value", ["1.5", "9999999999999999999", "abc"])
+@pytest.mark.parametrize(
+    "path", ["site-routing", "device-routing", "ospf-interfaces", "bgp-sessions"]
+)
+def test_routing_lists_refuse_a_site_id_that_is_not_an_id(api_client, path, value):
+    """``?site_id=1.5`` is not rounded to site 1: a 400 naming the parameter."""
+    response = api_client.get(f"/api/routing/{path}/", {"site_id": value})
+    assert response.status_code == 400, response.content
+    assert list(response.json()["extra"]["fields"]) == ["site_id"]

@@ -342,3 +342,17 @@ def test_events_page_shows_what_was_received_and_told(
     assert "site.status-changed" in page and "waiting" in page
     applied_only = client_in.get("/events/?status=applied").content.decode()
     assert "Nothing received with this status." in applied_only
+
+
+def test_a_site_turning_up_offers_no_status_button_and_refuses_one_by_hand(client_in, pop_site):
+    """Live or failed is the turn-up run's to say when it settles, not a person's."""
+    from turnup.dcim.models import Site
+    from turnup.dcim.services import site_transition
+
+    for status in ("designed", "approved", "turning-up"):
+        site_transition(site=pop_site, to_status=status)
+    page = client_in.get(f"/sites/{pop_site.slug}/")
+    assert b'data-transition="live"' not in page.content
+    response = client_in.post(f"/sites/{pop_site.slug}/status/", {"to_status": "live"}, follow=True)
+    assert response.status_code == 200
+    assert Site.objects.get(pk=pop_site.pk).status == "turning-up"

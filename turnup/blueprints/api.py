@@ -16,9 +16,10 @@ from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from turnup.blueprints.design import source_text
 from turnup.blueprints.models import Blueprint, BlueprintInstance
 from turnup.blueprints.selectors import blueprint_get
 from turnup.blueprints.services import (
@@ -29,15 +30,16 @@ from turnup.blueprints.services import (
 )
 from turnup.core.api import BriefModelSerializer
 from turnup.core.context import bind_actor, unbind_actor
+from turnup.core.parsers import JSONParser
 
 
 class YAMLParser(BaseParser):
-    """A raw YAML body (the blueprint file as is)."""
+    """A raw YAML body (the blueprint file as is); bytes that are not UTF-8 answer 400."""
 
     media_type = "application/yaml"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return {"source": stream.read().decode("utf-8")}
+        return {"source": source_text(stream.read())}
 
 
 class TextYAMLParser(YAMLParser):
@@ -111,7 +113,7 @@ class BlueprintViewSet(viewsets.ViewSet):
         if source is None and hasattr(request, "FILES"):
             source = request.FILES.get("file")
         if hasattr(source, "read"):  # a multipart file upload
-            source = source.read().decode("utf-8", errors="replace")
+            source = source_text(source.read())
         if not isinstance(source, str) or not source.strip():
             return Response(
                 {"message": "Validation error", "extra": {"fields": {"source": ["required"]}}},

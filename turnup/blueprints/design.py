@@ -7,13 +7,15 @@ The planner (``planner.py``) compares this with what the database holds.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from turnup.blueprints.schema import validate_document
+from turnup.blueprints.schema import MAX_SLOT_COUNT, validate_document
 from turnup.core.errors import ApplicationError
+from turnup.core.yamldoc import yaml_load, yaml_text
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
@@ -28,14 +30,33 @@ class BlueprintInvalid(ApplicationError):
         self.errors = errors
 
 
+def _yaml_problems(error: ApplicationError) -> list[str]:
+    """yamldoc's ``{"line", "column", "reason"}`` errors as blueprint errors (``where: why``)."""
+    problems = []
+    for item in error.extra.get("errors") or [{"reason": error.message}]:
+        where = "(document)"
+        if item.get("line"):
+            column = f", column {item['column']}" if "column" in item else ""
+            where = f"line {item['line']}{column}"
+        problems.append(f"{where}: {item['reason']}")
+    return problems
+
+
+def source_text(raw: bytes | str) -> str:
+    """The text of an uploaded blueprint; bytes that are not UTF-8 raise ``BlueprintInvalid``
+    naming the first bad byte."""
+    try:
+        return yaml_text(raw, what="blueprint")
+    except ApplicationError as error:
+        raise BlueprintInvalid(_yaml_problems(error)) from None
+
+
 def document_load(source: str) -> dict[str, Any]:
     """Parse and validate YAML source; raise ``BlueprintInvalid`` with every problem."""
     try:
-        document = yaml.safe_load(source)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
-        raise BlueprintInvalid([f"{where}: {getattr(error, 'problem', None) or error}"]) from None
+        document = yaml_load(source, what="blueprint").data
+    except ApplicationError as error:
+        raise BlueprintInvalid(_yaml_problems(error)) from None
     errors = validate_document(document)
     if errors:
         raise BlueprintInvalid(errors)
@@ -195,8 +216,22 @@ def _int(value: Any, params: dict[str, Any]) -> int | None:
     return value
 
 
-def _format(text: str, values: dict[str, Any]) -> str:
-    return text.format(**values)
+def _format(text: str, values: dict[str, Any], *, where: str = "(document)") -> str:
+    """``text.format(**values)`` with plain placeholders only: no attribute or index access
+    (``{name.__class__}``), no nested or wide fields (``{n:>999999999}``)."""
+    try:
+        fields = [(name, spec) for _, name, spec, _ in string.Formatter().parse(text) if name]
+    except ValueError as error:
+        raise BlueprintInvalid([f"{where}: {error}"]) from None
+    for name, spec in fields:
+        if name not in values:
+            raise BlueprintInvalid([f"{where}: unknown placeholder {{{name}}}"])
+        if spec and ("{" in spec or re.search(r"\d{3,}", spec)):
+            raise BlueprintInvalid([f"{where}: {{{name}:{spec}}}: a field is at most 99 wide"])
+    try:
+        return text.format(**values)
+    except (ValueError, TypeError) as error:
+        raise BlueprintInvalid([f"{where}: {error}"]) from None
 
 
 def _fill(value: Any, values: dict[str, Any]) -> Any:
@@ -205,8 +240,8 @@ def _fill(value: Any, values: dict[str, Any]) -> Any:
         if exact and exact.group(1) in values:
             return values[exact.group(1)]  # keeps the parameter's type
         try:
-            return value.format(**values)
-        except (KeyError, IndexError, ValueError):
+            return _format(value, values)
+        except BlueprintInvalid:
             return value
     if isinstance(value, list):
         return [_fill(v, values) for v in value]
@@ -225,18 +260,28 @@ def design_build(document: dict[str, Any], params: dict[str, Any]) -> Design:
     by_slot: dict[str, list[DeviceSpec]] = {}
     slot_docs = [s for s in document["slots"] if condition_holds(s.get("when"), params)]
     for slot in slot_docs:
+        path = f"slots[{document['slots'].index(slot)}]"
         count = slot.get("count", 1)
         if isinstance(count, str):
             count = params[count.strip("{}")] or 0
+        if count > MAX_SLOT_COUNT:
+            raise BlueprintInvalid(
+                [f"{path}.count: {count} devices; a slot has at most {MAX_SLOT_COUNT}"],
+                "Blueprint cannot be built with these parameters",
+            )
         by_slot[slot["name"]] = []
         for n in range(1, count + 1):
             spec = DeviceSpec(
-                name=_format(slot["name_pattern"], {**base, "n": n, "slot": slot["name"]}),
+                name=_format(
+                    slot["name_pattern"],
+                    {**base, "n": n, "slot": slot["name"]},
+                    where=f"{path}.name_pattern",
+                ),
                 slot=slot["name"],
                 index=n,
-                role=_format(slot["role"], base),
-                device_type=_format(slot["device_type"], base),
-                platform=_format(slot["platform"], base),
+                role=_format(slot["role"], base, where=f"{path}.role"),
+                device_type=_format(slot["device_type"], base, where=f"{path}.device_type"),
+                platform=_format(slot["platform"], base, where=f"{path}.platform"),
                 loopback_interface=slot.get("loopback_interface"),
                 mgmt_interface=slot.get("mgmt_interface"),
                 asn=slot.get("asn", "none"),

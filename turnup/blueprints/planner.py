@@ -214,6 +214,8 @@ class SitePlanner:
     # -- planning --------------------------------------------------------------------------
     def plan(self) -> Plan:
         self._load()
+        if self.errors:  # a device type or platform that does not exist: nothing to plan
+            raise BlueprintInvalid(self.errors, "The blueprint cannot be applied to this site")
         self._plan_site()
         self._plan_devices()
         self._plan_links()

@@ -19,6 +19,7 @@ NAME = r"^[a-z][a-z0-9-]*$"
 WHEN = r"^\s*(not\s+)?[a-z_][a-z0-9_]*(\s*(==|!=)\s*('[^']*'|\"[^\"]*\"|-?[0-9]+|true|false))?\s*$"
 
 PARAM_REF = r"^\{[a-z_][a-z0-9_]*\}$"
+MAX_SLOT_COUNT = 1000  # devices of one slot in one site
 MTU = {
     "oneOf": [
         {"type": "integer", "minimum": 576, "maximum": 9216},
@@ -166,7 +167,7 @@ SCHEMA: dict[str, Any] = {
                     "platform": {"type": "string", "minLength": 1},
                     "count": {
                         "oneOf": [
-                            {"type": "integer", "minimum": 0},
+                            {"type": "integer", "minimum": 0, "maximum": MAX_SLOT_COUNT},
                             {"type": "string", "pattern": r"^\{[a-z_][a-z0-9_]*\}$"},
                         ]
                     },
@@ -336,6 +337,11 @@ def _semantic_errors(doc: dict[str, Any]) -> list[str]:
                 problems.append(f"parameters.{name}.default: not a {spec['type']}")
             elif "choices" in spec and value not in spec["choices"]:
                 problems.append(f"parameters.{name}.default: {value!r} is not one of the choices")
+        if "pattern" in spec:
+            try:
+                re.compile(spec["pattern"])
+            except re.error as error:
+                problems.append(f"parameters.{name}.pattern: not a regular expression: {error}")
 
     def check_when(path: str, expression: str | None) -> None:
         if expression is not None and _when_param(expression) not in params:
@@ -366,6 +372,10 @@ def _semantic_errors(doc: dict[str, Any]) -> list[str]:
         for field in _fields_of(slot["name_pattern"]):
             if field.startswith("!") or field.split(":")[0] not in placeholders:
                 problems.append(f"{path}.name_pattern: unknown placeholder {{{field}}}")
+        for key in ("role", "device_type", "platform"):
+            for field in _fields_of(slot[key]):
+                if field.startswith("!") or field not in {*params, "site", "site_lower"}:
+                    problems.append(f"{path}.{key}: unknown placeholder {{{field}}}")
         if "{n" not in slot["name_pattern"] and (count != 1):
             problems.append(f"{path}.name_pattern: needs {{n}} when count is not 1")
         check_when(f"{path}.when", slot.get("when"))

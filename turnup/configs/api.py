@@ -32,7 +32,8 @@ from turnup.configs.services import site_render
 from turnup.core.api import BriefModelSerializer, BulkRouter, TurnupModelViewSet
 from turnup.core.context import bind_actor, unbind_actor
 from turnup.core.errors import ApplicationError
-from turnup.core.filters import SearchFilterSet
+from turnup.core.filters import SearchFilterSet, ids
+from turnup.core.validation import id_value
 from turnup.dcim.models import Device, Site
 
 
@@ -169,8 +170,8 @@ class ConfigVersionDetailSerializer(ConfigVersionSerializer):
 
 
 class ConfigVersionFilterSet(django_filters.FilterSet):
-    device_id = django_filters.NumberFilter(field_name="device_id")
-    site_id = django_filters.NumberFilter(field_name="device__site_id")
+    device_id = ids("device_id")
+    site_id = ids("device__site_id")
     kind = django_filters.ChoiceFilter(choices=ConfigVersion.Kind.choices)
 
     class Meta:
@@ -197,13 +198,14 @@ class ConfigVersionViewSet(viewsets.ReadOnlyModelViewSet):
     def diff(self, request, pk=None):
         """Unified diff from version ``against`` (old) to this one."""
         version = self.get_object()
-        against_id = request.query_params.get("against", "")
-        if not against_id.isdigit():
+        try:
+            against_id = id_value(request.query_params.get("against", ""))
+        except ValueError as error:
             raise ApplicationError(
                 "against: the id of the version to compare with",
-                extra={"fields": {"against": ["required, an integer"]}},
-            )
-        against = get_object_or_404(ConfigVersion, pk=int(against_id))
+                extra={"fields": {"against": [f"required, {error}"]}},
+            ) from None
+        against = get_object_or_404(ConfigVersion, pk=against_id)
         diff = config_version_diff(version=version, against=against)
         return Response({"version": version.pk, "against": against.pk, "diff": diff})
 

@@ -1,7 +1,12 @@
 """The Jinja2 environment that turns a ``DeviceContext`` into config text.
 
 - Sandboxed (``ImmutableSandboxedEnvironment``): a template, possibly uploaded by a user as an
-  override, cannot reach Python internals or mutate the context.
+  override, cannot reach Python internals or mutate the context — nor run away: strings,
+  lists and the rendered text are capped at ``sandbox.MAX_OUTPUT`` characters and a render
+  at ``sandbox.MAX_SECONDS`` (``sandbox.BoundedSandbox``).
+- Whatever a template raises while it renders (a division by zero, a missing include, an
+  include of itself, a bad filter argument, a limit) becomes ``TemplateRenderError`` naming
+  the template, the line and the reason.
 - ``StrictUndefined``: a missing variable raises ``TemplateRenderError`` naming the template,
   line and variable — never an empty string inside a router config.
 - Templates are looked up, first match wins, in: the database (``ConfigTemplate`` rows, by
@@ -21,10 +26,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from turnup.configs import context as context_module
 from turnup.configs.context import KIND_BOOTSTRAP, KIND_FULL, PLATFORM_JUNOS, DeviceContext
+from turnup.configs.sandbox import BoundedSandbox, render_budget
 from turnup.core.errors import ApplicationError
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -70,8 +75,8 @@ def _comment_prefix(platform: str) -> str:
     return "#" if platform == PLATFORM_JUNOS else "!"
 
 
-class ConfigSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, with a fast path for the render context: the frozen dataclasses of
+class ConfigSandbox(BoundedSandbox):
+    """The bounded sandbox, with a fast path for the render context: the frozen dataclasses of
     ``turnup.configs.context`` hold plain data, so their public attributes are safe (the
     generic check costs more than the rest of a render)."""
 
@@ -173,39 +178,65 @@ def _template_files(env: jinja2.Environment) -> dict[str, str]:
     return names
 
 
+def _error_reason(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply: a template includes itself or a macro calls itself"
+    if isinstance(error, jinja2.TemplateNotFound):
+        return f"included template {error.name!r} does not exist"
+    message = str(error) or "failed"
+    if isinstance(error, jinja2.TemplateError):
+        return message
+    return f"{type(error).__name__}: {message}"
+
+
 def render_template(
     env: jinja2.Environment, *, candidates: list[str], context: DeviceContext, kind: str
 ) -> str:
     """Render the first template of ``candidates`` that exists for ``context``."""
     try:
         template = env.select_template(candidates)
-        text = template.render(device=context, vars=context.vars, kind=kind)
     except jinja2.TemplatesNotFound:
         raise TemplateRenderError(
             f"no template for {context.hostname}: tried {', '.join(candidates)}",
             extra={"candidates": candidates},
         ) from None
     except jinja2.TemplateSyntaxError as error:
-        raise TemplateRenderError(
-            f"template {error.name} line {error.lineno}: syntax error: {error.message}",
-            extra={"template": error.name, "line": error.lineno, "device": context.hostname},
-        ) from None
-    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError) as error:
+        raise _syntax_error(error, context) from None
+    try:
+        with render_budget():
+            text = template.render(device=context, vars=context.vars, kind=kind)
+    except ApplicationError:
+        raise  # already says what is wrong (``banner_delimiter``)
+    except jinja2.TemplateSyntaxError as error:  # in an included template
+        raise _syntax_error(error, context) from None
+    except Exception as error:  # the template's own code failed: the user's to fix
         where = _template_frame(error.__traceback__, _template_files(env))
-        template_name, line = where if where else (candidates[0], None)
+        template_name, line = where if where else (template.name or candidates[0], None)
         message = str(error)
         match = _UNDEFINED_NAME.search(message) or _UNDEFINED_ATTR.search(message)
-        variable = match.group("name") if match else None
+        variable = (
+            match.group("name") if isinstance(error, jinja2.UndefinedError) and match else None
+        )
+        reason = _error_reason(error)
+        where = f"template {template_name}" + (f" line {line}" if line else "")
         raise TemplateRenderError(
-            f"template {template_name} line {line}: {message} (device {context.hostname})",
+            f"{where}: {reason} (device {context.hostname})",
             extra={
                 "template": template_name,
                 "line": line,
                 "variable": variable,
+                "reason": reason,
                 "device": context.hostname,
             },
         ) from None
     return normalize_output(text, platform=context.platform, kind=kind)
+
+
+def _syntax_error(error: jinja2.TemplateSyntaxError, context: DeviceContext) -> TemplateRenderError:
+    return TemplateRenderError(
+        f"template {error.name} line {error.lineno}: syntax error: {error.message}",
+        extra={"template": error.name, "line": error.lineno, "device": context.hostname},
+    )
 
 
 def normalize_output(text: str, *, platform: str, kind: str) -> str:

@@ -11,8 +11,9 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import NoReverseMatch, reverse
+from django.views import defaults
 from rest_framework import exceptions, routers, serializers, status, viewsets
 from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
@@ -23,6 +24,7 @@ from turnup.core.context import bind_actor, unbind_actor
 from turnup.core.errors import ApplicationError
 from turnup.core.filters import SearchFilterSet
 from turnup.core.models import ObjectChange
+from turnup.core.validation import id_value
 
 
 def _django_validation_extra(error: DjangoValidationError) -> dict[str, Any]:
@@ -54,6 +56,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = response.data.get("detail", str(exc)) if isinstance(response.data, dict) else exc
         response.data = {"message": str(detail), "extra": {}}
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The project's 404 handler (``handler404``): under ``/api/`` a path no route matches
+    (``/api/sites/abc/turnup/``) answers the API's JSON shape, like a missing object does;
+    elsewhere Django's page."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(
+            {"message": "Not found.", "extra": {"path": request.path}},
+            status=status.HTTP_404_NOT_FOUND,
+        )
+    return defaults.page_not_found(request, exception)
 
 
 def api_url_name(model) -> str:
@@ -211,6 +225,11 @@ class BriefModelSerializer(serializers.ModelSerializer):
         return plan
 
 
+def _unwrap_id(value):
+    """The id sent as ``n`` or ``{"id": n}``."""
+    return value.get("id") if isinstance(value, dict) else value
+
+
 class NestedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """Accepts an id (or ``{"id": n}``); renders the related object's brief form."""
 
@@ -219,21 +238,21 @@ class NestedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
     @staticmethod
-    def pk_of(value):
-        if isinstance(value, dict):
-            value = value.get("id")
+    def pk_of(value) -> int | None:
+        """The id in ``value`` (``n`` or ``{"id": n}``); None when it is not a valid id."""
         try:
-            return int(value)
-        except (TypeError, ValueError):
+            return id_value(_unwrap_id(value))
+        except ValueError:
             return None
 
     def use_pk_only_optimization(self) -> bool:
         return False
 
     def to_internal_value(self, data):
-        pk = self.pk_of(data)
-        if pk is None:
-            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = id_value(_unwrap_id(data))
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
         cache = self.context.get("_pk_cache", {}).get(self.get_queryset().model)
         if cache is not None and pk in cache:
             return cache[pk]
@@ -385,7 +404,7 @@ class TurnupModelViewSet(viewsets.ModelViewSet):
     def _update(self, instance, data: dict[str, Any]):
         if self.update_service is not None:
             return type(self).update_service(instance=instance, **data)
-        return generic.model_update(instance=instance, **data)
+        return generic.model_update(instance, **data)
 
     def _delete(self, instance) -> None:
         if self.delete_service is not None:
@@ -432,10 +451,16 @@ class TurnupModelViewSet(viewsets.ModelViewSet):
                 "Validation error",
                 extra={"fields": {"non_field_errors": ["expected a list of objects"]}},
             )
-        ids = [NestedPrimaryKeyRelatedField.pk_of(item.get("id")) for item in items]
-        missing = {str(i): {"id": ["required"]} for i, pk in enumerate(ids) if pk is None}
-        if missing:
-            raise ApplicationError("Validation error", extra={"items": missing})
+        ids, invalid = [], {}
+        for index, item in enumerate(items):
+            try:
+                ids.append(id_value(_unwrap_id(item["id"])))
+            except KeyError:
+                invalid[str(index)] = {"id": ["required"]}
+            except ValueError as error:
+                invalid[str(index)] = {"id": [str(error)]}
+        if invalid:
+            raise ApplicationError("Validation error", extra={"items": invalid})
         found = self.filter_queryset(self.get_queryset()).in_bulk(ids)
         unknown = {
             str(i): {"id": [f"no object with id {pk}"]}

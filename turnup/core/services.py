@@ -3,6 +3,9 @@
 Apps with rules write their own ``<entity>_create`` etc. and call ``changelog_record``
 themselves; these defaults keep simple models to the same contract: full_clean, save,
 change log, all in one transaction.
+
+The model (or instance) is positional-only, so a model field of the same name (``DeviceType``
+has a field called ``model``) is just one more of ``**fields``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ def _split_m2m(model: type[models.Model], fields: dict[str, Any]) -> dict[str, A
 
 
 @transaction.atomic
-def model_create(model: type[models.Model], **fields: Any) -> models.Model:
+def model_create(model: type[models.Model], /, **fields: Any) -> models.Model:
     m2m = _split_m2m(model, fields)
     instance = model(**fields)
     instance.full_clean()
@@ -36,7 +39,7 @@ def model_create(model: type[models.Model], **fields: Any) -> models.Model:
 
 
 @transaction.atomic
-def model_update(*, instance: models.Model, **fields: Any) -> models.Model:
+def model_update(instance: models.Model, /, **fields: Any) -> models.Model:
     before = changelog_snapshot([instance])
     m2m = _split_m2m(type(instance), fields)
     for name, value in fields.items():

@@ -24,6 +24,7 @@ from turnup.core.api import (
     optional,
 )
 from turnup.core.errors import NotFoundError
+from turnup.core.validation import id_value
 from turnup.dcim import filters, selectors, services
 from turnup.dcim.models import (
     Cable,
@@ -459,15 +460,15 @@ def _termination_ref(data: Any) -> tuple[type, int]:
             'exactly one termination: [{"object_type": "dcim.interface", "object_id": 1}]'
         )
     object_type, object_id = data[0].get("object_type"), data[0].get("object_id")
-    model = TERMINATION_TYPES.get(object_type)
+    model = TERMINATION_TYPES.get(object_type) if isinstance(object_type, str) else None
     if model is None:
         raise serializers.ValidationError(
             f"object_type must be one of {', '.join(TERMINATION_TYPES)}"
         )
     try:
-        return model, int(object_id)
-    except (TypeError, ValueError):
-        raise serializers.ValidationError("object_id must be an integer") from None
+        return model, id_value(object_id)
+    except ValueError as error:
+        raise serializers.ValidationError(f"object_id {error}") from None
 
 
 @extend_schema_field(TERMINATIONS_SCHEMA)
@@ -647,7 +648,9 @@ class SiteViewSet(TurnupModelViewSet):
         site = self.get_object()
         payload = SiteTransitionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        site = services.site_transition(site=site, to_status=payload.validated_data["status"])
+        site = services.site_transition(
+            site=site, to_status=payload.validated_data["status"], manual=True
+        )
         return Response(SiteSerializer(site, context=self.get_serializer_context()).data)
 
 

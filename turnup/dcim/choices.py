@@ -23,6 +23,11 @@ SITE_TRANSITIONS: dict[str, tuple[str, ...]] = {
     SiteStatus.LIVE: (SiteStatus.DESIGNED,),
 }
 
+# Statuses only the turn-up engine moves a site into and out of: a run start (or a retry)
+# puts the site in turning-up, and the run's settle takes it to live or failed. A person
+# asking for one of these transitions (API, admin, a PATCH of the status) is refused.
+SITE_ENGINE_STATUSES = frozenset({SiteStatus.TURNING_UP})
+
 
 class DeviceStatus(models.TextChoices):
     PLANNED = "planned", "Planned"

@@ -8,26 +8,8 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django_filters.widgets import QueryArrayWidget
 
-from turnup.core.filters import SearchFilterSet
+from turnup.core.filters import CharInFilter, IdInFilter, SearchFilterSet, ids, numbers, values
 from turnup.dcim import models
-
-
-class NumberInFilter(django_filters.BaseInFilter, django_filters.NumberFilter):
-    pass
-
-
-class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
-    pass
-
-
-def ids(field_name: str) -> NumberInFilter:
-    """``?<name>=1&<name>=2`` on an id column."""
-    return NumberInFilter(field_name=field_name, lookup_expr="in", widget=QueryArrayWidget)
-
-
-def values(field_name: str) -> CharInFilter:
-    """``?<name>=a&<name>=b`` on a text column (slug, name, status)."""
-    return CharInFilter(field_name=field_name, lookup_expr="in", widget=QueryArrayWidget)
 
 
 class SiteFilterSet(SearchFilterSet):
@@ -122,7 +104,7 @@ class ConsolePortTemplateFilterSet(TemplateFilterSet):
 
 
 class ConsoleServerPortTemplateFilterSet(TemplateFilterSet):
-    line = ids("line")
+    line = numbers("line")
 
     class Meta:
         model = models.ConsoleServerPortTemplate
@@ -183,8 +165,8 @@ class ConsolePortFilterSet(ComponentFilterSet):
 
 
 class ConsoleServerPortFilterSet(ComponentFilterSet):
-    line = ids("line")
-    tcp_port = ids("tcp_port")
+    line = numbers("line")
+    tcp_port = numbers("tcp_port")
 
     class Meta:
         model = models.ConsoleServerPort
@@ -197,9 +179,9 @@ class CableFilterSet(SearchFilterSet):
     status = values("status")
     type = values("type")
     label = values("label")
-    device_id = NumberInFilter(method="filter_device", widget=QueryArrayWidget)
+    device_id = IdInFilter(method="filter_device", widget=QueryArrayWidget)
     device = CharInFilter(method="filter_device", widget=QueryArrayWidget)
-    site_id = NumberInFilter(method="filter_site", widget=QueryArrayWidget)
+    site_id = IdInFilter(method="filter_site", widget=QueryArrayWidget)
     site = CharInFilter(method="filter_site", widget=QueryArrayWidget)
 
     class Meta:

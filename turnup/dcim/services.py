@@ -84,8 +84,14 @@ def site_transition_guard_unregister(guard: SiteTransitionGuard) -> None:
         _site_transition_guards.remove(guard)
 
 
-def site_transition_check(*, site: Site, from_status: str, to_status: str) -> None:
-    """Raise unless ``site`` may go from ``from_status`` to ``to_status`` (rules and guards)."""
+def site_transition_check(
+    *, site: Site, from_status: str, to_status: str, manual: bool = True
+) -> None:
+    """Raise unless ``site`` may go from ``from_status`` to ``to_status`` (rules and guards).
+
+    ``manual``: a person asks for it (the default; the admin and a PATCH of the status check
+    this way). A person cannot move a site into or out of turning-up: the turn-up engine
+    does, when a run starts and when it settles (``choices.SITE_ENGINE_STATUSES``)."""
     allowed = choices.SITE_TRANSITIONS.get(from_status, ())
     if to_status not in allowed:
         raise ApplicationError(
@@ -93,6 +99,8 @@ def site_transition_check(*, site: Site, from_status: str, to_status: str) -> No
             f"allowed: {', '.join(allowed) or 'none'}",
             extra={"fields": {"status": [f"allowed from {from_status}: {', '.join(allowed)}"]}},
         )
+    if manual:
+        _site_engine_status_check(site=site, from_status=from_status, to_status=to_status)
     problems = [
         problem
         for guard in list(_site_transition_guards)
@@ -105,9 +113,33 @@ def site_transition_check(*, site: Site, from_status: str, to_status: str) -> No
         )
 
 
+def _site_engine_status_check(*, site: Site, from_status: str, to_status: str) -> None:
+    if from_status in choices.SITE_ENGINE_STATUSES:
+        reason = (
+            f"a site {from_status} goes {' or '.join(choices.SITE_TRANSITIONS[from_status])} "
+            f"when its turn-up run settles; to stop the turn-up, cancel the run "
+            f"(POST /api/runs/{{id}}/cancel/)"
+        )
+    elif to_status in choices.SITE_ENGINE_STATUSES:
+        reason = (
+            f"a site goes {to_status} when a turn-up starts: POST /api/sites/{site.pk}/turnup/, "
+            f"or retry the failed routers of its last run (POST /api/runs/{{id}}/retry-failed/)"
+        )
+    else:
+        return
+    raise ConflictError(
+        f"Site {site} cannot be moved from {from_status} to {to_status} by hand: {reason}",
+        extra={"fields": {"status": [reason]}},
+    )
+
+
 @transaction.atomic
-def site_transition(*, site: Site, to_status: str) -> Site:
-    """Move ``site`` to ``to_status`` if the transition is allowed and no guard refuses."""
+def site_transition(*, site: Site, to_status: str, manual: bool = False) -> Site:
+    """Move ``site`` to ``to_status`` if the transition is allowed and no guard refuses.
+
+    ``manual=True`` when a person asks for it (the API's transition action): moves into
+    and out of turning-up are then refused, they belong to the turn-up engine (run start,
+    retry and settle call this without ``manual``)."""
     if to_status not in choices.SiteStatus.values:
         raise ApplicationError(
             f"Unknown site status {to_status!r}",
@@ -116,7 +148,7 @@ def site_transition(*, site: Site, to_status: str) -> Site:
     locked = Site.objects.select_for_update().get(pk=site.pk)
     before = changelog_snapshot([locked])
     from_status = locked.status
-    site_transition_check(site=locked, from_status=from_status, to_status=to_status)
+    site_transition_check(site=locked, from_status=from_status, to_status=to_status, manual=manual)
     locked.status = to_status
     locked.save(update_fields=["status", "updated"])
     changelog_record(action="update", instances=[locked], before=before)

@@ -1,9 +1,11 @@
 """Import a whole site design from one YAML document: all or nothing, errors by line.
 
 The document is the one ``site_document_export`` writes (``kind: turnup/site-design/v1``).
-Every row is written through the owning app's services (devices get their ports from their
-type, cables are checked end by end, addresses are checked for clashes), so an import obeys
-the same rules as the API; the whole import is one transaction.
+The document's shape (keys and value types, ``designs/schema.py``) and its references to
+existing rows (roles, device types, platforms, VRFs) are checked before anything is written.
+Every row is then written through the owning app's services (devices get their ports from
+their type, cables are checked end by end, addresses are checked for clashes), so an import
+obeys the same rules as the API; the whole import is one transaction.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from turnup.dcim.models import (
     Rack,
     Site,
 )
+from turnup.designs.schema import document_shape_errors
 from turnup.designs.selectors import DOCUMENT_KIND, PORT_KINDS
 from turnup.ipam import services as ipam_services
 from turnup.ipam.models import VRF
@@ -48,19 +51,12 @@ class DocumentErrors(ApplicationError):
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         first = errors[0]
+        where = f"line {first['line']}: " if first["line"] else ""
         super().__init__(
-            f"line {first['line']}: {first['path']}: {first['reason']}"
+            f"{where}{first['path']}: {first['reason']}"
             + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
             extra={"errors": errors},
         )
-
-
-def _list(doc: YamlDocument, key: str, errors: list) -> list[dict[str, Any]]:
-    value = doc.data.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        errors.append(doc.error((key,), "must be a list of mappings"))
-        return []
-    return value
 
 
 def _lookup(model, field: str, values: set[str]) -> dict[str, Any]:
@@ -112,23 +108,20 @@ def _resolve_catalog(doc: YamlDocument, devices: list[dict], errors: list) -> di
     return found
 
 
-def site_document_import(*, text: str) -> Site:
+def site_document_import(*, text: str | bytes) -> Site:
     """Create the site that ``text`` describes, or nothing at all."""
     doc = yaml_load(text, what="site design document")
-    if not isinstance(doc.data, dict):
-        raise DocumentErrors([doc.error((), "must be a mapping")])
-    errors: list[dict[str, Any]] = []
-    if doc.data.get("kind") != DOCUMENT_KIND:
-        errors.append(doc.error(("kind",), f"must be {DOCUMENT_KIND!r}"))
-    site_data = doc.data.get("site")
-    if not isinstance(site_data, dict):
-        errors.append(doc.error(("site",), "must be a mapping with at least name and slug"))
-        site_data = {}
-    racks = _list(doc, "racks", errors)
-    devices = _list(doc, "devices", errors)
-    cables = _list(doc, "cables", errors)
-    prefixes = _list(doc, "prefixes", errors)
-    addresses = _list(doc, "ip_addresses", errors)
+    if doc.data is None:
+        reason = f"the document is empty; expected a site design (kind: {DOCUMENT_KIND})"
+        raise DocumentErrors([doc.error((), reason)])
+    if isinstance(doc.data, dict) and doc.data.get("kind") != DOCUMENT_KIND:
+        raise DocumentErrors([doc.error(("kind",), f"must be {DOCUMENT_KIND!r}")])
+    errors = document_shape_errors(doc)
+    if errors:
+        raise DocumentErrors(errors)
+    site_data = doc.data["site"]
+    sections = ("racks", "devices", "cables", "prefixes", "ip_addresses")
+    racks, devices, cables, prefixes, addresses = (doc.data.get(key) or [] for key in sections)
     catalog = _resolve_catalog(doc, devices, errors)
     vrf_names = {i["vrf"] for i in [*prefixes, *addresses] if i.get("vrf")}
     vrfs = _lookup(VRF, "name", vrf_names)
@@ -197,8 +190,6 @@ def _write_ports(doc, devices: list[dict], created: list[Device]) -> dict[tuple,
             listed = data.get(attr) or []
             for number, port_data in enumerate(listed):
                 path = ("devices", index, attr, number)
-                if not isinstance(port_data, dict) or "name" not in port_data:
-                    raise DocumentErrors([doc.error(path, "must be a mapping with a name")])
                 existing = ports.get((device.name, kind, port_data["name"]))
                 fields = {k: port_data[k] for k in PORT_FIELDS[attr] if k in port_data}
                 if existing is None:
@@ -222,18 +213,9 @@ def _write_ports(doc, devices: list[dict], created: list[Device]) -> dict[tuple,
     return ports
 
 
-def _end(doc, path: Path, data: Any, ports: dict[tuple, Any]) -> Any:
-    if not isinstance(data, dict) or "device" not in data:
-        raise DocumentErrors([doc.error(path, "must name a device and one port")])
+def _end(doc, path: Path, data: dict[str, str], ports: dict[tuple, Any]) -> Any:
+    """The port a cable end names (its shape was checked by ``document_shape_errors``)."""
     kinds = [kind for kind, _model, _attr in PORT_KINDS if kind in data]
-    if len(kinds) != 1:
-        raise DocumentErrors(
-            [
-                doc.error(
-                    path, "must name exactly one of interface, console_port, console_server_port"
-                )
-            ]
-        )
     port = ports.get((data["device"], kinds[0], data[kinds[0]]))
     if port is None:
         raise DocumentErrors(
@@ -246,8 +228,8 @@ def _write_cables(doc, cables: list[dict], ports: dict[tuple, Any]) -> None:
     items = []
     for index, cable in enumerate(cables):
         fields = {k: v for k, v in cable.items() if k not in ("a", "b")}
-        a_end = _end(doc, ("cables", index, "a"), cable.get("a"), ports)
-        b_end = _end(doc, ("cables", index, "b"), cable.get("b"), ports)
+        a_end = _end(doc, ("cables", index, "a"), cable["a"], ports)
+        b_end = _end(doc, ("cables", index, "b"), cable["b"], ports)
         items.append({"a_end": a_end, "b_end": b_end, **fields})
     if items:
         _run(

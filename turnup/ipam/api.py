@@ -34,6 +34,7 @@ from turnup.core.api import (
     optional,
 )
 from turnup.core.errors import ApplicationError, NotFoundError
+from turnup.core.validation import id_value
 from turnup.dcim.api import BriefDeviceSerializer, BriefSiteSerializer
 from turnup.dcim.models import Interface, Site
 from turnup.ipam import choices, filters, selectors, services
@@ -346,13 +347,17 @@ def _allocation_request(
         raw_items = data
         request_options = {}
         for name in options:
-            found = {item.get(name) for item in raw_items if isinstance(item, dict)}
+            # compared, not hashed: a value may be a list or an object (refused later)
+            found = []
+            for item in raw_items:
+                if isinstance(item, dict) and item.get(name) not in found:
+                    found.append(item.get(name))
             if len(found) > 1:
                 raise ApplicationError(
                     "Validation error",
                     extra={"fields": {name: ["must be the same for every item"]}},
                 )
-            request_options[name] = found.pop() if found else None
+            request_options[name] = found[0] if found else None
         raw_items = [
             {k: v for k, v in item.items() if k not in options} if isinstance(item, dict) else item
             for item in raw_items
@@ -411,7 +416,7 @@ def _limit(request) -> int:
 
 def _pk(value: str) -> int:
     try:
-        return int(value)
+        return id_value(value)
     except ValueError:
         raise NotFoundError(f"No object with id {value!r}.") from None
 

@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django_filters.widgets import QueryArrayWidget
 
-from turnup.core.filters import SearchFilterSet
-from turnup.dcim.filters import NumberInFilter, ids, values
+from turnup.core.filters import IdFilter, SearchFilterSet, ids, numbers, values
+from turnup.core.validation import BIGINT_MAX, id_value, parse_int
 from turnup.ipam import models
 
 
@@ -32,11 +32,12 @@ def _any(parts: list[Q]) -> Q:
     return reduce(or_, parts) if parts else Q(pk__in=[])
 
 
-def _network(value: str):
+def _network(value: str, name: str):
+    """``value`` of the parameter ``name`` as a network; a bad one names the parameter."""
     try:
         return ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
-        raise ValidationError(f"{value!r} is not a prefix or an address") from None
+        raise ValidationError({name: f"{value!r} is not a prefix or an address"}) from None
 
 
 class VRFScopedFilterSet(SearchFilterSet):
@@ -52,8 +53,11 @@ class VRFScopedFilterSet(SearchFilterSet):
         for item in value:
             if item.lower() == "null":
                 parts.append(Q(vrf__isnull=True))
-            elif item.isdigit():
-                parts.append(Q(vrf_id=int(item)))
+                continue
+            try:
+                parts.append(Q(vrf_id=id_value(item)))
+            except ValueError as error:
+                raise ValidationError({name: f'"null" or a VRF id: {error}'}) from None
         return queryset.filter(_any(parts))
 
     def filter_vrf(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
@@ -76,16 +80,14 @@ class PrefixFilterSet(VRFScopedFilterSet):
     within = django_filters.CharFilter(method="filter_within")
     within_include = django_filters.CharFilter(method="filter_within")
     contains = django_filters.CharFilter(method="filter_contains")
-    mask_length = NumberInFilter(
-        field_name="prefix_length", lookup_expr="in", widget=QueryArrayWidget
-    )
+    mask_length = numbers("prefix_length")
     site_id = ids("site_id")
     site = values("site__slug")
     status = values("status")
     role = values("role")
     name = values("name")
     parent_id = ids("parent_id")
-    depth = NumberInFilter(field_name="depth", lookup_expr="in", widget=QueryArrayWidget)
+    depth = numbers("depth")
 
     class Meta:
         model = models.Prefix
@@ -93,10 +95,10 @@ class PrefixFilterSet(VRFScopedFilterSet):
         search_fields = ("prefix", "name", "description")
 
     def filter_prefix(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return queryset.filter(prefix__in=[str(_network(item)) for item in value])
+        return queryset.filter(prefix__in=[str(_network(item, name)) for item in value])
 
     def filter_within(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        network = _network(value)
+        network = _network(value, name)
         inside = Q(
             family=network.version,
             start__gte=int(network.network_address),
@@ -107,7 +109,7 @@ class PrefixFilterSet(VRFScopedFilterSet):
         return queryset.filter(inside)
 
     def filter_contains(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        network = _network(value)
+        network = _network(value, name)
         return queryset.filter(
             family=network.version,
             start__lte=int(network.network_address),
@@ -118,9 +120,7 @@ class PrefixFilterSet(VRFScopedFilterSet):
 class IPAddressFilterSet(VRFScopedFilterSet):
     address = MultiValueCharFilter(method="filter_address")
     parent = django_filters.CharFilter(method="filter_parent")
-    mask_length = NumberInFilter(
-        field_name="mask_length", lookup_expr="in", widget=QueryArrayWidget
-    )
+    mask_length = numbers("mask_length")
     status = values("status")
     role = values("role")
     dns_name = values("dns_name")
@@ -146,12 +146,12 @@ class IPAddressFilterSet(VRFScopedFilterSet):
             try:
                 host = ipaddress.ip_interface(item.strip()).ip
             except ValueError:
-                raise ValidationError(f"{item!r} is not an address") from None
+                raise ValidationError({name: f"{item!r} is not an address"}) from None
             parts.append(Q(family=host.version, host=int(host)))
         return queryset.filter(_any(parts))
 
     def filter_parent(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        network = _network(value)
+        network = _network(value, name)
         return queryset.filter(
             family=network.version,
             host__gte=int(network.network_address),
@@ -172,11 +172,11 @@ class ASNRangeFilterSet(SearchFilterSet):
 
 class ASNFilterSet(SearchFilterSet):
     id = ids("id")
-    asn = NumberInFilter(field_name="asn", lookup_expr="in", widget=QueryArrayWidget)
+    asn = numbers("asn")
     site_id = ids("site_id")
     site = values("site__slug")
     status = values("status")
-    range_id = django_filters.NumberFilter(method="filter_range")
+    range_id = IdFilter(method="filter_range")
 
     class Meta:
         model = models.ASN
@@ -191,10 +191,11 @@ class ASNFilterSet(SearchFilterSet):
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
-        digits = value.upper().removeprefix("AS")
-        if digits.isdigit():
-            return queryset.filter(Q(asn=int(digits)) | Q(description__icontains=value))
-        return super().search(queryset, name, value)
+        try:
+            asn = parse_int(value.upper().removeprefix("AS"), minimum=0, maximum=BIGINT_MAX)
+        except ValueError:
+            return super().search(queryset, name, value)
+        return queryset.filter(Q(asn=asn) | Q(description__icontains=value))
 
 
 class VLANGroupFilterSet(SearchFilterSet):
@@ -212,7 +213,7 @@ class VLANGroupFilterSet(SearchFilterSet):
 
 class VLANFilterSet(SearchFilterSet):
     id = ids("id")
-    vid = NumberInFilter(field_name="vid", lookup_expr="in", widget=QueryArrayWidget)
+    vid = numbers("vid")
     name = values("name")
     group_id = ids("group_id")
     group = values("group__slug")

@@ -651,7 +651,8 @@ def vlan_allocate_next(
     """Allocate the next free VLAN ID(s) of ``group``, lowest first.
 
     ``attrs`` (or one entry of ``items`` per VLAN): name (default ``VLAN0042``, Cisco's
-    default name; may contain ``{vid}``), site (default the group's), status, description.
+    default name; ``{vid}`` in it is replaced by the VLAN ID, any other brace is kept as
+    written), site (default the group's), status, description.
     All or nothing; ``ConflictError`` when too few IDs are free.
     """
     requests = _requests(count, items, attrs)
@@ -661,6 +662,14 @@ def vlan_allocate_next(
         return _vlan_allocate(group.pk, requests)
 
     return _with_retries(attempt, what=f"VLAN group {group}")
+
+
+def _vlan_name(template: Any, vid: int) -> str:
+    """The name of an allocated VLAN: ``template`` with ``{vid}`` replaced (a plain
+    replacement, not ``str.format``: ``{x}`` or ``{`` is part of the name), else ``VLAN0042``."""
+    if not template:
+        return f"VLAN{vid:04d}"
+    return str(template).replace("{vid}", str(vid))
 
 
 def _vlan_allocate(group_id: int, requests: list[dict[str, Any]]) -> list[VLAN]:
@@ -674,7 +683,7 @@ def _vlan_allocate(group_id: int, requests: list[dict[str, Any]]) -> list[VLAN]:
     for request in requests:
         vid = free.take()
         request["vid"] = vid
-        request["name"] = str(request.get("name") or "VLAN{vid:04d}").format(vid=vid)
+        request["name"] = _vlan_name(request.get("name"), vid)
     instances = _build(
         VLAN,
         [{"status": VLANStatus.ACTIVE, "site": group.site, **request} for request in requests],

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from turnup.core.validation import BIGINT_MAX
 from turnup.dcim.models import Site
 from turnup.provisioning import selectors, services
 from turnup.provisioning.models import Run, Step
@@ -93,7 +94,7 @@ class TurnupStartSerializer(serializers.Serializer):
 
 
 class RunListQuerySerializer(serializers.Serializer):
-    site_id = serializers.IntegerField(required=False, min_value=1)
+    site_id = serializers.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
 
 
 class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -3,10 +3,8 @@ interfaces, BGP sessions), with ``?site_id=`` and ``?device_id=`` filters."""
 
 from __future__ import annotations
 
-import django_filters
-
 from turnup.core.api import BriefModelSerializer, BulkRouter, TurnupModelViewSet
-from turnup.core.filters import SearchFilterSet
+from turnup.core.filters import SearchFilterSet, ids
 from turnup.routing.models import BGPSession, DeviceRouting, OSPFInterface, SiteRouting
 
 
@@ -62,7 +60,7 @@ class BGPSessionSerializer(BriefModelSerializer):
 
 
 class SiteRoutingFilterSet(SearchFilterSet):
-    site_id = django_filters.NumberFilter(field_name="site_id")
+    site_id = ids("site_id")
 
     class Meta:
         model = SiteRouting
@@ -71,8 +69,8 @@ class SiteRoutingFilterSet(SearchFilterSet):
 
 
 class DeviceRoutingFilterSet(SearchFilterSet):
-    device_id = django_filters.NumberFilter(field_name="device_id")
-    site_id = django_filters.NumberFilter(field_name="device__site_id")
+    device_id = ids("device_id")
+    site_id = ids("device__site_id")
 
     class Meta:
         model = DeviceRouting
@@ -81,8 +79,8 @@ class DeviceRoutingFilterSet(SearchFilterSet):
 
 
 class OSPFInterfaceFilterSet(SearchFilterSet):
-    device_id = django_filters.NumberFilter(field_name="interface__device_id")
-    site_id = django_filters.NumberFilter(field_name="interface__device__site_id")
+    device_id = ids("interface__device_id")
+    site_id = ids("interface__device__site_id")
 
     class Meta:
         model = OSPFInterface
@@ -91,8 +89,8 @@ class OSPFInterfaceFilterSet(SearchFilterSet):
 
 
 class BGPSessionFilterSet(SearchFilterSet):
-    device_id = django_filters.NumberFilter(field_name="device_id")
-    site_id = django_filters.NumberFilter(field_name="device__site_id")
+    device_id = ids("device_id")
+    site_id = ids("device__site_id")
 
     class Meta:
         model = BGPSession

@@ -209,7 +209,7 @@ def site_status(request: HttpRequest, slug: str) -> HttpResponse:
     site = get_object_or_404(Site, slug=slug)
     to_status = request.POST.get("to_status", "")
     try:
-        site_transition(site=site, to_status=to_status)
+        site_transition(site=site, to_status=to_status, manual=True)
     except ApplicationError as error:
         problems = error.extra.get("problems") or []
         messages.error(request, error.message)

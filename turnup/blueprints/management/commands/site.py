@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from turnup.blueprints.design import BlueprintInvalid
+from turnup.blueprints.design import BlueprintInvalid, source_text
 from turnup.blueprints.planner import Plan
 from turnup.blueprints.selectors import blueprint_get
 from turnup.blueprints.services import blueprint_create, blueprint_instantiate, blueprint_plan
@@ -121,7 +121,8 @@ class Command(BaseCommand):
                 what = options["blueprint"] or options["file"]
                 task = progress.add_task(f"loading blueprint {what}", total=3)
                 if options["file"]:
-                    blueprint = blueprint_create(source=Path(options["file"]).read_text())
+                    raw = Path(options["file"]).read_bytes()
+                    blueprint = blueprint_create(source=source_text(raw))
                 else:
                     blueprint = blueprint_get(name=options["blueprint"])
                 progress.update(task, advance=1, description=f"planning {params['name']}")

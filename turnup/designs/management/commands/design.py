@@ -1,6 +1,7 @@
 """``turnup design export LON-01 [-o FILE]`` / ``turnup design import FILE``."""
 
 import sys
+from pathlib import Path
 
 import yaml
 from django.core.management.base import BaseCommand, CommandError
@@ -39,7 +40,10 @@ class Command(BaseCommand):
                 self.stdout.write(text, ending="")
             return
         source = options["file"]
-        text = sys.stdin.read() if source == "-" else open(source).read()
+        try:  # bytes: the service decodes them, and names a byte that is not UTF-8
+            text = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        except OSError as error:
+            raise CommandError(f"cannot read {source}: {error.strerror}") from None
         try:
             site = site_document_import(text=text)
         except ApplicationError as error:
