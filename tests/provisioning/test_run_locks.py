@@ -33,6 +33,20 @@ def _target(step):
     return device_targets(device=step.device).console
 
 
+class _ManagementDriver:
+    """A management session that opens at once and records how each close left it
+    (``keep``: parked for the router's next step)."""
+
+    def __init__(self) -> None:
+        self.closed: list[bool] = []
+
+    def mgmt_open(self) -> None:
+        pass
+
+    def mgmt_close(self, *, keep: bool = False) -> None:
+        self.closed.append(keep)
+
+
 @pytest.mark.django_db
 def test_one_session_per_line_and_a_stale_lock_is_taken_over(run):
     from turnup.provisioning.drivers.base import LineBusy
@@ -442,14 +456,7 @@ def test_a_management_step_whose_delivery_lost_it_does_no_work(run, monkeypatch)
     step = run.steps.get(name="full_config", device=_bootstraps(run)[0].device)
     Step.objects.filter(pk=step.pk).update(status="running", owner="taker:2:1")
     step.owner = "before:1:1"
-    closed: list[bool] = []
-
-    class Driver:
-        def mgmt_open(self):
-            pass
-
-        def mgmt_close(self, *, keep=False):
-            closed.append(keep)
+    driver = _ManagementDriver()
 
     def body():
         raise AssertionError("the config was pushed by a delivery that lost its step")
@@ -458,10 +465,10 @@ def test_a_management_step_whose_delivery_lost_it_does_no_work(run, monkeypatch)
     beat.start()
     try:
         with pytest.raises(services.StepTakenOver):
-            services._over_management(step, 30.0, Driver(), body)
+            services._over_management(step, 30.0, driver, body)
     finally:
         beat.stop()
-    assert closed == [False], "its session was closed, not parked"
+    assert driver.closed == [False], "its session was closed, not parked"
 
 
 def test_management_sessions_are_opened_in_a_capped_number_of_slots(monkeypatch):
@@ -529,14 +536,7 @@ def test_a_management_session_is_parked_only_after_a_clean_step_that_is_not_the_
     from turnup.provisioning.drivers.base import Unreachable
 
     monkeypatch.setattr(services, "_limited", lambda step, limit, close, body, **kw: body())
-    closed = []
-
-    class Driver:
-        def mgmt_open(self):
-            pass
-
-        def mgmt_close(self, *, keep=False):
-            closed.append(keep)
+    driver = _ManagementDriver()
 
     def body():
         if fails:
@@ -546,10 +546,10 @@ def test_a_management_session_is_parked_only_after_a_clean_step_that_is_not_the_
     step = SimpleNamespace(name=step_name, pk=1, owner="")
     if fails:
         with pytest.raises(Unreachable):
-            services._over_management(step, 30.0, Driver(), body)
+            services._over_management(step, 30.0, driver, body)
     else:
-        services._over_management(step, 30.0, Driver(), body)
-    assert closed == [kept]
+        services._over_management(step, 30.0, driver, body)
+    assert driver.closed == [kept]
 
 
 def test_a_claim_locks_its_step_and_not_the_run(seeded_transactional_db, storage, enqueued):

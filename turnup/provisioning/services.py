@@ -973,6 +973,9 @@ class StepTakenOver(Exception):
     management step's work, and while a console push runs): the delivery stops and writes
     nothing more on the step; the taker's run of the step counts."""
 
+    def __init__(self, step_id: int):
+        super().__init__(f"step {step_id} was taken over by another delivery")
+
 
 # A step trusts its own heartbeat for STALE_SECONDS less this margin (clock drift between
 # worker hosts, the time a beat's UPDATE takes): within it, nobody can have taken it over,
@@ -1041,14 +1044,14 @@ class _Heartbeats:
             if beat is None:
                 return  # not run by a delivery (a step body called on its own)
             if beat.lost:
-                raise StepTakenOver(f"step {step_id} was taken over by another delivery")
+                raise StepTakenOver(step_id)
             if time.monotonic() + headroom < beat.held_until:
                 return
         mark = time.monotonic()
         if self._renew([(step_id, owner)]):
             with self.lock:
                 beat.lost = True
-            raise StepTakenOver(f"step {step_id} was taken over by another delivery")
+            raise StepTakenOver(step_id)
         with self.lock:
             beat.held_until = max(beat.held_until, self._held_from(mark))
 
@@ -1212,7 +1215,7 @@ def _progress(step: Step, **fields: Any) -> None:
     """Write ``fields`` of a running step while it is still this delivery's (StepTakenOver
     when it is not)."""
     if not Step.objects.filter(pk=step.pk, owner=step.owner).update(**fields):
-        raise StepTakenOver(f"step {step.pk} was taken over by another delivery")
+        raise StepTakenOver(step.pk)
 
 
 def db_release() -> None:
