@@ -163,6 +163,45 @@ def test_upload_with_a_dangerous_value_is_400(api_client, source, error):
     assert any(e.startswith(error) for e in response.json()["extra"]["errors"]), response.json()
 
 
+def test_a_pattern_that_backtracks_without_end_is_a_400_not_a_hung_worker(api_client):
+    # (A|AA)+ tries every way of splitting a run of A's: Python's re takes minutes on this
+    source = _edited("branch-dual", '"^[A-Z]{2,5}-[0-9]{2,3}$"', "'(A|AA)+-[0-9]{2}'")
+    assert api_client.post("/api/blueprints/", {"source": source}, format="json").status_code == 201
+    response = api_client.post(
+        "/api/blueprints/my-branch-dual/plan/", {"params": {"name": "A" * 60}}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    [error] = response.json()["extra"]["errors"]
+    assert error.startswith("params.name: the pattern (A|AA)+-[0-9]{2} took longer than"), error
+    response = api_client.post(
+        "/api/blueprints/my-branch-dual/plan/", {"params": {"name": "AAA-07"}}, format="json"
+    )
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        (
+            'description: "Site name, e.g. MAN-07"',
+            'default: "man-07", description: "Site name"',
+            "parameters.name.default: 'man-07' does not match the pattern",
+        ),
+        (
+            '"^[A-Z]{2,5}-[0-9]{2,3}$"',
+            f"'{'[A-Z]' * 120}'",
+            "parameters.name.pattern: longer than 500 characters",
+        ),
+    ],
+)
+def test_a_parameter_pattern_is_checked_at_upload(api_client, old, new, error):
+    response = api_client.post(
+        "/api/blueprints/", {"source": _edited("branch-dual", old, new)}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert error in response.json()["extra"]["errors"], response.json()
+
+
 def test_a_slot_count_from_a_parameter_is_bounded(api_client):
     source = _edited("aggregation", "maximum: 48, ", "")
     assert api_client.post("/api/blueprints/", {"source": source}, format="json").status_code == 201

@@ -15,6 +15,7 @@ import yaml
 
 from turnup.blueprints.schema import MAX_SLOT_COUNT, validate_document
 from turnup.core.errors import ApplicationError
+from turnup.core.validation import pattern_fullmatch
 from turnup.core.yamldoc import yaml_load, yaml_text
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -90,7 +91,7 @@ def _coerce(name: str, spec: dict[str, Any], value: Any) -> Any:
     else:
         if not isinstance(value, str):
             raise ValueError("not a string")
-        if "pattern" in spec and not re.fullmatch(spec["pattern"], value):
+        if "pattern" in spec and not pattern_fullmatch(spec["pattern"], value):
             raise ValueError(f"{value!r} does not match {spec['pattern']}")
     if "choices" in spec and value not in spec["choices"]:
         raise ValueError(f"{value!r} is not one of {', '.join(map(str, spec['choices']))}")

@@ -15,6 +15,8 @@ from typing import Any
 
 import jsonschema
 
+from turnup.core.validation import pattern_compile, pattern_fullmatch
+
 NAME = r"^[a-z][a-z0-9-]*$"
 WHEN = r"^\s*(not\s+)?[a-z_][a-z0-9_]*(\s*(==|!=)\s*('[^']*'|\"[^\"]*\"|-?[0-9]+|true|false))?\s*$"
 
@@ -339,9 +341,18 @@ def _semantic_errors(doc: dict[str, Any]) -> list[str]:
                 problems.append(f"parameters.{name}.default: {value!r} is not one of the choices")
         if "pattern" in spec:
             try:
-                re.compile(spec["pattern"])
-            except re.error as error:
-                problems.append(f"parameters.{name}.pattern: not a regular expression: {error}")
+                pattern_compile(spec["pattern"])
+            except ValueError as error:
+                problems.append(f"parameters.{name}.pattern: {error}")
+            else:
+                default = spec.get("default")
+                try:
+                    if isinstance(default, str) and not pattern_fullmatch(spec["pattern"], default):
+                        problems.append(
+                            f"parameters.{name}.default: {default!r} does not match the pattern"
+                        )
+                except ValueError as error:
+                    problems.append(f"parameters.{name}.default: {error}")
 
     def check_when(path: str, expression: str | None) -> None:
         if expression is not None and _when_param(expression) not in params:
