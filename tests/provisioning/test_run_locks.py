@@ -723,6 +723,61 @@ def test_a_cancel_skips_what_has_not_started_and_lets_a_running_step_finish(run)
 
 
 @pytest.mark.django_db
+def test_a_cancel_fails_the_steps_of_a_worker_that_stopped_and_settles_the_run(
+    run, monkeypatch, django_assert_num_queries
+):
+    """A step whose worker died holds its run, and its site in turning-up, until a worker
+    takes it over; a cancel with no worker left would never settle. The cancel fails the
+    steps nobody has beaten for STALE_SECONDS (``abandoned``, with when the worker was last
+    heard from) and settles the run; a step still beating is left to finish. The delivery
+    that ran an abandoned step, should it wake up, stops at its fence and cannot end it."""
+    from turnup.dcim.choices import SiteStatus
+    from turnup.provisioning import services
+    from turnup.provisioning.models import Step, StepStatus
+
+    monkeypatch.setattr(services._HEARTBEATS, "_write", lambda steps, beat: None)
+    core, edge = _bootstraps(run)[0], _bootstraps(run)[-1]
+    silent_since = timezone.now() - timedelta(seconds=services.STALE_SECONDS + 5)
+    for step, owner, beat in [(core, "w:1:1", silent_since), (edge, "w:2:1", timezone.now())]:
+        Step.objects.filter(pk=step.pk).update(
+            status="running", owner=owner, heartbeat=beat, started=silent_since
+        )
+        step.owner = owner
+    dead = services._Heartbeat(core, since=time.monotonic() - services.STALE_SECONDS - 5)
+    dead.start()
+    try:
+        # the same statements for one abandoned step or two hundred
+        with django_assert_num_queries(2):
+            services._abandoned_fail(run)
+        core_now = Step.objects.get(pk=core.pk)
+        assert (core_now.status, core_now.reason, core_now.heartbeat) == (
+            "failed",
+            "abandoned",
+            None,
+        )
+        assert f"last heard from at {silent_since:%Y-%m-%d %H:%M:%S} UTC" in core_now.message
+        assert core_now.owner == "w:1:1" and core_now.seconds >= services.STALE_SECONDS
+        assert Step.objects.get(pk=edge.pk).status == "running", "it still beats: it finishes"
+        run = services.run_cancel(run=run)
+        assert run.cancel_requested and not run.is_finished, "not settled: a live step runs"
+        with pytest.raises(services.StepTakenOver):
+            services._fence(core)  # the dead delivery wakes up: it pushes nothing more
+        assert not services._finish(core, StepStatus.DONE, owner="w:1:1")
+        assert Step.objects.get(pk=core.pk).status == "failed"
+    finally:
+        dead.stop()
+    # the live step's worker dies too: a second cancel settles the run and frees the site
+    Step.objects.filter(pk=edge.pk).update(heartbeat=silent_since)
+    run = services.run_cancel(run=run)
+    assert run.status == "cancelled"
+    assert run.summary["devices"][core.device.name]["reason"] == "abandoned"
+    assert run.summary["devices"][edge.device.name]["reason"] == "abandoned"
+    run.site.refresh_from_db()
+    assert run.site.status == SiteStatus.FAILED
+    assert services.run_retry_failed(run=run).status == "queued", "and it can be retried"
+
+
+@pytest.mark.django_db
 def test_only_the_latest_run_of_a_site_is_retried(run):
     from turnup.core.errors import ConflictError
     from turnup.provisioning.services import run_cancel, run_retry_failed, run_start

@@ -37,7 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
+from django.db.models import Case, F, FloatField, PositiveIntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -205,7 +205,14 @@ def _compact_stages(devices: list[Device]) -> dict[int, int]:
 
 def run_cancel(*, run: Run) -> Run:
     """Ask ``run`` to stop at a safe point: steps not started yet are skipped; a step in
-    progress finishes what it is doing (a console push is never cut in the middle)."""
+    progress finishes what it is doing (a console push is never cut in the middle).
+
+    A step left running by a worker that stopped (no heartbeat for STALE_SECONDS) has nobody
+    to finish it, and would hold the run and its site in turning-up until a worker came back
+    to take it over: it fails ``abandoned``, saying when its worker was last heard from, and
+    the run settles. Nothing runs it any more: a delivery that wakes up after that long finds
+    its step lost at its next fence, before it pushes or commits anything more (as when a
+    step is taken over, ``_Heartbeats.held``)."""
     with transaction.atomic():
         run = Run.objects.select_for_update().get(pk=run.pk)
         if run.is_finished:
@@ -219,11 +226,57 @@ def run_cancel(*, run: Run) -> Run:
         Step.objects.filter(run=run, status=StepStatus.PENDING).update(
             status=StepStatus.SKIPPED, reason="cancelled", message="the run was cancelled"
         )
+        _abandoned_fail(run)
         still_running = Step.objects.filter(run=run, status=StepStatus.RUNNING).exists()
     if not still_running:
         run_settle(run_id=run.pk)
         run.refresh_from_db()
     return run
+
+
+def _abandoned_fail(run: Run) -> None:
+    """Fail the steps of ``run`` that no worker has beaten for STALE_SECONDS (see
+    ``run_cancel``), in two statements whatever their number. Each keeps its owner, so the
+    delivery that ran it cannot end it; a step a claim took over meanwhile (it beat it
+    since it was read) is left to that claim."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=STALE_SECONDS)
+    abandoned = list(
+        Step.objects.filter(run=run, status=StepStatus.RUNNING)
+        .filter(Q(heartbeat__lt=stale) | Q(heartbeat__isnull=True))
+        .values_list("pk", "heartbeat", "started")
+    )
+    if not abandoned:
+        return
+    still = Q()
+    for pk, heartbeat, _ in abandoned:
+        still |= Q(pk=pk, heartbeat=heartbeat) if heartbeat else Q(pk=pk, heartbeat__isnull=True)
+
+    def heard(heartbeat) -> str:
+        when = f"last heard from at {heartbeat:%Y-%m-%d %H:%M:%S} UTC" if heartbeat else "silent"
+        return (
+            f"the worker running this step stopped ({when}) and the run was cancelled before "
+            "another worker took the step over; the router may hold part of its work: retry "
+            "the run's failed routers to finish it"
+        )
+
+    Step.objects.filter(still, status=StepStatus.RUNNING).update(
+        status=StepStatus.FAILED,
+        reason="abandoned",
+        message=Case(*(When(pk=pk, then=Value(heard(beat))) for pk, beat, _ in abandoned)),
+        seconds=Case(
+            *(
+                When(pk=pk, then=Value(round((now - started).total_seconds(), 3)))
+                for pk, _, started in abandoned
+                if started
+            ),
+            default=None,
+            output_field=FloatField(),
+        ),
+        finished=now,
+        heartbeat=None,
+        updated=now,
+    )
 
 
 def run_retry_failed(*, run: Run) -> Run:
