@@ -222,6 +222,53 @@ def test_progress_is_reported_while_the_lines_cross_the_line():
     assert all(gap >= 0.5 for gap in gaps)
 
 
+def test_a_push_that_wakes_from_a_freeze_asks_its_progress_callback_before_sending_more():
+    """The engine's progress callback is a fence: it stops the push of a delivery whose step
+    may have been taken over while its process was frozen. It must run before the next
+    piece goes out, or the frozen process sends one piece more onto a line that may be
+    another delivery's by then."""
+    router = bare_router(buffer=64)
+    sent: list[int] = []
+    send, recv = router.send, router.recv
+    freeze = {"calls": 0, "sent_then": None}
+
+    def counting_send(data: str) -> None:
+        sent.append(len(data))
+        send(data)
+
+    def freezing_recv(timeout: float) -> str:
+        freeze["calls"] += 1
+        if freeze["calls"] == 40:
+            freeze["sent_then"] = sum(sent)
+            router.now += 13.0  # the process was stopped for 13 s while it waited here
+        return recv(timeout)
+
+    router.send, router.recv = counting_send, freezing_recv
+
+    class TakenOver(Exception):
+        pass
+
+    last = {"at": router.clock()}
+
+    def fence(_: int) -> None:
+        if router.clock() - last["at"] > 12:
+            raise TakenOver
+        last["at"] = router.clock()
+
+    writer = ConsoleWriter(
+        router,
+        baud=router.baud,
+        clock=router.clock,
+        style=IOS_CONFIG_BARE,
+        window=48,
+        progress=fence,
+    )
+    with pytest.raises(TakenOver):
+        writer.push(config_lines(bootstrap_text(keys=False)))
+    assert freeze["sent_then"] is not None and 0 < freeze["sent_then"] < router.received + 64
+    assert sum(sent) == freeze["sent_then"], "not a byte after the freeze"
+
+
 def test_syslog_right_after_a_blank_of_an_echo():
     # the echo breaks as "ip route " + message + "0.0.0.0 …": the blank at the break is
     # stripped with the line's end, and the two halves must still make the line we sent

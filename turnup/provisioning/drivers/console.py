@@ -392,11 +392,14 @@ class ConsoleWriter:
                     room > 0 and inflight == 0
                 ):
                     piece = payload[stream.sent_bytes : stream.sent_bytes + room]
+                    # before the piece goes out, not after: the callback may stop the push
+                    # (the engine's fence), and a process that was frozen longer than that
+                    # allows must not send one piece more when it wakes
+                    self._report_progress(self.clock())
                     self._send(piece)
                     stream.sent_bytes += len(piece)
                     self.report.bytes = base_bytes + stream.sent_bytes
                     self.report.max_inflight = max(self.report.max_inflight, inflight + len(piece))
-                    self._report_progress(now)
                     while (
                         stream.sent_lines < len(outgoing)
                         and ends[stream.sent_lines] <= stream.sent_bytes
