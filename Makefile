@@ -70,6 +70,10 @@ test: lint browser
 	  TURNUP_SECRETS_KEY=test-only-not-secret \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
+# Which of the real services the test run would use (it prints the settings; nothing starts).
+services: install
+	@$(PY) tests/probe_services.py
+
 # bench/requirements.txt: the peer tools bench/turnup_peers.py compares with (not dependencies of turnup).
 bench: install
 	$(PY) -m pip install -q -c constraints.txt -r bench/requirements.txt

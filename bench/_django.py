@@ -1,7 +1,9 @@
 """Shared set-up for benchmarks: Django on a throw-away database, created and dropped here.
 
 Benchmarks run against ``BENCH_DATABASE_URL`` (default: the local PostgreSQL), never against
-the database of a running turnup.
+the database of a running turnup: they create ``test_<name>`` from it and drop it afterwards,
+so the default name is the benchmarks' own (``test_turnup_bench``), not ``test_test``, which
+``make test`` creates from ``test``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["DATABASE_URL"] = os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/turnup_bench"
 )
 os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ.setdefault("TURNUP_SECRETS_KEY", "bench-only")

@@ -702,7 +702,8 @@ def step_time_limit(*, name: str, bytes_total: int, baud: int) -> float:
 
 def confirm_minutes(*, full_bytes: int) -> int:
     """How long the console commit's safety net waits for the management phase: the time
-    limits of everything after the bootstrap, rounded up, plus two minutes."""
+    limits of the steps up to the confirm that makes the config stick (full config, verify,
+    confirm), rounded up to minutes, plus two minutes; five at least."""
     rest = sum(
         step_time_limit(name=name, bytes_total=full_bytes, baud=9600)
         for name in (StepName.FULL_CONFIG, StepName.VERIFY, StepName.CONFIRM)
