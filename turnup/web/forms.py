@@ -4,11 +4,13 @@ parameter schema, so a new blueprint needs no new code."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
 
+from turnup.core.validation import pattern_fullmatch
 from turnup.dcim.models import CredentialProfile, Interface
 from turnup.ipam.models import Prefix
 
@@ -42,21 +44,42 @@ def blueprint_param_form(parameters: dict[str, dict[str, Any]], data=None) -> fo
             common["required"] = False
             field = forms.BooleanField(**common)
         else:
-            validators = []
+            validators = [pattern_validator(spec["pattern"])] if "pattern" in spec else []
+            # room for the blueprint's own default, however long
+            longest = max(100, len(str(spec.get("default", ""))))
+            field = forms.CharField(validators=validators, max_length=longest, **common)
             if "pattern" in spec:
-                validators.append(
-                    RegexValidator(
-                        "^(?:" + spec["pattern"].lstrip("^").rstrip("$") + ")$",
-                        f"Must match {spec['pattern']}",
-                    )
-                )
-            field = forms.CharField(validators=validators, max_length=100, **common)
-            if "pattern" in spec:
-                field.widget.attrs["pattern"] = spec["pattern"].lstrip("^").rstrip("$")
+                field.widget.attrs["pattern"] = _html_pattern(spec["pattern"])
         field.widget.attrs.setdefault("data-param", name)
         fields[name] = field
     form_class = type("BlueprintParamForm", (forms.Form,), fields)
     return form_class(data=data, prefix="p")
+
+
+def _html_pattern(pattern: str) -> str:
+    """The pattern for the browser's ``pattern`` attribute, which anchors it itself: without
+    its one leading ``^`` and one trailing ``$`` (an escaped ``\\$`` stays)."""
+    pattern = pattern.removeprefix("^")
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1]
+    return pattern
+
+
+def pattern_validator(pattern: str) -> Callable[[str], None]:
+    """A form validator matching the whole value against a blueprint parameter's pattern the
+    way the blueprint service does (the ``regex`` engine with a time limit), so a pattern
+    Python's ``re`` cannot compile, or one that backtracks without end, is a reason next to
+    the field rather than a server error or a request that never ends."""
+
+    def validate(value: str) -> None:
+        try:
+            matched = pattern_fullmatch(pattern, value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+        if not matched:
+            raise ValidationError(f"Must match {pattern}")
+
+    return validate
 
 
 PARAM_ERROR = re.compile(r"^params\.([a-z_][a-z0-9_]*):\s*(.*)$")
@@ -89,14 +112,30 @@ class AllocateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.target = target
         if target is not None:
-            self.fields["prefix_length"].min_value = target.prefix_length + 1
-            self.fields[
-                "prefix_length"
-            ].help_text = f"/{target.prefix_length + 1} to /{32 if target.family == 4 else 128}"
+            bits = target.max_length()
+            field = self.fields["prefix_length"]
+            field.min_value = target.prefix_length + 1
+            if target.prefix_length >= bits:
+                field.help_text = f"a /{bits} is a single address: it holds no child prefix"
+            else:
+                field.help_text = f"/{target.prefix_length + 1} to /{bits}"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("kind") == "prefix" and not data.get("prefix_length"):
+        target = self.target
+        single = target is not None and target.prefix_length >= target.max_length()
+        if data.get("kind") == "prefix" and single:
+            self.add_error(
+                "prefix_length",
+                f"{target} is a single address: it holds no child prefix.",
+            )
+            return data
+        # a length given but not valid already has its reason on the field
+        if (
+            data.get("kind") == "prefix"
+            and not data.get("prefix_length")
+            and "prefix_length" not in self.errors
+        ):
             self.add_error("prefix_length", "Give the length of the child prefix, e.g. 31.")
         return data
 

@@ -14,10 +14,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from turnup.blueprints import selectors as bp_selectors
@@ -71,6 +72,33 @@ SITE_TABS = (
 )
 
 
+def _query(request: HttpRequest, name: str) -> str:
+    """A query-string filter as text: stripped, without NUL characters (a database text
+    column cannot hold one, so such a filter would match nothing anyway)."""
+    return request.GET.get(name, "").replace("\x00", "").strip()
+
+
+def _choice(request: HttpRequest, name: str, choices) -> str:
+    """A query-string filter that must be one of ``choices`` ("" for anything else)."""
+    value = request.GET.get(name, "")
+    return value if value in choices else ""
+
+
+def _next_url(request: HttpRequest, value: str | None) -> str:
+    """``value`` when it is a path on this site to go back to, else "" — never another
+    host (an open redirect), a ``javascript:`` link or text with control characters."""
+    if (
+        not value
+        or not value.startswith("/")
+        or any(ord(c) < 32 or ord(c) == 127 for c in value)
+        or not url_has_allowed_host_and_scheme(
+            value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return ""
+    return value
+
+
 def site_crumbs(site: Site, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:
     return [
         ("Sites", reverse("site-list")),
@@ -102,7 +130,10 @@ LIFECYCLE = ("planned", "designed", "approved", "turning-up", "live")
 def _lifecycle(status: str) -> list[tuple[str, str]]:
     """The site's place in planned → designed → approved → turning-up → live/failed."""
     labels = dict(SiteStatus.choices)
-    current = LIFECYCLE.index("turning-up") if status == "failed" else LIFECYCLE.index(status)
+    if status == "failed":
+        current = LIFECYCLE.index("turning-up")
+    else:  # a status outside the lifecycle (a row written by hand) marks no step
+        current = LIFECYCLE.index(status) if status in LIFECYCLE else -1
     out = []
     for i, step in enumerate(LIFECYCLE):
         state = "done" if i < current else ("current" if i == current else "")
@@ -137,9 +168,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def site_list(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    region = request.GET.get("region", "")
-    q = request.GET.get("q", "").strip()
+    status = _choice(request, "status", SiteStatus.values)
+    region = _query(request, "region")
+    q = _query(request, "q")
     sites = selectors.site_rows(status=status, region=region, q=q)
     return render(
         request,
@@ -217,7 +248,8 @@ def site_status(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, problem)
     else:
         messages.success(request, f"{site.name} is now {site.get_status_display().lower()}.")
-    return redirect(request.POST.get("next") or reverse("site-detail", args=[site.slug]))
+    back = _next_url(request, request.POST.get("next"))
+    return HttpResponseRedirect(back or reverse("site-detail", args=[site.slug]))
 
 
 @login_required
@@ -536,8 +568,8 @@ def interface_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             _field_errors(form, error)
         else:
             messages.success(request, f"{interface.device.name} {interface.name} saved.")
-            return redirect(
-                request.POST.get("next")
+            return HttpResponseRedirect(
+                _next_url(request, request.POST.get("next"))
                 or reverse("device-detail", args=[slug, interface.device_id])
             )
     return render(
@@ -548,7 +580,7 @@ def interface_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "site": site,
             "interface": interface,
             "form": form,
-            "next": request.GET.get("next") or request.POST.get("next", ""),
+            "next": _next_url(request, request.GET.get("next") or request.POST.get("next")),
             "breadcrumbs": site_crumbs(
                 site,
                 (interface.device.name, reverse("device-detail", args=[slug, interface.device_id])),
@@ -735,10 +767,19 @@ def run_board_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )
 
 
-@login_required
 def run_state(request: HttpRequest, slug: str, pk: int) -> JsonResponse:
-    """The board's state as JSON; the page polls it every second."""
-    run = _run_of(slug, pk)
+    """The board's state as JSON; the page polls it every second. It answers in JSON even
+    when it cannot (session ended: 401, no such run: 404), so the board can say why it
+    stopped instead of polling a login page."""
+    if not request.user.is_authenticated:
+        return JsonResponse(
+            {"message": "Your session has ended: log in again to follow this turn-up."},
+            status=401,
+        )
+    try:
+        run = _run_of(slug, pk)
+    except Http404:
+        return JsonResponse({"message": f"No turn-up #{pk} at site {slug}."}, status=404)
     response = JsonResponse(board_state(selectors.run_board(run=run), now=timezone.now()))
     response["Cache-Control"] = "no-store"
     return response
@@ -779,7 +820,7 @@ def run_retry_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 def prefix_list(request: HttpRequest) -> HttpResponse:
-    filters = {key: request.GET.get(key, "").strip() for key in ("vrf", "site", "q")}
+    filters = {key: _query(request, key) for key in ("vrf", "site", "q")}
     rows = selectors.prefix_tree_rows(**filters)
     pools = [row for row in rows if row["prefix"].is_pool]
     return render(
@@ -876,7 +917,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def run_list(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
+    status = _choice(request, "status", RunStatus.values)
     return render(
         request,
         "web/run_list.html",

@@ -4,10 +4,11 @@ call it every time."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from turnup.blueprints.selectors import blueprint_get
 from turnup.blueprints.services import blueprint_instantiate, blueprint_library_sync
+from turnup.core.errors import ApplicationError
 from turnup.dcim.models import CredentialProfile, Site
 from turnup.dcim.services import credential_profile_create
 
@@ -43,9 +44,12 @@ class Command(BaseCommand):
             # the demo site may have been edited since: never undo someone's changes
             self.stdout.write(f"demo: site {options['site']} exists, left as is")
             return
-        plan = blueprint_instantiate(
-            blueprint=blueprint_get(name="pop-core"), params={"name": options["site"]}
-        )
+        try:
+            plan = blueprint_instantiate(
+                blueprint=blueprint_get(name="pop-core"), params={"name": options["site"]}
+            )
+        except ApplicationError as error:  # e.g. a name the blueprint's pattern refuses
+            raise CommandError(f"--site {options['site']!r}: {error.message}") from None
         self.stdout.write(
             f"demo: site {plan.site} built from pop-core ({plan.counts['create']} objects)"
         )

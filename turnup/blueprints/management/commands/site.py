@@ -95,7 +95,7 @@ class Command(BaseCommand):
         create.add_argument("--json", action="store_true", help="print the plan as JSON")
         create.add_argument("--changes-only", action="store_true", help="hide 'leave' rows")
         check = sub.add_parser("check", help="run the preflight checks of a site")
-        check.add_argument("site")
+        check.add_argument("site", help="site name or slug")
         check.add_argument("--json", action="store_true")
 
     def handle(self, *args, **options):
@@ -121,7 +121,12 @@ class Command(BaseCommand):
                 what = options["blueprint"] or options["file"]
                 task = progress.add_task(f"loading blueprint {what}", total=3)
                 if options["file"]:
-                    raw = Path(options["file"]).read_bytes()
+                    try:
+                        raw = Path(options["file"]).read_bytes()
+                    except OSError as error:
+                        raise CommandError(
+                            f"cannot read {options['file']}: {error.strerror}"
+                        ) from None
                     blueprint = blueprint_create(source=source_text(raw))
                 else:
                     blueprint = blueprint_get(name=options["blueprint"])
@@ -168,7 +173,10 @@ class Command(BaseCommand):
             )
 
     def _check(self, options) -> None:
-        site = Site.objects.filter(name=options["site"]).first()
+        site = (
+            Site.objects.filter(name=options["site"]).first()
+            or Site.objects.filter(slug=options["site"]).first()
+        )
         if site is None:
             raise CommandError(f"no site named {options['site']!r}")
         findings = site_findings(site=site)

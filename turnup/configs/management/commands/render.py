@@ -37,7 +37,10 @@ class Command(BaseCommand):
         console = Console(file=self.stdout._out, stderr=False)
         total = rendered_device_count(site=found) * len(KINDS)
         if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise CommandError(f"--out {out}: {error.strerror}") from None
         token = bind_system_actor("turnup render")
         try:
             with Progress(
@@ -54,7 +57,11 @@ class Command(BaseCommand):
                     progress.update(task, advance=1, description=f"{config.hostname} {config.kind}")
                     if out is not None:
                         suffix = "set" if config.platform == PLATFORM_JUNOS else "cfg"
-                        (out / f"{config.hostname}.{config.kind}.{suffix}").write_text(config.text)
+                        path = out / f"{config.hostname}.{config.kind}.{suffix}"
+                        try:
+                            path.write_text(config.text)
+                        except OSError as error:
+                            raise CommandError(f"cannot write {path}: {error.strerror}") from None
 
                 result = site_render(site=found, store=not no_store, progress=advance)
                 progress.update(task, description=f"render {found.name}")

@@ -34,8 +34,13 @@ class Command(BaseCommand):
                 raise CommandError(f"no site named {options['site']!r}")
             text = yaml.safe_dump(site_document_export(site=site), sort_keys=False)
             if options["output"]:
-                with open(options["output"], "w") as handle:
-                    handle.write(text)
+                try:
+                    with open(options["output"], "w", encoding="utf-8") as handle:
+                        handle.write(text)
+                except OSError as error:
+                    raise CommandError(
+                        f"cannot write {options['output']}: {error.strerror}"
+                    ) from None
             else:
                 self.stdout.write(text, ending="")
             return

@@ -14,6 +14,8 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+MAX_RETENTION_DAYS = 36500  # a hundred years: a date that far back still exists
+
 
 class Command(BaseCommand):
     help = "Run the Faust worker: consume the inbound topics, publish the outbox to Kafka."
@@ -37,6 +39,8 @@ class Command(BaseCommand):
 
             if days is not None and days < 1:
                 raise CommandError("--days must be 1 or more")
+            if days is not None and days > MAX_RETENTION_DAYS:
+                raise CommandError(f"--days must be {MAX_RETENTION_DAYS} or less")
             pruned = events_prune_expired(days=days)
             self.stdout.write(
                 f"pruned {pruned['outbox']} published event(s) and "

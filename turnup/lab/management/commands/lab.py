@@ -12,6 +12,7 @@ turnup lab reload --router r1
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import signal
 import urllib.error
@@ -90,6 +91,11 @@ class Command(BaseCommand):
                     config = yaml.safe_load(handle)
             except OSError as error:
                 raise CommandError(f"{file}: {error.strerror}") from None
+            except UnicodeDecodeError as error:
+                raise CommandError(
+                    f"{file}: not UTF-8 text: byte 0x{error.object[error.start]:02x} "
+                    f"at offset {error.start}"
+                ) from None
             except yaml.YAMLError as error:
                 raise CommandError(f"{file}: {error}") from None
         else:
@@ -142,15 +148,25 @@ class Command(BaseCommand):
     def _call(self, control: str, path: str, body: dict | None = None) -> dict:
         url = f"http://{control}{path}"
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
-        request.add_header("Content-Type", "application/json")
         try:
+            request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
+            request.add_header("Content-Type", "application/json")
             with urllib.request.urlopen(request, timeout=10) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
-            raise CommandError(json.loads(error.read()).get("message", str(error))) from None
+            try:
+                message = json.loads(error.read()).get("message", str(error))
+            except (ValueError, AttributeError):
+                message = f"{control} answered {error.code}: is it a lab's control address?"
+            raise CommandError(message) from None
         except (urllib.error.URLError, OSError) as error:
             raise CommandError(f"no lab answers on {control}: {error}") from None
+        except json.JSONDecodeError:
+            raise CommandError(
+                f"{control} did not answer JSON: is it a lab's control address?"
+            ) from None
+        except (ValueError, http.client.HTTPException):  # InvalidURL: spaces, a bad port …
+            raise CommandError(f"--control {control!r}: give host:port") from None
 
     def do_status(self, control, json=False, **options):
         status = self._call(control, "/status")

@@ -73,6 +73,22 @@
   async function poll() {
     try {
       const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if ([401, 403, 404].includes(response.status)) {
+        // the session ended or the run is gone: polling again would not help
+        let message = `The board stopped updating (HTTP ${response.status}).`;
+        try {
+          message = (await response.json()).message || message;
+        } catch (e) {
+          /* not JSON: keep the generic message */
+        }
+        const note = document.getElementById("board-stopped");
+        if (note) {
+          note.textContent = message;
+          note.hidden = false;
+        }
+        board.dataset.stopped = String(response.status);
+        return;
+      }
       if (response.ok) {
         const state = await response.json();
         summary(state);
