@@ -156,3 +156,47 @@ def test_cli_up_refuses_a_site_whose_checks_fail(storage, enqueued, capsys):
         call_command("up", site.name)
     assert exit_info.value.code == 2
     assert "preflight" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("option", "value", "error"),
+    [
+        ("--timeout", "0", "--timeout 0.0: give a number of seconds above 0"),
+        ("--timeout", "-1", "--timeout -1.0: give a number of seconds above 0"),
+        ("--timeout", "nan", "--timeout nan: give a number of seconds above 0"),
+        ("--wait-console", "-5", "--wait-console -5.0: give a number of seconds, 0 or more"),
+        ("--wait-console", "inf", "--wait-console inf: give a number of seconds, 0 or more"),
+    ],
+)
+def test_cli_up_refuses_a_time_that_is_not_one(storage, enqueued, option, value, error):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from turnup.provisioning.models import Run
+
+    site = approved_site("CLI-04", edges=1)
+    with pytest.raises(CommandError) as raised:
+        call_command("up", site.name, option, value)
+    assert str(raised.value) == error
+    assert not Run.objects.filter(site=site).exists(), "nothing started"
+
+
+@pytest.mark.django_db
+def test_cli_up_that_stops_following_a_running_run_says_so(storage, enqueued, capsys):
+    """Exit status 3, not 1: the run did not fail, it goes on without the command."""
+    from django.core.management import call_command
+
+    from turnup.provisioning.models import Run
+
+    site = approved_site("CLI-05", edges=1)
+    call_command("up", site.name, "--no-wait")
+    run = Run.objects.get(site=site)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("up", "--run", str(run.pk), "--timeout", "0.01")
+    assert exit_info.value.code == 3
+    err = capsys.readouterr().err
+    assert f"run {run.pk} is still queued after --timeout; it goes on" in err
+    assert f"turnup up --run {run.pk}" in err
+    assert "not turned up" not in err

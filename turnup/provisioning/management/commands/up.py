@@ -8,11 +8,13 @@ turnup up --run 12                follow an existing run
 turnup up DEMO-01 --approve --if-new --wait-console 60   (what `make run` does for the demo)
 
 Exit status: 0 when the run succeeded, 1 when it failed or was cancelled, 2 when it could
-not start (the message says why: failed checks list their findings).
+not start (the message says why: failed checks list their findings), 3 when ``--timeout``
+passed while the run went on (it still does: follow it again with ``--run``).
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -64,7 +66,13 @@ class Command(BaseCommand):
         parser.add_argument("--approve", action="store_true", help="approve the site first")
         parser.add_argument("--overwrite", action="store_true")
         parser.add_argument("--no-wait", action="store_true")
-        parser.add_argument("--timeout", type=float, default=3600.0)
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=3600.0,
+            metavar="SECONDS",
+            help="stop following the run after this long (the run goes on; exit status 3)",
+        )
         parser.add_argument(
             "--if-new", action="store_true", help="do nothing if the site was turned up before"
         )
@@ -78,6 +86,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, site=None, run=None, approve=False, overwrite=False, **options):
         console = Console(file=self.stdout._out, force_terminal=None)
+        if not (math.isfinite(options["timeout"]) and options["timeout"] > 0):
+            raise CommandError(f"--timeout {options['timeout']}: give a number of seconds above 0")
+        if not (math.isfinite(options["wait_console"]) and options["wait_console"] >= 0):
+            raise CommandError(
+                f"--wait-console {options['wait_console']}: give a number of seconds, 0 or more"
+            )
         if run is not None:
             the_run = Run.objects.filter(pk=run).select_related("site").first()
             if the_run is None:
@@ -162,6 +176,12 @@ class Command(BaseCommand):
                 time.sleep(0.5)
 
     def _result(self, the_run: Run, console: Console) -> None:
+        if not the_run.is_finished:
+            self.stderr.write(
+                f"run {the_run.pk} is still {the_run.status} after --timeout; it goes on: "
+                f"follow it with `turnup up --run {the_run.pk}`"
+            )
+            raise SystemExit(3)
         findings = the_run.summary.get("findings") or {}
         for name, missing in sorted(findings.items()):
             self.stderr.write(
