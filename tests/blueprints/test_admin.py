@@ -27,7 +27,7 @@ def test_add_validates_and_stores(admin_client):
     response = admin_client.post("/admin/blueprints/blueprint/add/", {"source": source})
     assert response.status_code == 302
     stored = Blueprint.objects.get()
-    assert (stored.name, stored.version) == ("branch-dual", 1)
+    assert (stored.name, stored.version) == ("branch-dual", 2)
     assert stored.document["slots"][0]["name"] == "router"
     assert admin_client.get("/admin/blueprints/blueprint/").status_code == 200
     assert admin_client.get("/admin/blueprints/blueprintinstance/").status_code == 200

@@ -30,12 +30,13 @@ def test_upload_json_and_yaml_and_versions(api_client):
     assert api_client.post("/api/blueprints/", {"source": source}, format="json").status_code == 201
     edited = source.replace("region: {type: string, default: europe}", "region: {type: string}")
     assert api_client.post("/api/blueprints/", {"source": edited}, format="json").status_code == 409
-    newer = edited.replace("version: 1", "version: 2")
+    shipped = Blueprint.objects.get(name="my-branch").version
+    newer = edited.replace(f"version: {shipped}\n", f"version: {shipped + 1}\n")
     response = api_client.post(
         "/api/blueprints/", data=newer.encode(), content_type="application/yaml"
     )
     assert response.status_code == 201, response.json()
-    assert Blueprint.objects.get(name="my-branch").version == 2
+    assert Blueprint.objects.get(name="my-branch").version == shipped + 1
 
 
 def test_upload_invalid_gives_path_and_reason(api_client):
@@ -200,6 +201,44 @@ def test_a_parameter_pattern_is_checked_at_upload(api_client, old, new, error):
     )
     assert response.status_code == 400, response.content
     assert error in response.json()["extra"]["errors"], response.json()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        (
+            "core_mtu: {type: integer, default: 9192, minimum: 1500, maximum: 9192}",
+            "core_mtu: {type: integer, default: 9192, minimum: 9192, maximum: 1500}",
+            "parameters.core_mtu: minimum 9192 is above maximum 1500: no value can be given",
+        ),
+        (
+            "core_mtu: {type: integer, default: 9192, minimum: 1500, maximum: 9192}",
+            "core_mtu: {type: integer, default: 1400, minimum: 1500, maximum: 9192}",
+            "parameters.core_mtu.default: 1400 is outside 1500..9192",
+        ),
+    ],
+)
+def test_integer_parameter_bounds_are_checked_at_upload(api_client, old, new, error):
+    response = api_client.post(
+        "/api/blueprints/", {"source": _edited("pop-core", old, new)}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert error in response.json()["extra"]["errors"], response.json()
+
+
+@pytest.mark.parametrize(
+    ("blueprint", "param"), [("pop-core", "upstream_asn"), ("branch-dual", "wan_provider_asn")]
+)
+@pytest.mark.parametrize("asn", [0, -5, 4294967296])
+def test_a_shipped_blueprints_asn_parameter_takes_only_an_asn(api_client, blueprint, param, asn):
+    response = api_client.post(
+        f"/api/blueprints/{blueprint}/plan/",
+        {"params": {"name": "MAN-07", param: asn}},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    [error] = response.json()["extra"]["errors"]
+    assert error.startswith(f"params.{param}: {asn} is "), error
 
 
 def test_a_slot_count_from_a_parameter_is_bounded(api_client):

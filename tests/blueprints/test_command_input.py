@@ -37,3 +37,9 @@ def test_demo_with_a_site_name_the_blueprint_refuses(name):
     with pytest.raises(CommandError, match=f"--site '{name}': Parameters are not valid"):
         run("demo", "--site", name)
     assert not Site.objects.exists()
+
+
+def test_a_parameter_set_twice_with_two_values_is_refused():
+    with pytest.raises(CommandError, match=r"--set name: given twice \('MAN-09' and 'MAN-10'\)"):
+        run("site", "create", "-b", "branch-dual", "--set", "name=MAN-09", "--set", "name=MAN-10")
+    assert not Site.objects.exists()

@@ -87,5 +87,5 @@ def test_site_create_from_a_file(tmp_path):
         (LIBRARY / "branch-dual.yaml").read_text().replace("name: branch-dual", "name: mine")
     )
     out = run("site", "create", "--file", str(path), "--set", "name=MAN-09")
-    assert "MAN-09 from mine v1" in out
+    assert "MAN-09 from mine v2" in out
     assert Device.objects.filter(site__name="MAN-09").count() == 3

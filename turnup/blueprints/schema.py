@@ -339,6 +339,18 @@ def _semantic_errors(doc: dict[str, Any]) -> list[str]:
                 problems.append(f"parameters.{name}.default: not a {spec['type']}")
             elif "choices" in spec and value not in spec["choices"]:
                 problems.append(f"parameters.{name}.default: {value!r} is not one of the choices")
+            elif expected is int and not spec.get("minimum", value) <= value <= spec.get(
+                "maximum", value
+            ):
+                problems.append(
+                    f"parameters.{name}.default: {value} is outside "
+                    f"{spec.get('minimum', '')}..{spec.get('maximum', '')}"
+                )
+        if spec.get("minimum", 0) > spec.get("maximum", spec.get("minimum", 0)):
+            problems.append(
+                f"parameters.{name}: minimum {spec['minimum']} is above maximum "
+                f"{spec['maximum']}: no value can be given"
+            )
         if "pattern" in spec:
             try:
                 pattern_compile(spec["pattern"])

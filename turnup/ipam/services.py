@@ -358,6 +358,10 @@ def _prefix_allocate(
     for index, length in enumerate(lengths):
         if not isinstance(length, int) or isinstance(length, bool):
             errors[index] = {"prefix_length": ["a whole number is required"]}
+        elif pool.prefix_length >= bits:
+            errors[index] = {
+                "prefix_length": [f"{pool} is a single address: it holds no child prefix."]
+            }
         elif not pool.prefix_length < length <= bits:
             errors[index] = {
                 "prefix_length": [

@@ -36,8 +36,12 @@ def parse_sets(values: list[list[str]] | None) -> dict[str, Any]:
     for group in values or []:
         for item in group:
             key, sep, value = item.partition("=")
-            if not sep or not key:
+            if not sep or not key.strip():
                 raise CommandError(f"--set {item!r}: use name=value")
+            if key.strip() in params and params[key.strip()] != value:
+                raise CommandError(
+                    f"--set {key.strip()}: given twice ({params[key.strip()]!r} and {value!r})"
+                )
             params[key.strip()] = value
     return params
 
