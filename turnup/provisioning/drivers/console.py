@@ -341,10 +341,10 @@ class ConsoleWriter:
             self.progress(self.report.bytes)
         return self.report
 
-    def _report_progress(self, now: float) -> None:
+    def _report_progress(self, now: float, sending: int = 0) -> None:
         if self.progress is not None and now - self._progress_at >= self.progress_every:
             self._progress_at = now
-            self.progress(self.report.bytes)
+            self.progress(self.report.bytes + sending)
 
     def _item(self, text: str, origin: ConfigLine, *, undo: bool = False) -> Outgoing:
         return Outgoing(
@@ -394,8 +394,9 @@ class ConsoleWriter:
                     piece = payload[stream.sent_bytes : stream.sent_bytes + room]
                     # before the piece goes out, not after: the callback may stop the push
                     # (the engine's fence), and a process that was frozen longer than that
-                    # allows must not send one piece more when it wakes
-                    self._report_progress(self.clock())
+                    # allows must not send one piece more when it wakes. It is told the
+                    # bytes sent once this piece is out (the count at the end is exact).
+                    self._report_progress(self.clock(), len(piece))
                     self._send(piece)
                     stream.sent_bytes += len(piece)
                     self.report.bytes = base_bytes + stream.sent_bytes
