@@ -3,8 +3,12 @@ and see which site each blueprint built."""
 
 from __future__ import annotations
 
+import json
+import math
+
 from django import forms
 from django.contrib import admin
+from django.forms.fields import InvalidJSONInput
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,13 +29,18 @@ class InstantiateForm(forms.Form):
     )
 
     def clean_params(self):
-        values = {}
+        values, lines = {}, {}
         for number, line in enumerate(self.cleaned_data["params"].splitlines(), start=1):
             if not line.strip():
                 continue
             key, sep, value = line.partition("=")
             if not sep or not key.strip():
                 raise forms.ValidationError(f"line {number}: use name=value")
+            if key.strip() in lines:
+                raise forms.ValidationError(
+                    f"line {number}: {key.strip()} is already given on line {lines[key.strip()]}"
+                )
+            lines[key.strip()] = number
             values[key.strip()] = value.strip()
         return values
 
@@ -54,6 +63,11 @@ class BlueprintForm(forms.ModelForm):
             raise forms.ValidationError(
                 f"name: this blueprint is {self.instance.name!r}; upload {document['name']!r} "
                 "as a new blueprint"
+            )
+        if not self.instance.pk and Blueprint.objects.filter(name=document["name"]).exists():
+            raise forms.ValidationError(
+                f"name: a blueprint named {document['name']!r} already exists; "
+                "change it from its own page"
             )
         self.instance.name = document["name"]
         self.instance.version = document["version"]
@@ -117,10 +131,81 @@ class BlueprintAdmin(ChangeLoggedAdmin):
         return TemplateResponse(request, "admin/blueprints/instantiate.html", context)
 
 
+class VariablesField(forms.JSONField):
+    """The free template variables: a JSON object that PostgreSQL can store (no NUL, finite
+    numbers) and the config templates can read (``site_template_variables`` takes a mapping).
+    """
+
+    MAX_DEPTH = 50
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return {}
+        try:
+            data = json.loads(value, parse_constant=self._refuse_constant)
+        except (json.JSONDecodeError, RecursionError):
+            raise forms.ValidationError("Enter a valid JSON object.") from None
+        except ValueError as error:  # NaN, Infinity
+            raise forms.ValidationError(str(error)) from None
+        if not isinstance(data, dict):
+            raise forms.ValidationError(
+                f'Enter a JSON object ({{"name": value, …}}), not {self._kind(data)}.'
+            )
+        self._check(data, path="", depth=0)
+        return data
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:  # shown back as typed
+            return InvalidJSONInput(data)
+
+    @staticmethod
+    def _kind(value) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if value is None:
+            return "null"
+        kinds = {list: "a list", str: "a string", int: "a number", float: "a number"}
+        return kinds[type(value)]
+
+    @staticmethod
+    def _refuse_constant(name: str):
+        raise ValueError(f"{name} is not a number JSON allows; use a finite number.")
+
+    def _check(self, value, *, path: str, depth: int) -> None:
+        if depth > self.MAX_DEPTH:
+            raise forms.ValidationError(f"{path}: nested deeper than {self.MAX_DEPTH} levels.")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    raise forms.ValidationError(f"{path or '(top)'}: a name holds a NUL character.")
+                self._check(item, path=f"{path}.{key}" if path else key, depth=depth + 1)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self._check(item, path=f"{path}[{index}]", depth=depth + 1)
+        elif isinstance(value, str) and "\x00" in value:
+            raise forms.ValidationError(f"{path}: NUL characters are not allowed.")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise forms.ValidationError(f"{path}: {value} is not a finite number.")
+
+
+class BlueprintInstanceForm(forms.ModelForm):
+    variables = VariablesField(required=False, widget=forms.Textarea(attrs={"rows": 10}))
+
+    class Meta:
+        model = BlueprintInstance
+        fields = ("variables",)
+
+
 @admin.register(BlueprintInstance)
 class BlueprintInstanceAdmin(ChangeLoggedAdmin):
+    form = BlueprintInstanceForm
     list_display = ("site", "blueprint", "blueprint_version", "applied")
     list_select_related = ("site", "blueprint")
     search_fields = ("site__name", "blueprint__name")
     readonly_fields = ("site", "blueprint", "blueprint_version", "params", "applied")
     fields = ("site", "blueprint", "blueprint_version", "params", "variables", "applied")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a site is built from a blueprint on the blueprint's instantiate page

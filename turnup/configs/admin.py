@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from turnup.configs.models import ConfigTemplate, ConfigVersion
 from turnup.configs.selectors import config_version_text
-from turnup.core.admin import ChangeLoggedAdmin
+from turnup.core.admin import BaseAdmin, ChangeLoggedAdmin
 from turnup.core.errors import ApplicationError
 
 
@@ -19,7 +19,7 @@ class ConfigTemplateAdmin(ChangeLoggedAdmin):
 
 
 @admin.register(ConfigVersion)
-class ConfigVersionAdmin(admin.ModelAdmin):
+class ConfigVersionAdmin(BaseAdmin):
     list_display = ("hostname", "kind", "short_sha", "size", "author", "created", "lint_errors")
     list_filter = ("kind",)
     search_fields = ("hostname", "sha256")

@@ -1,15 +1,62 @@
-"""Admin plumbing: every ModelAdmin writes the change log, like the API and the services."""
+"""Admin plumbing: every ModelAdmin writes the change log, like the API and the services,
+and answers odd query strings and selections with a message, never a server error."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
 
 from turnup.core.changelog import changelog_record, changelog_snapshot
 from turnup.core.context import bind_actor, unbind_actor
 from turnup.core.models import ObjectChange
+from turnup.core.validation import id_value
 
 
-class ChangeLoggedAdmin(admin.ModelAdmin):
+class CheckedChangeList(ChangeList):
+    """A change list whose filters refuse a NUL character (PostgreSQL cannot compare text
+    with one) like any other bad filter value: the admin redirects to the list with ``?e=1``."""
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        for key, values in lookup_params.items():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise IncorrectLookupParameters(f"{key}: null characters are not allowed")
+        return lookup_params
+
+
+class BaseAdmin(admin.ModelAdmin):
+    """Every turnup ModelAdmin: odd query strings and odd selections answer like other bad
+    input (the list again, with a message), never a server error."""
+
+    def get_changelist(self, request, **kwargs):
+        return CheckedChangeList
+
+    def response_action(self, request, queryset):
+        """An action on selected ids that are not ids of this model (``abc``) changes
+        nothing and says so, instead of failing on the query."""
+        invalid = []
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            try:
+                key = self.model._meta.pk.to_python(value)
+                if isinstance(key, int):
+                    id_value(key)  # a whole number a bigint column can hold
+            except (ValidationError, ValueError):
+                invalid.append(value)
+        if invalid:
+            self.message_user(
+                request,
+                f"Not ids of {self.model._meta.verbose_name_plural}: "
+                f"{', '.join(map(repr, invalid))[:200]}. No items have been changed.",
+                messages.WARNING,
+            )
+            return None
+        return super().response_action(request, queryset)
+
+
+class ChangeLoggedAdmin(BaseAdmin):
     """A ModelAdmin whose saves and deletes are recorded in the change log."""
 
     def save_model(self, request, obj, form, change):
@@ -65,7 +112,7 @@ class ChangeLoggedAdmin(admin.ModelAdmin):
 
 
 @admin.register(ObjectChange)
-class ObjectChangeAdmin(admin.ModelAdmin):
+class ObjectChangeAdmin(BaseAdmin):
     list_display = (
         "time",
         "user_name",
@@ -83,3 +130,17 @@ class ObjectChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def _third_party_admins_checked() -> None:
+    """The admins Django and DRF register themselves (users, groups, tokens) get the same
+    checks: they are registered before this module runs (INSTALLED_APPS lists them first)."""
+    for model, model_admin in list(admin.site._registry.items()):
+        if isinstance(model_admin, BaseAdmin):
+            continue
+        checked = type(type(model_admin).__name__, (BaseAdmin, type(model_admin)), {})
+        admin.site.unregister(model)
+        admin.site.register(model, checked)
+
+
+_third_party_admins_checked()

@@ -2,10 +2,11 @@
 
 from django.contrib import admin
 
+from turnup.core.admin import BaseAdmin
 from turnup.events.models import InboundEvent, OutboxEvent
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnly(BaseAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 

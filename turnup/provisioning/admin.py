@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from turnup.core.admin import ChangeLoggedAdmin
+from turnup.core.admin import BaseAdmin, ChangeLoggedAdmin
 from turnup.provisioning.models import ConsoleLineLock, Run, Step
 
 
@@ -46,7 +46,7 @@ class RunAdmin(ChangeLoggedAdmin):
 
 
 @admin.register(Step)
-class StepAdmin(admin.ModelAdmin):
+class StepAdmin(BaseAdmin):
     list_display = ("id", "run", "device", "name", "status", "attempts", "seconds", "reason")
     list_filter = ("status", "name", "reason")
     search_fields = ("device__name",)
@@ -58,6 +58,14 @@ class StepAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsoleLineLock)
-class ConsoleLineLockAdmin(admin.ModelAdmin):
+class ConsoleLineLockAdmin(BaseAdmin):
+    """Locks are taken by the steps themselves; a person may only look, or delete one."""
+
     list_display = ("key", "server", "run", "step", "taken", "expires_at")
     readonly_fields = [f.name for f in ConsoleLineLock._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
