@@ -283,3 +283,37 @@ def test_a_changed_region_changes_the_site():
     blueprint_instantiate(blueprint=blueprint, params={"name": "MAN-07", "region": "apac"})
     site.refresh_from_db()
     assert site.region == "apac"
+
+
+def test_a_site_built_from_one_blueprint_does_not_take_another():
+    build_site("pop-core", name="LON-01")
+    before = counts()
+    for dry_run in (True, False):
+        with pytest.raises(ConflictError) as error:
+            blueprint_instantiate(
+                blueprint=blueprint_get(name="branch-dual"),
+                params={"name": "LON-01"},
+                apply=not dry_run,
+            )
+        assert error.value.status_code == 409
+        assert error.value.message.startswith(
+            "Site LON-01 was built from blueprint pop-core: it cannot take branch-dual as well"
+        )
+    assert counts() == before
+    assert BlueprintInstance.objects.get(site__name="LON-01").blueprint.name == "pop-core"
+
+
+def test_the_design_of_a_site_turning_up_does_not_change_until_its_run_settles():
+    site = build_site("branch-dual", name="MAN-07")
+    Site.objects.filter(pk=site.pk).update(status="turning-up")
+    blueprint = blueprint_get(name="branch-dual")
+    params = {"name": "MAN-07", "region": "apac"}
+    assert blueprint_plan(blueprint=blueprint, params=params).has_changes, "a plan is shown"
+    with pytest.raises(ConflictError, match="Site MAN-07 is turning up: its design cannot"):
+        blueprint_instantiate(blueprint=blueprint, params=params)
+    site.refresh_from_db()
+    assert site.region == "europe"
+    Site.objects.filter(pk=site.pk).update(status="failed")
+    blueprint_instantiate(blueprint=blueprint, params=params)
+    site.refresh_from_db()
+    assert site.region == "apac"

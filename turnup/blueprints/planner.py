@@ -22,6 +22,7 @@ from turnup.blueprints.design import BlueprintInvalid, Design, LinkEnd
 from turnup.blueprints.devicetypes import device_types_ensure, shipped_device_types, template_rows
 from turnup.blueprints.models import Blueprint, BlueprintInstance
 from turnup.core.changelog import changelog_record, changelog_snapshot
+from turnup.core.errors import ConflictError
 from turnup.core.services import bulk_validate
 from turnup.dcim import services as dcim_services
 from turnup.dcim.choices import InterfaceType
@@ -214,6 +215,7 @@ class SitePlanner:
     # -- planning --------------------------------------------------------------------------
     def plan(self) -> Plan:
         self._load()
+        self._check_owner()
         if self.errors:  # a device type or platform that does not exist: nothing to plan
             raise BlueprintInvalid(self.errors, "The blueprint cannot be applied to this site")
         self._plan_site()
@@ -228,6 +230,21 @@ class SitePlanner:
         self._plan_routing(self.addresses.known)
         self._plan_instance()
         return self.plan_
+
+    def _check_owner(self) -> None:
+        """A site built from one blueprint takes no other: each would own half of its
+        design, and re-running either would undo the other's changes."""
+        instance = self.instance
+        if instance is None or self.blueprint is None or instance.blueprint_id == self.blueprint.pk:
+            return
+        other = Blueprint.objects.filter(pk=instance.blueprint_id).values_list("name", flat=True)
+        other_name = other.first() or "another blueprint"
+        raise ConflictError(
+            f"Site {self.site} was built from blueprint {other_name}: it cannot take "
+            f"{self.blueprint.name} as well (each would own half of its design). Instantiate "
+            f"{other_name} again to change it, or build a new site from {self.blueprint.name}",
+            extra={"site": self.site.name, "blueprint": other_name},
+        )
 
     def _plan_site(self) -> None:
         region = self.design.params.get("region")

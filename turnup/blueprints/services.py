@@ -19,6 +19,7 @@ from turnup.blueprints.models import Blueprint
 from turnup.blueprints.planner import Plan, SitePlanner
 from turnup.core.changelog import changelog_record, changelog_snapshot
 from turnup.core.errors import ConflictError
+from turnup.dcim.choices import SiteStatus
 from turnup.dcim.models import Site
 
 LIBRARY = Path(__file__).resolve().parent / "library"
@@ -108,5 +109,11 @@ def blueprint_instantiate(
         return planner.plan()
     with transaction.atomic():
         # two instantiations of one site run one after the other (the second sees the first)
-        list(Site.objects.select_for_update().filter(name=planner.design.site))
+        locked = list(Site.objects.select_for_update().filter(name=planner.design.site))
+        if locked and locked[0].status == SiteStatus.TURNING_UP:
+            raise ConflictError(
+                f"Site {locked[0]} is turning up: its design cannot change until its run "
+                "settles or is cancelled (the run pushes the design it rendered when it started)",
+                extra={"site": locked[0].name, "status": locked[0].status},
+            )
         return planner.apply()
