@@ -103,3 +103,21 @@ def test_a_parameter_given_twice_is_refused(admin_client):
     response = admin_client.post(url, {"params": "name=MAN-07\n\nname=MAN-08", "plan": "1"})
     assert response.status_code == 200
     assert response.context["form"].errors["params"] == ["line 3: name is already given on line 1"]
+
+
+def test_a_changed_blueprint_needs_a_higher_version_as_in_the_api(admin_client, instance):
+    blueprint = instance.blueprint
+    url = f"/admin/blueprints/blueprint/{blueprint.pk}/change/"
+    edited = blueprint.source.replace(
+        "region: {type: string, default: europe}", "region: {type: string}"
+    )
+    response = admin_client.post(url, {"source": edited})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["source"] == [
+        f"version: {blueprint.version} — a changed blueprint needs a version above "
+        f"{blueprint.version}"
+    ]
+    newer = edited.replace(f"version: {blueprint.version}\n", f"version: {blueprint.version + 1}\n")
+    assert admin_client.post(url, {"source": newer}).status_code == 302
+    blueprint.refresh_from_db()
+    assert blueprint.version == instance.blueprint_version + 1

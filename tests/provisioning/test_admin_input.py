@@ -50,3 +50,17 @@ def test_a_stuck_console_line_lock_is_seen_and_deleted(admin_client, lock):
     assert admin_client.post(f"{url}change/", {"key": "other"}).status_code == 403
     assert admin_client.post(f"{url}delete/", {"post": "yes"}).status_code == 302
     assert not ConsoleLineLock.objects.exists()
+
+
+def test_runs_and_steps_are_shown_not_edited(admin_client, lock):
+    """A run changes through its services only: posting its read-only form wrote an empty
+    change-log entry."""
+    from turnup.core.models import ObjectChange
+
+    for url in (
+        f"/admin/provisioning/run/{lock.run_id}/change/",
+        f"/admin/provisioning/step/{lock.step_id}/change/",
+    ):
+        assert admin_client.get(url).status_code == 200
+        assert admin_client.post(url, {}).status_code == 403
+    assert not ObjectChange.objects.filter(object_repr__icontains="run").exists()

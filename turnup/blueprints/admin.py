@@ -64,6 +64,14 @@ class BlueprintForm(forms.ModelForm):
                 f"name: this blueprint is {self.instance.name!r}; upload {document['name']!r} "
                 "as a new blueprint"
             )
+        changed = self.instance.pk and source != self.instance.source
+        if changed and document["version"] <= self.instance.version:
+            # as the API: a changed blueprint is a new version, so the sites built from the
+            # old one can tell (their instance keeps the version they were built from)
+            raise forms.ValidationError(
+                f"version: {document['version']} — a changed blueprint needs a version above "
+                f"{self.instance.version}"
+            )
         if not self.instance.pk and Blueprint.objects.filter(name=document["name"]).exists():
             raise forms.ValidationError(
                 f"name: a blueprint named {document['name']!r} already exists; "

@@ -44,6 +44,9 @@ class RunAdmin(ChangeLoggedAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # a run changes through its services only (it is shown, not edited)
+
 
 @admin.register(Step)
 class StepAdmin(BaseAdmin):
@@ -54,6 +57,9 @@ class StepAdmin(BaseAdmin):
     readonly_fields = [f.name for f in Step._meta.fields]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
