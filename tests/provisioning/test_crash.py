@@ -53,7 +53,15 @@ def shared_broker(tmp_path, transactional_db, storage):
 
 
 @pytest.mark.slow
-def test_worker_killed_mid_run_then_a_new_worker_completes_it(shared_broker):
+@pytest.mark.parametrize(
+    "killed_after",
+    # bytes of a bootstrap on the line when the worker dies: as its push starts, or half-way
+    # (the lines typed during `crypto key generate` wait in the router's buffer; the taker
+    # reads the running config the router has made of them and sends only what it lacks)
+    [0, 300],
+    ids=["as_the_push_starts", "half_way_through_the_push"],
+)
+def test_worker_killed_mid_run_then_a_new_worker_completes_it(shared_broker, killed_after):
     from turnup.dcim.models import Site
     from turnup.provisioning.models import Run, Step
     from turnup.provisioning.services import run_start
@@ -69,7 +77,7 @@ def test_worker_killed_mid_run_then_a_new_worker_completes_it(shared_broker):
         # in configuration mode, its config prompt and console logging off, maybe a line
         # half typed (a push's bytes reach its Step every 0.5 s while they go)
         pushing = Step.objects.filter(
-            run=run, name="bootstrap", status="running", bytes_pushed__gt=0
+            run=run, name="bootstrap", status="running", bytes_pushed__gt=killed_after
         )
         while not pushing.exists():
             assert time.monotonic() < deadline, "no bootstrap started pushing"

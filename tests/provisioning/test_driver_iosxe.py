@@ -242,6 +242,50 @@ def test_resume_pushes_only_what_is_missing(start_lab):
     second.console_close()
 
 
+def test_a_resumed_bootstrap_reads_the_whole_running_config_on_a_slow_line(start_lab):
+    """At 9600 baud `show running-config` comes a few bytes at a time; netmiko's pattern
+    (the bare hostname) matched `hostname R1` in it, the read stopped there, and a resumed
+    bootstrap found every later line missing and pushed the whole bootstrap again."""
+    lab = start_lab(lab_config([ios()], baud=9600))
+    first = driver(lab, baud=9600)
+    first.console_open()
+    first.console_push(BOOTSTRAP)
+    first.console_close()
+    second = driver(lab, baud=9600)
+    assert second.console_open().hostname == "R1"
+    pushed = second.console_push(BOOTSTRAP, resume=True)
+    assert not pushed.changed and pushed.bytes == 0, pushed.diff
+    assert "ip ssh version 2" in second.running_config_over_console()
+    second.console_close()
+
+
+@pytest.mark.parametrize("baud", [0, 9600])
+def test_a_line_left_half_typed_is_erased_not_run_by_the_next_session(start_lab, baud):
+    """A session that ends in the middle of a line (a worker killed, a line dropped) leaves
+    it typed at the router. The next session's wake must not run it with its RETURN: cut
+    short in a secret, it gave the router's user a secret nobody knows, and a resumed
+    bootstrap saw the user there and left it (the management steps then failed to log in)."""
+    lab = start_lab(lab_config([ios()], baud=baud))
+    first = driver(lab, baud=baud)
+    first.console_open()
+    first.console_push("hostname R1\n")
+    # mid-push: in configuration mode, half-way through the user's line
+    first.channel.send("configure terminal\r")
+    time.sleep(0.3)
+    first.channel.send("username admin privilege 15 secret 0 Adm")
+    time.sleep(0.2)
+    first.console.remote_conn.close()  # the session ends there, as a killed worker's does
+    first.console = None
+    second = driver(lab, baud=baud)
+    assert second.console_open().hostname == "R1"
+    pushed = second.console_push(BOOTSTRAP, resume=True)
+    second.console_close()
+    assert "username admin privilege 15 secret 0 Admin12345" in pushed.diff.splitlines()
+    router = lab.router("r1")
+    assert router.check_login("admin", "Admin12345")
+    assert not router.check_login("admin", "Adm")
+
+
 def test_a_resumed_bootstrap_generates_the_key_an_earlier_attempt_did_not_reach(start_lab):
     """`crypto key generate` never shows in the running config: whether the cut-off attempt
     got that far is asked of `show ip ssh`. Without the key SSH stays off."""

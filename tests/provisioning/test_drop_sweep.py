@@ -33,13 +33,13 @@ def _ios():
 
     spec = {"name": "r1", "platform": "cisco_iosxe", "options": {"pnp_messages": False}}
     aaa = "aaa new-model\naaa authentication login default local\n"
-    return spec, BOOTSTRAP + aaa, "R1", driver
+    return spec, BOOTSTRAP + aaa, "R1", driver, ("admin", "Admin12345")
 
 
 def _junos():
-    from tests.provisioning.test_driver_junos import BOOTSTRAP, driver
+    from tests.provisioning.test_driver_junos import BOOTSTRAP, PASSWORD, driver
 
-    return {"name": "j1", "platform": "juniper_junos"}, BOOTSTRAP, "j1", driver
+    return {"name": "j1", "platform": "juniper_junos"}, BOOTSTRAP, "j1", driver, ("admin", PASSWORD)
 
 
 def _cut_after(lab: RunningLab, router: str, cut: int | None) -> None:
@@ -60,7 +60,7 @@ def _session(engine, config: str, hostname: str) -> None:
 @pytest.mark.parametrize("method", ["telnet", "ssh"])
 @pytest.mark.parametrize("make_platform", [_ios, _junos], ids=["iosxe", "junos"])
 def test_a_bootstrap_cut_anywhere_is_finished_by_the_next_session(make_platform, method):
-    spec, config, hostname, make_driver = make_platform()
+    spec, config, hostname, make_driver, (user, password) = make_platform()
     said: dict[int, list[str]] = {}
     slow: dict[int, float] = {}
     for cut in CUTS:
@@ -85,6 +85,9 @@ def test_a_bootstrap_cut_anywhere_is_finished_by_the_next_session(make_platform,
             _cut_after(lab, name, None)
             _session(make_driver(lab, baud=BAUD, method=method), config, hostname)
             assert lab.router(name).hostname == hostname, (cut, outcomes)
+            # and nothing a cut session left half typed was run: the user's secret is the
+            # rendered one
+            assert lab.router(name).check_login(user, password), (cut, outcomes)
         finally:
             lab.close()
     unexpected = {

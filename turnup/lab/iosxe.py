@@ -659,6 +659,11 @@ class IosSession:
                 self.write("^C" + CR)
                 self.prompt()
                 continue
+            if byte == 0x15:  # Ctrl-U: IOS line editing erases the line typed so far
+                if not self.question or self.question[0]:
+                    self.write("\b \b" * len(self.typed))
+                self.typed.clear()
+                continue
             if byte in (8, 127):
                 if self.typed:
                     self.typed = self.typed[:-1]
@@ -1697,6 +1702,9 @@ class IosXeRouter(SimRouter):
                 self.write(CR)
                 self._answer(answer)
                 return index + 1, self.cost(COST_LINE)
+            if byte == 0x15:  # Ctrl-U
+                self._typed.clear()
+                continue
             if byte in (8, 127):
                 if self._typed:
                     self._typed = self._typed[:-1]

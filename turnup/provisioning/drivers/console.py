@@ -698,6 +698,14 @@ class ConsoleWriter:
 # Reading a console outside a push (login dialogs, single commands)
 
 
+# What a wake sends into a line that says nothing: Ctrl-U, which erases a line left half
+# typed by a session that ended mid-push (IOS and Junos line editing both take it), then the
+# RETURN. A bare RETURN would run that half line: `username turnup secret 9 $9$…` cut short
+# would give the router a secret nobody knows.
+CLEAR_LINE = "\x15"
+WAKE_RETURN = CLEAR_LINE + "\r"
+
+
 def read_until(
     channel: Channel,
     pattern: re.Pattern[str],

@@ -65,8 +65,10 @@ from turnup.provisioning.drivers.base import (
     session_end,
 )
 from turnup.provisioning.drivers.console import (
+    CLEAR_LINE,
     IOS_CONFIG,
     IOS_CONFIG_BARE,
+    WAKE_RETURN,
     ChannelClosed,
     ConfigLine,
     ConsoleWriter,
@@ -273,7 +275,7 @@ class IosXeDriver:
         secret_answers = 0
         logins = 0
         if not text.strip():
-            channel.send("\r")
+            channel.send(WAKE_RETURN)
         while True:
             if time.monotonic() > deadline:
                 raise NoAnswer(
@@ -355,7 +357,7 @@ class IosXeDriver:
                 # A RETURN answered by a bare newline: a session that ended mid-push left
                 # the router in configuration mode with the prompt off. `end` brings back
                 # the exec prompt (at a prompt it is only an error and the prompt again).
-                channel.send("end\r" if bare and returns % 2 else "\r")
+                channel.send(CLEAR_LINE + "end\r" if bare and returns % 2 else WAKE_RETURN)
             if data:
                 bare = not data.strip()
             text += data
@@ -435,13 +437,15 @@ class IosXeDriver:
         return (match.group(1) or "").replace("\r", ""), match.group(2), match.group(3)
 
     def _command(self, command: str, *, read_timeout: float = 30) -> str:
-        """A show command on the console (under a ``console_call``, which names a drop)."""
+        """A show command on the console (under a ``console_call``, which names a drop),
+        read up to the privileged prompt at the end of its output. (netmiko's
+        ``send_command`` stops at the first sight of the bare hostname: `hostname R1` in a
+        running config that a 9600-baud line brings a few bytes at a time was enough, and a
+        resumed bootstrap then found every line after it missing.)"""
         if self.console_paging:
-            self.console.send_command(PAGING_OFF, auto_find_prompt=False)
+            self._ask(self.console, PAGING_OFF, timeout=30, enter="\r")
             self.console_paging = False
-        output = self.console.send_command(
-            command, read_timeout=read_timeout, auto_find_prompt=False
-        )
+        output, _ = self._ask(self.console, command, timeout=read_timeout, enter="\r")
         self._log(f"{command}\n{output}")
         return output
 
@@ -731,14 +735,20 @@ class IosXeDriver:
             ) from None
 
     def _exchange(self, session, command: str, *, timeout: float) -> tuple[str, str]:
-        """Send ``command`` on a management session and read up to the privileged prompt,
+        """``_ask`` on a management session (a closed one is named by the
+        ``management_call`` around the caller)."""
+        self.mgmt_at_prompt = False
+        answer = self._ask(session, command, timeout=timeout, enter=session.RETURN)
+        self.mgmt_at_prompt = True
+        return answer
+
+    def _ask(self, session, command: str, *, timeout: float, enter: str) -> tuple[str, str]:
+        """Send ``command`` and read up to the privileged prompt at the end of the output,
         waiting on the socket: netmiko's own reads poll every 10 ms, and two hundred
         sessions waiting out `write memory` that way kept both cores busy. Returns the
         output (without the echo and the prompt) and the prompt's hostname."""
         channel = NetmikoChannel(session)
-        self.mgmt_at_prompt = False
-        # a closed session is named by the `management_call` around the caller
-        channel.send(command + session.RETURN)
+        channel.send(command + enter)
         text, match = read_until(channel, PRIVILEGED_PROMPT, timeout=timeout)
         if match is None:
             raise NoAnswer(
@@ -746,7 +756,6 @@ class IosXeDriver:
                 f"within {timeout:.0f} s",
                 output=scrub(text[-500:], self._secrets()),
             )
-        self.mgmt_at_prompt = True
         lines = text[: match.start()].replace("\r", "").split("\n")
         return "\n".join(lines[1:]), match.group(1)
 

@@ -57,6 +57,8 @@ from turnup.provisioning.drivers.base import (
     session_end,
 )
 from turnup.provisioning.drivers.console import (
+    CLEAR_LINE,
+    WAKE_RETURN,
     ChannelClosed,
     ConfigLine,
     ConsoleWriter,
@@ -233,7 +235,7 @@ class JunosDriver:
         bare = False  # the router's last words were a bare newline
         rolled_back = False  # configuration mode: the candidate rolled back, exit next
         if not text.strip():
-            channel.send("\r")
+            channel.send(WAKE_RETURN)
         while True:
             if time.monotonic() > deadline:
                 raise NoAnswer(
@@ -279,7 +281,7 @@ class JunosDriver:
                 # A RETURN answered by a bare newline: a session that ended mid-push left
                 # `load set terminal` waiting for input. Ctrl-D ends it; the configuration
                 # prompt that follows is rolled back above.
-                channel.send("\x04" if bare and returns % 2 else "\r")
+                channel.send(CLEAR_LINE + "\x04" if bare and returns % 2 else WAKE_RETURN)
             if data:
                 bare = not data.strip()
             text += data
