@@ -5,20 +5,12 @@ PostgreSQL cannot store), a parameter given twice."""
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from tests import factories as f
 from turnup.blueprints.models import Blueprint, BlueprintInstance
 
 pytestmark = pytest.mark.django_db
 LIBRARY = Path(__file__).resolve().parents[2] / "turnup" / "blueprints" / "library"
-
-
-@pytest.fixture
-def admin_client(client):
-    user = get_user_model().objects.create_superuser("root", "root@example.net", "pw-root-1")
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -2,19 +2,11 @@
 list again, with a message), never with a server error."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from tests import factories as f
 from turnup.dcim.models import Site
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    user = get_user_model().objects.create_superuser("boss", "boss@example.net", "pw-boss-1")
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize(

@@ -4,20 +4,12 @@ edited by hand (an add page of read-only fields saved an empty row)."""
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from tests import factories as f
 from turnup.provisioning.models import ConsoleLineLock, Run, Step
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    user = get_user_model().objects.create_superuser("boss", "boss@example.net", "pw-boss-1")
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -7,32 +7,16 @@ import json
 
 import pytest
 import yaml
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from turnup.blueprints.selectors import blueprint_get
-from turnup.blueprints.services import blueprint_create, blueprint_instantiate
+from turnup.blueprints.services import blueprint_create
 from turnup.dcim.models import Interface, Site
 from turnup.provisioning.models import Run
 
-from ..factories import CredentialProfileFactory, SiteFactory
+from ..factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client_in(db) -> Client:
-    user = get_user_model().objects.create_user(username="noc", password="pw-noc-12345")
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def pop_site(db) -> Site:
-    CredentialProfileFactory(name="default", is_default=True)
-    blueprint_instantiate(blueprint=blueprint_get(name="pop-core"), params={"name": "LON-01"})
-    return Site.objects.get(name="LON-01")
 
 
 @pytest.mark.parametrize(

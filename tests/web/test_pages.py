@@ -8,7 +8,6 @@ import io
 import zipfile
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from openpyxl import load_workbook
 
@@ -18,24 +17,9 @@ from turnup.configs.services import site_render
 from turnup.dcim.models import Interface, Site
 from turnup.dcim.services import device_update
 
-from ..factories import CredentialProfileFactory, RackFactory
+from ..factories import RackFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client_in(db) -> Client:
-    user = get_user_model().objects.create_user(username="noc", password="pw-noc-12345")
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def pop_site(db) -> Site:
-    CredentialProfileFactory(name="default", is_default=True)
-    blueprint_instantiate(blueprint=blueprint_get(name="pop-core"), params={"name": "LON-01"})
-    return Site.objects.get(name="LON-01")
 
 
 def test_pages_require_login(pop_site):
