@@ -253,7 +253,11 @@ def _abandoned_fail(run: Run) -> None:
         still |= Q(pk=pk, heartbeat=heartbeat) if heartbeat else Q(pk=pk, heartbeat__isnull=True)
 
     def heard(heartbeat) -> str:
-        when = f"last heard from at {heartbeat:%Y-%m-%d %H:%M:%S} UTC" if heartbeat else "silent"
+        when = (
+            f"last heard from at {heartbeat:%Y-%m-%d %H:%M:%S} UTC"
+            if heartbeat
+            else "never heard from"
+        )
         return (
             f"the worker running this step stopped ({when}) and the run was cancelled before "
             "another worker took the step over; the router may hold part of its work: retry "
