@@ -259,3 +259,14 @@ def test_a_device_type_that_does_not_exist_is_400(api_client):
     )
     assert response.status_code == 400
     assert 'slots: device type "nope" does not exist' in response.json()["extra"]["errors"]
+
+
+def test_a_huge_refused_value_is_quoted_short(api_client):
+    response = api_client.post(
+        "/api/blueprints/branch-dual/plan/", {"params": {"name": "X" * 100_000}}, format="json"
+    )
+    assert response.status_code == 400
+    [error] = response.json()["extra"]["errors"]
+    assert error == (
+        f"params.name: '{'X' * 59}… (100002 characters) does not match ^[A-Z]{{2,5}}-[0-9]{{2,3}}$"
+    )

@@ -65,6 +65,14 @@ def document_load(source: str) -> dict[str, Any]:
 
 
 # -- parameters ------------------------------------------------------------------------------
+SHOWN_LENGTH = 60  # a refused value is quoted this far in its error, not whole
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= SHOWN_LENGTH else f"{text[:SHOWN_LENGTH]}… ({len(text)} characters)"
+
+
 def _coerce(name: str, spec: dict[str, Any], value: Any) -> Any:
     kind = spec["type"]
     if kind == "integer":
@@ -72,19 +80,19 @@ def _coerce(name: str, spec: dict[str, Any], value: Any) -> Any:
             raise ValueError("not an integer")
         if isinstance(value, str):
             if not re.fullmatch(r"-?\d+", value.strip()):
-                raise ValueError(f"{value!r} is not an integer")
+                raise ValueError(f"{_shown(value)} is not an integer")
             value = int(value)
         if not isinstance(value, int):
             raise ValueError("not an integer")
         if "minimum" in spec and value < spec["minimum"]:
-            raise ValueError(f"{value} is below the minimum {spec['minimum']}")
+            raise ValueError(f"{_shown(value)} is below the minimum {spec['minimum']}")
         if "maximum" in spec and value > spec["maximum"]:
-            raise ValueError(f"{value} is above the maximum {spec['maximum']}")
+            raise ValueError(f"{_shown(value)} is above the maximum {spec['maximum']}")
     elif kind == "boolean":
         if isinstance(value, str):
             word = value.strip().lower()
             if word not in TRUE_WORDS | FALSE_WORDS:
-                raise ValueError(f"{value!r} is not a boolean (true/false)")
+                raise ValueError(f"{_shown(value)} is not a boolean (true/false)")
             value = word in TRUE_WORDS
         if not isinstance(value, bool):
             raise ValueError("not a boolean")
@@ -92,9 +100,9 @@ def _coerce(name: str, spec: dict[str, Any], value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError("not a string")
         if "pattern" in spec and not pattern_fullmatch(spec["pattern"], value):
-            raise ValueError(f"{value!r} does not match {spec['pattern']}")
+            raise ValueError(f"{_shown(value)} does not match {spec['pattern']}")
     if "choices" in spec and value not in spec["choices"]:
-        raise ValueError(f"{value!r} is not one of {', '.join(map(str, spec['choices']))}")
+        raise ValueError(f"{_shown(value)} is not one of {', '.join(map(str, spec['choices']))}")
     return value
 
 
