@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from turnup.blueprints.selectors import blueprint_get
 from turnup.blueprints.services import blueprint_instantiate
 from turnup.configs.services import site_render
+from turnup.core.models import ObjectChange
 from turnup.dcim.models import Interface, Site
 from turnup.dcim.services import device_update
 
@@ -156,6 +157,9 @@ def test_interface_edit_shows_service_errors_on_the_field(client_in, pop_site):
     assert ok.status_code == 302
     iface.refresh_from_db()
     assert (iface.mtu, iface.description) == (1500, "uplink")
+    change = ObjectChange.objects.filter(changed_object_id=iface.pk, action="update").latest("id")
+    assert change.prechange_data["description"] != "uplink", "the state before the edit"
+    assert change.postchange_data["description"] == "uplink"
 
 
 def test_status_transition_refused_shows_a_message(client_in, pop_site):

@@ -1,5 +1,7 @@
 """Admin plumbing: every ModelAdmin writes the change log, like the API and the services,
-and answers odd query strings and selections with a message, never a server error."""
+and answers odd query strings and selections with a message, never a server error; a write
+a business rule refuses (``ApplicationError``, e.g. the design of a site that is turning up)
+is rolled back whole and shown as a message."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
 
 from turnup.core.changelog import changelog_record, changelog_snapshot
 from turnup.core.context import bind_actor, unbind_actor
+from turnup.core.errors import ApplicationError
 from turnup.core.models import ObjectChange
 from turnup.core.validation import id_value
 
@@ -53,7 +58,29 @@ class BaseAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
             return None
-        return super().response_action(request, queryset)
+        try:
+            with transaction.atomic():  # an action on many rows does all of them or none
+                return super().response_action(request, queryset)
+        except ApplicationError as error:
+            self.message_user(
+                request, f"{error.message} No items have been changed.", messages.ERROR
+            )
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Django's change form saves in one transaction, which the error has rolled back
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as error:
+            self.message_user(request, f"Not saved: {error.message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ApplicationError as error:
+            self.message_user(request, f"Not deleted: {error.message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class ChangeLoggedAdmin(BaseAdmin):

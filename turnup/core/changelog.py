@@ -3,13 +3,19 @@
 Services call ``changelog_record`` after they write; the actor and request id come from
 ``turnup.core.context``. Fields named in a model's ``CHANGELOG_EXCLUDE`` (secrets) never
 reach the log.
+
+Every design write passes here, so this is also where writes are vetted: a *guard*
+registered with ``changelog_guard_register`` sees each batch (the instances with their state
+before and after) and may refuse it by raising an ``ApplicationError``; the service's
+transaction then rolls the write back. dcim's guard keeps the design of a site that is
+turning up from changing (``dcim.services.site_design_freeze_check``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
@@ -22,6 +28,27 @@ from turnup.core.models import ObjectChange
 # Batches at least this big go through COPY on PostgreSQL (one round trip, no per-value
 # parameter adaptation); smaller ones through bulk_create, which returns their ids.
 COPY_THRESHOLD = 200
+
+
+class Change(NamedTuple):
+    """One instance of a batch with its logged state before (``None``: created) and after
+    (``None``: deleted)."""
+
+    instance: models.Model
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+ChangelogGuard = Callable[..., None]
+_guards: list[ChangelogGuard] = []
+
+
+def changelog_guard_register(guard: ChangelogGuard) -> ChangelogGuard:
+    """Register ``guard(*, action, changes: list[Change])``, called before every batch is
+    logged; it refuses the write by raising an ``ApplicationError``."""
+    if guard not in _guards:
+        _guards.append(guard)
+    return guard
 
 
 def _snapshot_one(instance: models.Model) -> dict[str, Any]:
@@ -49,21 +76,28 @@ def changelog_record(
 
     Record a delete *before* deleting (in the same transaction), while the instances still
     have their primary keys; for an update pass ``before`` from ``changelog_snapshot``.
+    The registered guards see the batch first and may refuse it.
     """
     if not instances:
         return []
     ObjectChange.Action(action)  # refuses an unknown action
+    before = before or {}
+    changes = []
+    for instance in instances:
+        if action == ObjectChange.Action.DELETE:
+            changes.append(
+                Change(instance, before.get(instance.pk) or _snapshot_one(instance), None)
+            )
+        else:
+            changes.append(Change(instance, before.get(instance.pk), _snapshot_one(instance)))
+    for guard in list(_guards):
+        guard(action=action, changes=changes)
     actor = current_actor()
     request_id = current_request_id() or ""
-    before = before or {}
     now = timezone.now()
     content_types = ContentType.objects.get_for_models(*{type(i) for i in instances})
     rows = []
-    for instance in instances:
-        if action == ObjectChange.Action.DELETE:
-            pre, post = before.get(instance.pk) or _snapshot_one(instance), None
-        else:
-            pre, post = before.get(instance.pk), _snapshot_one(instance)
+    for instance, pre, post in changes:
         rows.append(
             ObjectChange(
                 time=now,

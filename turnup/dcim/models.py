@@ -40,6 +40,10 @@ class CredentialProfile(BaseModel):
     Assigned to a device or a site; the one profile with ``is_default`` covers the rest.
     """
 
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("sites", "devices__site")
+    TURNUP_FREEZE_EXEMPT = ("description",)
+
     SECRET_FIELDS = (
         "console_password",
         "local_password",
@@ -95,6 +99,10 @@ class Site(BaseModel):
     Its status moves planned → designed → approved → turning-up → live / failed, only through
     ``services.site_transition`` (see ``choices.SITE_TRANSITIONS``).
     """
+
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("",)
+    TURNUP_FREEZE_EXEMPT = ("status", "description", "comments")
 
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -313,6 +321,10 @@ class Device(BaseModel):
     ``console_ssh_username_format``.
     """
 
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("site",)
+    TURNUP_FREEZE_EXEMPT = ("status", "serial", "asset_tag", "description", "comments")
+
     name = models.CharField(max_length=64)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="devices")
     rack = models.ForeignKey(
@@ -446,6 +458,9 @@ class Component(BaseModel):
 class Interface(Component):
     """A network interface of a device."""
 
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("device__site",)
+
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="interfaces")
     type = models.CharField(max_length=50, choices=choices.InterfaceType.choices)
     enabled = models.BooleanField(default=True)
@@ -482,6 +497,9 @@ class Interface(Component):
 class ConsolePort(Component):
     """A device's serial console, cabled to a console-server port."""
 
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("device__site",)
+
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="console_ports")
     type = models.CharField(max_length=50, choices=choices.ConsolePortType.choices, blank=True)
     cable = models.ForeignKey(
@@ -500,6 +518,9 @@ class ConsolePort(Component):
 class ConsoleServerPort(Component):
     """A line of a console server: reached by reverse telnet on ``tcp_port`` or by SSH,
     at ``baud`` bits per second."""
+
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("device__site",)
 
     device = models.ForeignKey(
         Device, on_delete=models.CASCADE, related_name="console_server_ports"

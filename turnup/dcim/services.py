@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from turnup.core.changelog import changelog_record, changelog_snapshot
+from turnup.core.changelog import Change, changelog_record, changelog_snapshot
 from turnup.core.errors import ApplicationError, ConflictError
 from turnup.core.services import (
     bulk_check_batch_unique,
@@ -197,6 +197,127 @@ def _site_status_event(*, site: Site, from_status: str | None) -> None:
             "site_id": site.pk,
             "status": site.status,
             "previous": from_status,
+        },
+    )
+
+
+# -- the design freeze of a site that is turning up ------------------------------------------
+
+# A run pushes the configs it rendered when it started, and its later steps read each router's
+# management address and credentials afresh; a design edited half-way would fail routers
+# (``unreachable``, ``auth_failed``) or leave the site other than what was pushed. So while a
+# site is turning up its design does not change, whoever writes it (API, pages, admin,
+# blueprints, CLI): every design write passes through the change log, whose guard this is.
+# A model opts in with ``TURNUP_FREEZE_PATHS`` (lookups from the row to the sites it belongs
+# to; ``""`` is the site itself) and ``TURNUP_FREEZE_EXEMPT`` (fields that may change anyway:
+# statuses, serials, notes none of the configs carry). Fields a person cannot edit (derived:
+# a prefix's parent and depth) never count.
+
+FREEZE_SHOWN = 5  # objects named in the refusal
+
+
+def _change_counts(change: Change) -> bool:
+    """Whether ``change`` alters the design (an update of exempt or derived fields does not;
+    one of a model with secrets the change log cannot see always does)."""
+    model = type(change.instance)
+    if change.before is None or change.after is None or getattr(model, "CHANGELOG_EXCLUDE", ()):
+        return True
+    exempt = set(getattr(model, "TURNUP_FREEZE_EXEMPT", ()))
+    design = {
+        field.attname
+        for field in model._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in exempt
+    }
+    return any(change.before.get(name) != change.after.get(name) for name in design)
+
+
+Lookups = dict[tuple[type[models.Model], str], dict[Any, list[str]]]
+
+
+def _freeze_references(changes: Sequence[Change]) -> tuple[dict[int, list[str]], Lookups]:
+    """What the changes belong to, without a query: the sites named on the rows themselves
+    (each with the objects naming it; a move between sites names both), and the lookups still
+    to make (``(model, path)`` → row id → objects)."""
+    touched: dict[int, list[str]] = defaultdict(list)
+    lookups: Lookups = defaultdict(lambda: defaultdict(list))
+    for change in changes:
+        model = type(change.instance)
+        label = f"{model._meta.verbose_name} {change.instance}"
+        for path in model.TURNUP_FREEZE_PATHS:
+            if path == "":
+                touched[change.instance.pk].append(label)
+                continue
+            head, _, rest = path.partition("__")
+            field = model._meta.get_field(head)
+            if not field.concrete:  # a reverse relation: ask the database from this row
+                lookups[(model, path)][change.instance.pk].append(label)
+                continue
+            for state in (change.before, change.after):
+                value = state.get(field.attname) if state else None
+                if value is None:
+                    continue
+                if rest:
+                    lookups[(field.related_model, rest)][value].append(label)
+                else:
+                    touched[value].append(label)
+    return touched, lookups
+
+
+def _freeze_resolve(touched: dict[int, list[str]], lookups: Lookups) -> dict[int, list[str]]:
+    """``touched`` with the lookups made: one query per kind, whatever the number of rows."""
+    for (model, path), owners in lookups.items():
+        for pk, site_id in model.objects.filter(pk__in=list(owners)).values_list("pk", path):
+            if site_id is not None:
+                touched[site_id].extend(owners[pk])
+    return touched
+
+
+def site_design_freeze_check(*, action: str, changes: Sequence[Change]) -> None:
+    """Refuse (409) a write that changes the design of a site that is turning up.
+
+    No query for rows that belong to no site (an unassigned address, a global pool); one when
+    no site is turning up; one more per kind of lookup (device → site) when one is. The
+    default credential profile counts for every site that is turning up."""
+    counted = [
+        change
+        for change in changes
+        if getattr(type(change.instance), "TURNUP_FREEZE_PATHS", None) and _change_counts(change)
+    ]
+    touched, lookups = _freeze_references(counted)
+    defaults = [
+        f"default credential profile {change.instance}"
+        for change in counted
+        if isinstance(change.instance, CredentialProfile)
+        and any(state and state.get("is_default") for state in (change.before, change.after))
+    ]
+    if not (touched or lookups or defaults):
+        return
+    turning_up = dict(
+        Site.objects.filter(status=choices.SiteStatus.TURNING_UP).values_list("pk", "name")
+    )
+    if not turning_up:
+        return
+    touched = _freeze_resolve(touched, lookups)
+    for site_id in turning_up:
+        touched[site_id].extend(defaults)
+    frozen = sorted(
+        site_id for site_id, objects in touched.items() if objects and site_id in turning_up
+    )
+    if not frozen:
+        return
+    site_id = frozen[0]
+    objects = list(dict.fromkeys(touched[site_id]))
+    shown = ", ".join(objects[:FREEZE_SHOWN]) + (
+        f" and {len(objects) - FREEZE_SHOWN} more" if len(objects) > FREEZE_SHOWN else ""
+    )
+    raise ConflictError(
+        f"Site {turning_up[site_id]} is turning up: its design does not change until the run "
+        f"settles or is cancelled (POST /api/runs/{{id}}/cancel/); refused: {action} of {shown}",
+        extra={
+            "site": turning_up[site_id],
+            "action": action,
+            "objects": objects,
+            "sites": [turning_up[pk] for pk in frozen],
         },
     )
 

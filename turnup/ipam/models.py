@@ -107,6 +107,10 @@ class Prefix(BaseModel):
     lets blueprints find a pool ("loopbacks", "p2p", "mgmt") per site or globally.
     """
 
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("site",)
+    TURNUP_FREEZE_EXEMPT = ("status", "description")
+
     prefix = models.CharField(max_length=43, validators=[validate_network])
     vrf = models.ForeignKey(
         VRF, on_delete=models.PROTECT, null=True, blank=True, related_name="prefixes"
@@ -262,6 +266,10 @@ class IPAddress(BaseModel):
     It may be assigned to an interface; ``is_primary_mgmt`` marks the one address a device
     is managed on (one per device, enforced by a constraint on the derived ``device``).
     """
+
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("device__site",)
+    TURNUP_FREEZE_EXEMPT = ("description",)
 
     address = models.CharField(max_length=49, validators=[validate_interface])
     vrf = models.ForeignKey(
@@ -437,6 +445,10 @@ class ASNRange(BaseModel):
 class ASN(BaseModel):
     """An autonomous system number, unique in the whole database (as in NetBox)."""
 
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("site",)
+    TURNUP_FREEZE_EXEMPT = ("description",)
+
     asn = models.PositiveBigIntegerField(
         "ASN",
         unique=True,
@@ -463,6 +475,10 @@ class ASN(BaseModel):
 
 class VLANGroup(BaseModel):
     """A set of VLANs whose IDs are unique within it, numbered ``min_vid``..``max_vid``."""
+
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("site",)
+    TURNUP_FREEZE_EXEMPT = ("description",)
 
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -509,6 +525,10 @@ class VLANGroup(BaseModel):
 
 class VLAN(BaseModel):
     """A VLAN; its ID and name are unique within its group."""
+
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("site",)
+    TURNUP_FREEZE_EXEMPT = ("description",)
 
     group = models.ForeignKey(
         VLANGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="vlans"

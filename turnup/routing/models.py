@@ -31,6 +31,9 @@ class SiteRouting(BaseModel):
     """Routing facts of a whole site: its management prefix and the gateway routers use to
     leave the management network (a default route in the management VRF)."""
 
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("site",)
+
     site = models.OneToOneField("dcim.Site", on_delete=models.CASCADE, related_name="routing")
     mgmt_prefix = models.ForeignKey(
         "ipam.Prefix",
@@ -56,6 +59,9 @@ class SiteRouting(BaseModel):
 
 class DeviceRouting(BaseModel):
     """A router's routing identity: router id, local ASN, OSPF process."""
+
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("device__site",)
 
     device = models.OneToOneField("dcim.Device", on_delete=models.CASCADE, related_name="routing")
     router_id = models.GenericIPAddressField(protocol="IPv4", null=True, blank=True)
@@ -83,6 +89,9 @@ class DeviceRouting(BaseModel):
 
 class OSPFInterface(BaseModel):
     """OSPF on one interface: area, network type, cost, passive."""
+
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("interface__device__site",)
 
     interface = models.OneToOneField(
         "dcim.Interface", on_delete=models.CASCADE, related_name="ospf"
@@ -114,6 +123,9 @@ class BGPSession(BaseModel):
     """One side of a BGP session, configured on ``device``: from ``local_address`` to
     ``peer_address`` in ``remote_asn``. ``peer_device`` is set when the peer is in turnup's
     design (the other side then has the mirror session)."""
+
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("device__site",)
 
     device = models.ForeignKey("dcim.Device", on_delete=models.CASCADE, related_name="bgp_sessions")
     kind = models.CharField(max_length=4, choices=choices.BGPSessionKind.choices)

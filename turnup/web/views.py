@@ -563,7 +563,10 @@ def interface_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     form = InterfaceForm(request.POST or None, instance=interface)
     if request.method == "POST" and form.is_valid():
         try:
-            port_update(instance=interface, **form.changed_fields())
+            # the form has written its values into ``interface``: the service gets the row
+            # as stored, so the change log has its state before the edit
+            stored = Interface.objects.select_related("device").get(pk=interface.pk)
+            port_update(instance=stored, **form.changed_fields())
         except (ApplicationError, ValidationError) as error:
             _field_errors(form, error)
         else:
