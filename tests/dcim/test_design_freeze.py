@@ -3,6 +3,8 @@ API, the pages, the admin. Statuses, serials and notes still may; other sites ar
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -11,13 +13,15 @@ from django.test.utils import CaptureQueriesContext
 
 from tests import factories as f
 from tests.blueprints.helpers import build_site
+from turnup.blueprints.models import BlueprintInstance
 from turnup.core.changelog import Change
 from turnup.core.errors import ConflictError
 from turnup.core.models import ObjectChange
+from turnup.core.services import model_create, model_update
 from turnup.dcim import services
 from turnup.dcim.models import Cable, CredentialProfile, Device, Interface, Site
 from turnup.ipam import services as ipam_services
-from turnup.ipam.models import IPAddress, Prefix
+from turnup.ipam.models import ASN, VLAN, IPAddress, Prefix, VLANGroup
 from turnup.routing.models import BGPSession, OSPFInterface
 
 pytestmark = pytest.mark.django_db
@@ -156,6 +160,34 @@ def test_the_credential_profiles_it_uses_are_refused_and_others_are_not(site):
     services.credential_profile_update(instance=unused, local_username="ops")
 
 
+def test_prefixes_carved_from_its_own_and_vlans_of_its_groups_are_frozen(site):
+    """Rows that name no site still belong to it through their parent prefix or VLAN group."""
+    own = Prefix.objects.filter(site=site, prefix_length__lte=30).first()
+    network = ipaddress.ip_network(own.prefix)
+    child = str(next(network.subnets(new_prefix=network.prefixlen + 1)))
+    with pytest.raises(ConflictError) as error:
+        ipam_services.prefix_create(prefix=child, vrf=own.vrf)
+    assert f"create of prefix {child}" in _refused(error)
+    assert not Prefix.objects.filter(prefix=child).exists()
+    group = VLANGroup.objects.create(name="lon-01-extra", slug="lon-01-extra", site=site)
+    with pytest.raises(ConflictError):
+        model_create(VLAN, group=group, vid=300, name="guests")
+    assert not VLAN.objects.filter(group=group).exists()
+
+
+def test_address_vlan_and_asn_statuses_still_change(site):
+    address = IPAddress.objects.filter(device__site=site).first()
+    ipam_services.ip_address_update(instance=address, status="deprecated")
+    address.refresh_from_db()
+    assert address.status == "deprecated"
+    asn = ASN.objects.filter(site=site).first()
+    model_update(asn, status="deprecated")
+    asn.refresh_from_db()
+    assert asn.status == "deprecated"
+    with pytest.raises(ConflictError):
+        model_update(asn, asn=asn.asn + 1)
+
+
 def test_other_sites_and_global_pools_are_not_frozen(site):
     other = build_site("branch-dual", name="MAN-07")
     device = Device.objects.filter(site=other).first()
@@ -237,3 +269,10 @@ def test_the_admin_shows_a_message_instead_of_an_error_and_keeps_the_row(site):
     )
     assert "No items have been changed" in response.content.decode()
     assert Device.objects.filter(pk=device.pk).exists()
+    # the template variables the configs read are part of the design too
+    instance = BlueprintInstance.objects.get(site=site)
+    response = client.post(
+        f"/admin/blueprints/blueprintinstance/{instance.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert "Not deleted: Site LON-01 is turning up" in response.content.decode()
+    assert BlueprintInstance.objects.filter(pk=instance.pk).exists()

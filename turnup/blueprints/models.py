@@ -38,6 +38,9 @@ class BlueprintInstance(BaseModel):
     """The blueprint a site was built from, with the parameter values and the free template
     variables the config templates read (``variables``)."""
 
+    # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
+    TURNUP_FREEZE_PATHS = ("site",)
+
     site = models.OneToOneField(
         "dcim.Site", on_delete=models.CASCADE, related_name="blueprint_instance"
     )

@@ -108,7 +108,7 @@ class Prefix(BaseModel):
     """
 
     # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
-    TURNUP_FREEZE_PATHS = ("site",)
+    TURNUP_FREEZE_PATHS = ("site", "parent__site")
     TURNUP_FREEZE_EXEMPT = ("status", "description")
 
     prefix = models.CharField(max_length=43, validators=[validate_network])
@@ -269,7 +269,7 @@ class IPAddress(BaseModel):
 
     # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
     TURNUP_FREEZE_PATHS = ("device__site",)
-    TURNUP_FREEZE_EXEMPT = ("description",)
+    TURNUP_FREEZE_EXEMPT = ("status", "description")
 
     address = models.CharField(max_length=49, validators=[validate_interface])
     vrf = models.ForeignKey(
@@ -447,7 +447,7 @@ class ASN(BaseModel):
 
     # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
     TURNUP_FREEZE_PATHS = ("site",)
-    TURNUP_FREEZE_EXEMPT = ("description",)
+    TURNUP_FREEZE_EXEMPT = ("status", "description")
 
     asn = models.PositiveBigIntegerField(
         "ASN",
@@ -527,8 +527,8 @@ class VLAN(BaseModel):
     """A VLAN; its ID and name are unique within its group."""
 
     # the sites whose turn-up freezes this row (dcim.services.site_design_freeze_check)
-    TURNUP_FREEZE_PATHS = ("site",)
-    TURNUP_FREEZE_EXEMPT = ("description",)
+    TURNUP_FREEZE_PATHS = ("site", "group__site")
+    TURNUP_FREEZE_EXEMPT = ("status", "description")
 
     group = models.ForeignKey(
         VLANGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="vlans"
