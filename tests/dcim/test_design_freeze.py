@@ -188,6 +188,26 @@ def test_address_vlan_and_asn_statuses_still_change(site):
         model_update(asn, asn=asn.asn + 1)
 
 
+def test_deleting_a_bgp_peer_at_another_site_is_refused_then_logged_once_it_settles(site):
+    """The delete would clear the session's ``peer_device`` (SET NULL) behind the change log."""
+    other = build_site("branch-dual", name="MAN-07")
+    peer = Device.objects.filter(site=other).first()
+    session = BGPSession.objects.filter(device__site=site).first()
+    BGPSession.objects.filter(pk=session.pk).update(peer_device=peer)
+    with pytest.raises(ConflictError) as error:
+        services.device_delete(instance=peer)
+    assert f"refused: update of BGP session {session}" in _refused(error)
+    assert Device.objects.filter(pk=peer.pk).exists()
+    Site.objects.filter(pk=site.pk).update(status="live")
+    peer_pk = peer.pk
+    services.device_delete(instance=peer)
+    session.refresh_from_db()
+    assert session.peer_device_id is None
+    logged = ObjectChange.objects.filter(changed_object_id=session.pk, action="update").latest("id")
+    assert logged.prechange_data["peer_device_id"] == peer_pk
+    assert logged.postchange_data["peer_device_id"] is None
+
+
 def test_other_sites_and_global_pools_are_not_frozen(site):
     other = build_site("branch-dual", name="MAN-07")
     device = Device.objects.filter(site=other).first()

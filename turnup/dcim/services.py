@@ -551,7 +551,10 @@ def device_status_set(*, devices: Sequence[Device], status: str) -> list[Device]
 
 @transaction.atomic
 def device_delete(*, instance: Device) -> None:
-    """Delete a device, its ports and the cables on them (every one logged)."""
+    """Delete a device, its ports and the cables on them, and clear the references the
+    database would set to NULL (a BGP session's ``peer_device`` at another site): every one
+    logged, and every one through the change log's guards (a session of a site that is
+    turning up refuses the delete)."""
     ports = [
         *instance.interfaces.all(),
         *instance.console_ports.all(),
@@ -560,8 +563,28 @@ def device_delete(*, instance: Device) -> None:
     cables = list(Cable.objects.filter(pk__in={p.cable_id for p in ports if p.cable_id}))
     for cable in cables:
         cable_delete(instance=cable)
+    _references_clear(instance)
     changelog_record(action="delete", instances=ports)
     model_delete(instance=instance)
+
+
+def _references_clear(instance: models.Model) -> None:
+    """Set to NULL, logged, the foreign keys to ``instance`` declared ``SET_NULL`` (one query
+    per such relation), before the delete would do it unlogged."""
+    for relation in type(instance)._meta.related_objects:
+        if relation.on_delete is not models.SET_NULL:
+            continue
+        field = relation.field
+        rows = list(relation.related_model._base_manager.filter(**{field.name: instance}))
+        if not rows:
+            continue
+        before = changelog_snapshot(rows)
+        for row in rows:
+            setattr(row, field.attname, None)
+        changelog_record(action="update", instances=rows, before=before)
+        relation.related_model._base_manager.filter(pk__in=[row.pk for row in rows]).update(
+            **{field.attname: None}
+        )
 
 
 # -- ports --------------------------------------------------------------------------------
