@@ -260,6 +260,27 @@ def test_the_api_answers_409_and_changes_nothing(site, api_client):
     assert response.status_code == 200, response.content
 
 
+def test_the_site_pages_say_the_design_is_frozen_and_offer_no_edit(site):
+    client = Client()
+    client.force_login(get_user_model().objects.create_user(username="noc", password="pw-1x"))
+    device = _router(site)
+    interface = device.interfaces.exclude(name__startswith="Loop").first()
+    edit = f"/sites/{site.slug}/interfaces/{interface.pk}/edit/"
+    for url in (
+        f"/sites/{site.slug}/",
+        f"/sites/{site.slug}/addressing/",
+        f"/sites/{site.slug}/devices/{device.pk}/",
+        edit,
+    ):
+        html = client.get(url).content.decode()
+        assert 'id="design-frozen"' in html, url
+        assert f'href="{edit}' not in html, url
+    assert 'id="save-interface" disabled' in client.get(edit).content.decode()
+    Site.objects.filter(pk=site.pk).update(status="live")
+    html = client.get(f"/sites/{site.slug}/devices/{device.pk}/").content.decode()
+    assert 'id="design-frozen"' not in html and f'href="{edit}"' in html
+
+
 def test_the_interface_page_shows_the_refusal(site):
     client = Client()
     client.force_login(get_user_model().objects.create_user(username="noc", password="pw-1x"))
