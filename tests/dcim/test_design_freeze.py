@@ -200,7 +200,16 @@ def test_deleting_a_bgp_peer_at_another_site_is_refused_then_logged_once_it_sett
     assert Device.objects.filter(pk=peer.pk).exists()
     Site.objects.filter(pk=site.pk).update(status="live")
     peer_pk = peer.pk
+    mgmt = IPAddress.objects.get(device=peer, is_primary_mgmt=True)
     services.device_delete(instance=peer)
+    unassigned = ObjectChange.objects.filter(changed_object_id=mgmt.pk, action="update").latest(
+        "id"
+    )
+    assert unassigned.object_repr == mgmt.address, "its addresses stay, unassigned, logged"
+    assert unassigned.postchange_data["assigned_interface_id"] is None
+    assert unassigned.postchange_data["is_primary_mgmt"] is False
+    mgmt.refresh_from_db()
+    assert (mgmt.assigned_interface_id, mgmt.is_primary_mgmt) == (None, False)
     session.refresh_from_db()
     assert session.peer_device_id is None
     logged = ObjectChange.objects.filter(changed_object_id=session.pk, action="update").latest("id")

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models, router, transaction
+from django.db.models.deletion import Collector
 from django.utils import timezone
 
 from turnup.core.changelog import Change, changelog_record, changelog_snapshot
@@ -551,8 +552,8 @@ def device_status_set(*, devices: Sequence[Device], status: str) -> list[Device]
 
 @transaction.atomic
 def device_delete(*, instance: Device) -> None:
-    """Delete a device, its ports and the cables on them, and clear the references the
-    database would set to NULL (a BGP session's ``peer_device`` at another site): every one
+    """Delete a device, its ports and the cables on them, and clear the references to it
+    (a BGP session's ``peer_device`` at another site, the addresses of its ports): every one
     logged, and every one through the change log's guards (a session of a site that is
     turning up refuses the delete)."""
     ports = [
@@ -569,22 +570,29 @@ def device_delete(*, instance: Device) -> None:
 
 
 def _references_clear(instance: models.Model) -> None:
-    """Set to NULL, logged, the foreign keys to ``instance`` declared ``SET_NULL`` (one query
-    per such relation), before the delete would do it unlogged."""
-    for relation in type(instance)._meta.related_objects:
-        if relation.on_delete is not models.SET_NULL:
-            continue
-        field = relation.field
-        rows = list(relation.related_model._base_manager.filter(**{field.name: instance}))
-        if not rows:
-            continue
+    """Log, through the change log's guards, the rows that deleting ``instance`` updates
+    instead of deleting (``SET_NULL`` foreign keys, addresses left unassigned), with the values
+    the delete will give them; the delete then writes them."""
+    collector = Collector(using=router.db_for_write(type(instance)))
+    try:
+        collector.collect([instance])
+    except (models.ProtectedError, models.RestrictedError):
+        return  # the delete refuses, with its own error
+    updates: dict[tuple[type, Any], tuple[models.Model, dict[str, Any]]] = {}
+    for (field, value), batches in collector.field_updates.items():
+        for batch in batches:
+            for row in batch:
+                updates.setdefault((type(row), row.pk), (row, {}))[1][field.attname] = value
+    by_model: dict[type, list[tuple[models.Model, dict[str, Any]]]] = defaultdict(list)
+    for row, values in updates.values():
+        by_model[type(row)].append((row, values))
+    for pairs in by_model.values():
+        rows = [row for row, _values in pairs]
         before = changelog_snapshot(rows)
-        for row in rows:
-            setattr(row, field.attname, None)
+        for row, values in pairs:
+            for attname, value in values.items():
+                setattr(row, attname, value)
         changelog_record(action="update", instances=rows, before=before)
-        relation.related_model._base_manager.filter(pk__in=[row.pk for row in rows]).update(
-            **{field.attname: None}
-        )
 
 
 # -- ports --------------------------------------------------------------------------------
