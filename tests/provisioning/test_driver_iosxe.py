@@ -286,6 +286,38 @@ def test_a_line_left_half_typed_is_erased_not_run_by_the_next_session(start_lab,
     assert not router.check_login("admin", "Adm")
 
 
+class _CannedSession:
+    """A netmiko connection stand-in that answers whatever is sent with one canned text."""
+
+    remote_conn = None  # no socket to wait on: a read returns what is there
+
+    def __init__(self, answer: str) -> None:
+        self.answer, self.sent, self.channel = answer, [], self
+
+    def write_channel(self, data: str) -> None:
+        self.sent.append(data)
+
+    def read_channel(self) -> str:
+        answer, self.answer = self.answer, ""
+        return answer
+
+
+def test_a_syslog_message_after_the_prompt_does_not_hide_it(start_lab):
+    """IOS writes a late ``%SYS-5-CONFIG_I`` (an earlier session's configuration) after its
+    prompt and does not print the prompt again: the read must still end at that prompt (it
+    waited 30 s and failed ``NoAnswer`` before, one resumed bootstrap in two on a busy machine)."""
+    session = _CannedSession(
+        "show ip ssh | include SSH\r\nSSH Disabled - version 1.99\r\nR1#\r\n"
+        "*Nov 30 17:20:30.656: %SYS-5-CONFIG_I: Configured from console by console\r\n"
+    )
+    lab = start_lab(lab_config([ios()], baud=0))
+    output, hostname = driver(lab, baud=0)._ask(
+        session, "show ip ssh | include SSH", timeout=2, enter="\r"
+    )
+    assert (output, hostname) == ("SSH Disabled - version 1.99", "R1")
+    assert session.sent == ["show ip ssh | include SSH\r"]
+
+
 def test_a_resumed_bootstrap_generates_the_key_an_earlier_attempt_did_not_reach(start_lab):
     """`crypto key generate` never shows in the running config: whether the cut-off attempt
     got that far is asked of `show ip ssh`. Without the key SSH stays off."""

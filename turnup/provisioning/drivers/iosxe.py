@@ -746,10 +746,12 @@ class IosXeDriver:
         """Send ``command`` and read up to the privileged prompt at the end of the output,
         waiting on the socket: netmiko's own reads poll every 10 ms, and two hundred
         sessions waiting out `write memory` that way kept both cores busy. Returns the
-        output (without the echo and the prompt) and the prompt's hostname."""
+        output (without the echo and the prompt) and the prompt's hostname. A syslog message
+        the router writes after its prompt (a late ``%SYS-5-CONFIG_I`` of an earlier session's
+        configuration) is cut out, or the prompt would never be at the end."""
         channel = NetmikoChannel(session)
         channel.send(command + enter)
-        text, match = read_until(channel, PRIVILEGED_PROMPT, timeout=timeout)
+        text, match = read_until(channel, PRIVILEGED_PROMPT, timeout=timeout, view=without_syslog)
         if match is None:
             raise NoAnswer(
                 f"{self.hostname} did not come back to its prompt after {command!r} "
