@@ -564,12 +564,12 @@ def device_delete(*, instance: Device) -> None:
     cables = list(Cable.objects.filter(pk__in={p.cable_id for p in ports if p.cable_id}))
     for cable in cables:
         cable_delete(instance=cable)
-    _references_clear(instance)
+    _delete_updates_record(instance)
     changelog_record(action="delete", instances=ports)
     model_delete(instance=instance)
 
 
-def _references_clear(instance: models.Model) -> None:
+def _delete_updates_record(instance: models.Model) -> None:
     """Log, through the change log's guards, the rows that deleting ``instance`` updates
     instead of deleting (``SET_NULL`` foreign keys, addresses left unassigned), with the values
     the delete will give them; the delete then writes them."""
