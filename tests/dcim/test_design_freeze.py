@@ -126,7 +126,6 @@ def test_an_address_moved_off_one_of_its_routers_is_refused(site):
 
 def test_routing_rows_two_lookups_away_are_refused(site):
     ospf = OSPFInterface.objects.filter(interface__device__site=site).first()
-    ospf.cost = 999
     with pytest.raises(ConflictError) as error:
         services.site_design_freeze_check(
             action="update",
@@ -158,6 +157,8 @@ def test_the_credential_profiles_it_uses_are_refused_and_others_are_not(site):
         services.credential_profile_update(instance=own, local_password="n3w-secret")
     unused = f.CredentialProfileFactory(name="par-01")
     services.credential_profile_update(instance=unused, local_username="ops")
+    unused.refresh_from_db()
+    assert unused.local_username == "ops"
 
 
 def test_prefixes_carved_from_its_own_and_vlans_of_its_groups_are_frozen(site):
