@@ -7,6 +7,7 @@ Foreign keys are passed as model instances (what the API serializers hand over).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -217,60 +218,81 @@ def _site_status_event(*, site: Site, from_status: str | None) -> None:
 FREEZE_SHOWN = 5  # objects named in the refusal
 
 
+@functools.cache
+def _design_fields(model: type[models.Model]) -> tuple[str, ...]:
+    """The columns of ``model`` whose change alters the design: editable, not exempt."""
+    exempt = set(getattr(model, "TURNUP_FREEZE_EXEMPT", ()))
+    return tuple(
+        field.attname
+        for field in model._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in exempt
+    )
+
+
 def _change_counts(change: Change) -> bool:
     """Whether ``change`` alters the design (an update of exempt or derived fields does not;
     one of a model with secrets the change log cannot see always does)."""
     model = type(change.instance)
     if change.before is None or change.after is None or getattr(model, "CHANGELOG_EXCLUDE", ()):
         return True
-    exempt = set(getattr(model, "TURNUP_FREEZE_EXEMPT", ()))
-    design = {
-        field.attname
-        for field in model._meta.concrete_fields
-        if field.editable and not field.primary_key and field.name not in exempt
-    }
-    return any(change.before.get(name) != change.after.get(name) for name in design)
+    before, after = change.before, change.after
+    return any(before.get(name) != after.get(name) for name in _design_fields(model))
 
 
-Lookups = dict[tuple[type[models.Model], str], dict[Any, list[str]]]
+# the changes that touch each site, by site id, and the lookups still to make:
+# (model, path) → row id → changes
+Touched = dict[int, list[Change]]
+Lookups = dict[tuple[type[models.Model], str], dict[Any, list[Change]]]
 
 
-def _freeze_references(changes: Sequence[Change]) -> tuple[dict[int, list[str]], Lookups]:
+def _freeze_references(changes: Sequence[Change]) -> tuple[Touched, Lookups]:
     """What the changes belong to, without a query: the sites named on the rows themselves
-    (each with the objects naming it; a move between sites names both), and the lookups still
-    to make (``(model, path)`` → row id → objects)."""
-    touched: dict[int, list[str]] = defaultdict(list)
+    (a move between sites names both), and the lookups still to make."""
+    touched: Touched = defaultdict(list)
     lookups: Lookups = defaultdict(lambda: defaultdict(list))
     for change in changes:
         model = type(change.instance)
-        label = f"{model._meta.verbose_name} {change.instance}"
         for path in model.TURNUP_FREEZE_PATHS:
             if path == "":
-                touched[change.instance.pk].append(label)
+                touched[change.instance.pk].append(change)
                 continue
             head, _, rest = path.partition("__")
             field = model._meta.get_field(head)
             if not field.concrete:  # a reverse relation: ask the database from this row
-                lookups[(model, path)][change.instance.pk].append(label)
+                lookups[(model, path)][change.instance.pk].append(change)
                 continue
             for state in (change.before, change.after):
                 value = state.get(field.attname) if state else None
                 if value is None:
                     continue
                 if rest:
-                    lookups[(field.related_model, rest)][value].append(label)
+                    lookups[(field.related_model, rest)][value].append(change)
                 else:
-                    touched[value].append(label)
+                    touched[value].append(change)
     return touched, lookups
 
 
-def _freeze_resolve(touched: dict[int, list[str]], lookups: Lookups) -> dict[int, list[str]]:
+def _freeze_resolve(touched: Touched, lookups: Lookups) -> Touched:
     """``touched`` with the lookups made: one query per kind, whatever the number of rows."""
     for (model, path), owners in lookups.items():
         for pk, site_id in model.objects.filter(pk__in=list(owners)).values_list("pk", path):
             if site_id is not None:
                 touched[site_id].extend(owners[pk])
     return touched
+
+
+def _is_default_profile(change: Change) -> bool:
+    """The default credential profile (before or after the change) covers every site."""
+    return isinstance(change.instance, CredentialProfile) and any(
+        state and state.get("is_default") for state in (change.before, change.after)
+    )
+
+
+def _freeze_label(change: Change) -> str:
+    instance = change.instance
+    if _is_default_profile(change):
+        return f"default credential profile {instance}"
+    return f"{instance._meta.verbose_name} {instance}"
 
 
 def site_design_freeze_check(*, action: str, changes: Sequence[Change]) -> None:
@@ -285,12 +307,7 @@ def site_design_freeze_check(*, action: str, changes: Sequence[Change]) -> None:
         if getattr(type(change.instance), "TURNUP_FREEZE_PATHS", None) and _change_counts(change)
     ]
     touched, lookups = _freeze_references(counted)
-    defaults = [
-        f"default credential profile {change.instance}"
-        for change in counted
-        if isinstance(change.instance, CredentialProfile)
-        and any(state and state.get("is_default") for state in (change.before, change.after))
-    ]
+    defaults = [change for change in counted if _is_default_profile(change)]
     if not (touched or lookups or defaults):
         return
     turning_up = dict(
@@ -307,7 +324,7 @@ def site_design_freeze_check(*, action: str, changes: Sequence[Change]) -> None:
     if not frozen:
         return
     site_id = frozen[0]
-    objects = list(dict.fromkeys(touched[site_id]))
+    objects = list(dict.fromkeys(_freeze_label(change) for change in touched[site_id]))
     shown = ", ".join(objects[:FREEZE_SHOWN]) + (
         f" and {len(objects) - FREEZE_SHOWN} more" if len(objects) > FREEZE_SHOWN else ""
     )
