@@ -172,3 +172,35 @@ def test_admin_change_pages_render_for_cabled_objects(admin_client):
     assert admin_client.get(f"/admin/dcim/cable/{cable.pk}/change/").status_code == 200
     assert admin_client.get(f"/admin/dcim/device/{server.pk}/change/").status_code == 200
     assert admin_client.get(f"/admin/dcim/device/{rtr.pk}/change/").status_code == 200
+
+
+def test_admin_bulk_delete_logs_what_the_devices_take_with_them(admin_client):
+    site, server, routers = f.dcim_console_site(routers=2)
+    ports = set(Interface.objects.filter(device__in=routers).values_list("pk", flat=True))
+    cables = set(
+        Cable.objects.filter(console_ports__device__in=routers).values_list("pk", flat=True)
+    )
+    response = admin_client.post(
+        "/admin/dcim/device/",
+        {"action": "delete_selected", "post": "yes", "_selected_action": [r.pk for r in routers]},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(Device.objects.all()) == [server]
+    logged = ObjectChange.objects.filter(action="delete")
+    assert (
+        set(
+            logged.filter(changed_object_type__model="interface").values_list(
+                "changed_object_id", flat=True
+            )
+        )
+        == ports
+    )
+    assert (
+        set(
+            logged.filter(changed_object_type__model="cable").values_list(
+                "changed_object_id", flat=True
+            )
+        )
+        == cables
+    )
+    assert not server.console_server_ports.filter(cable__isnull=False).exists()

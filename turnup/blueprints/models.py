@@ -53,5 +53,7 @@ class BlueprintInstance(BaseModel):
     class Meta:
         ordering = ["site_id"]
 
+    REPR_RELATED = ("site", "blueprint")  # what its name is made of (read at once when logged)
+
     def __str__(self) -> str:
         return f"{self.site} from {self.blueprint}"

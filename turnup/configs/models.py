@@ -51,6 +51,8 @@ class ConfigVersion(BaseModel):
     when it was rendered: the state of the design it came from.
     """
 
+    CHANGELOGGED = False  # an archive of what was rendered and read back, not design
+
     class Kind(models.TextChoices):
         BOOTSTRAP = "bootstrap", "Bootstrap (console)"
         FULL = "full", "Full day-0 config"

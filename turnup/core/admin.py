@@ -17,6 +17,7 @@ from turnup.core.changelog import changelog_record, changelog_snapshot
 from turnup.core.context import bind_actor, unbind_actor
 from turnup.core.errors import ApplicationError
 from turnup.core.models import ObjectChange
+from turnup.core.services import model_bulk_delete
 from turnup.core.validation import id_value
 
 
@@ -86,6 +87,8 @@ class BaseAdmin(admin.ModelAdmin):
 class ChangeLoggedAdmin(BaseAdmin):
     """A ModelAdmin whose saves and deletes are recorded in the change log."""
 
+    bulk_delete_service = None  # (*, instances) -> None: the model's own delete rules
+
     def save_model(self, request, obj, form, change):
         token = bind_actor(request.user)
         try:
@@ -109,9 +112,7 @@ class ChangeLoggedAdmin(BaseAdmin):
             if changed:
                 fresh = type(changed[0]).objects.filter(pk__in=[obj.pk for obj in changed])
                 before = changelog_snapshot(list(fresh))
-            changelog_record(action="delete", instances=list(formset.deleted_objects))
-            for obj in formset.deleted_objects:
-                obj.delete()
+            model_bulk_delete(instances=list(formset.deleted_objects))
             created = [obj for obj in instances if obj.pk is None]
             for obj in instances:
                 obj.save()
@@ -122,18 +123,15 @@ class ChangeLoggedAdmin(BaseAdmin):
             unbind_actor(token)
 
     def delete_model(self, request, obj):
-        token = bind_actor(request.user)
-        try:
-            changelog_record(action="delete", instances=[obj])
-            super().delete_model(request, obj)
-        finally:
-            unbind_actor(token)
+        self.delete_queryset(request, [obj])
 
     def delete_queryset(self, request, queryset):
+        """Deletes go through the model's bulk delete service (``bulk_delete_service``, else
+        the generic one): what they cascade to is logged too."""
         token = bind_actor(request.user)
         try:
-            changelog_record(action="delete", instances=list(queryset))
-            super().delete_queryset(request, queryset)
+            delete = type(self).bulk_delete_service or model_bulk_delete
+            delete(instances=list(queryset))
         finally:
             unbind_actor(token)
 

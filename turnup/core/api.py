@@ -367,6 +367,9 @@ class TurnupModelViewSet(viewsets.ModelViewSet):
     bulk_create_service = None
     # Optional: (*, items: list[tuple[instance, dict]]) -> list; else update_service per item.
     bulk_update_service = None
+    # Optional: (*, instances: list) -> None, set beside a delete_service; else the generic
+    # bulk delete (its queries a fixed number whatever the number of items).
+    bulk_delete_service = None
     brief_queryset = None
 
     def initial(self, request, *args, **kwargs):
@@ -411,6 +414,12 @@ class TurnupModelViewSet(viewsets.ModelViewSet):
             type(self).delete_service(instance=instance)
         else:
             generic.model_delete(instance=instance)
+
+    def _bulk_delete(self, instances: list) -> None:
+        if self.bulk_delete_service is not None:
+            type(self).bulk_delete_service(instances=instances)
+        else:
+            generic.model_bulk_delete(instances=instances)
 
     def _bulk_create(self, items: list[dict[str, Any]]):
         if self.bulk_create_service is not None:
@@ -503,8 +512,7 @@ class TurnupModelViewSet(viewsets.ModelViewSet):
     def bulk_destroy(self, request, *args, **kwargs):
         instances = self._bulk_instances(request.data)
         with transaction.atomic():
-            for instance in instances.values():
-                self._delete(instance)
+            self._bulk_delete(list(instances.values()))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -96,6 +96,7 @@ def changelog_record(
     request_id = current_request_id() or ""
     now = timezone.now()
     content_types = ContentType.objects.get_for_models(*{type(i) for i in instances})
+    _repr_relations_load(instances)
     rows = []
     for instance, pre, post in changes:
         rows.append(
@@ -116,6 +117,19 @@ def changelog_record(
         _copy_rows(rows)
         return rows
     return ObjectChange.objects.bulk_create(rows)
+
+
+def _repr_relations_load(instances: Sequence[models.Model]) -> None:
+    """Read at once the related rows the instances' names are made of (a model lists them
+    in ``REPR_RELATED``: an OSPF interface is named after its interface), not one query per
+    instance as each is named; the ones already loaded are not read again."""
+    by_model: dict[type, list[models.Model]] = {}
+    for instance in instances:
+        by_model.setdefault(type(instance), []).append(instance)
+    for model, rows in by_model.items():
+        related = getattr(model, "REPR_RELATED", ())
+        if related:
+            models.prefetch_related_objects(rows, *related)
 
 
 def _copy_rows(rows: list[ObjectChange]) -> None:

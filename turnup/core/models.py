@@ -7,7 +7,12 @@ from django.utils import timezone
 
 
 class BaseModel(models.Model):
-    """Adds creation and last-change timestamps."""
+    """Adds creation and last-change timestamps.
+
+    ``CHANGELOGGED``: whether a delete that cascades to rows of the model logs them (records
+    the engine keeps of its own, not design, say no)."""
+
+    CHANGELOGGED = True
 
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True)

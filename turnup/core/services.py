@@ -10,12 +10,13 @@ has a field called ``model``) is just one more of ``**fields``.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models, router, transaction
+from django.db.models.deletion import Collector
 
 from turnup.core.changelog import changelog_record, changelog_snapshot
 from turnup.core.errors import ApplicationError
@@ -54,15 +55,98 @@ def model_update(instance: models.Model, /, **fields: Any) -> models.Model:
 
 @transaction.atomic
 def model_delete(*, instance: models.Model) -> None:
-    changelog_record(action="delete", instances=[instance])
+    model_bulk_delete(instances=[instance])
+
+
+@transaction.atomic
+def model_bulk_delete(*, instances: Sequence[models.Model]) -> None:
+    """Delete ``instances`` (of one model) and every row their delete reaches, each logged
+    and vetted by the change log's guards: the rows whose reference it clears (``SET_NULL``
+    and the like: logged as updates, with the values the delete gives them), the rows it
+    cascades to, then the instances themselves. One collection (Django's ``Collector``)
+    both logs and deletes, so the queries are a fixed number per relation whatever the
+    number of rows.
+
+    A cleared reference that is derived (a prefix's parent, rebuilt by its service) is
+    written but not logged on its own. Of the rows a delete cascades to, those of models
+    that are not change-logged (``CHANGELOGGED = False``: a run's steps, archived configs;
+    Django's own through tables) are deleted without a log row."""
+    if not instances:
+        return
+    collector = Collector(using=router.db_for_write(type(instances[0])), origin=instances[0])
     try:
-        instance.delete()
-    except models.ProtectedError as error:
-        blocking = sorted({str(obj) for obj in error.protected_objects})[:5]
+        collector.collect(list(instances))
+    except (models.ProtectedError, models.RestrictedError) as error:
+        blocking = sorted({str(obj) for obj in _blocking_objects(error)})[:5]
+        named = str(instances[0]) if len(instances) == 1 else f"{len(instances)} objects"
         raise ApplicationError(
-            f"{instance} is still used by other objects",
+            f"{named} {'is' if len(instances) == 1 else 'are'} still used by other objects",
             extra={"protected": blocking},
         ) from None
+    _collected_updates_record(collector)
+    origin = type(instances[0])
+    for model, rows in _collected_deletes(collector):
+        if model is origin or getattr(model, "CHANGELOGGED", False):
+            changelog_record(action="delete", instances=rows)
+    collector.delete()
+
+
+def _blocking_objects(error: Exception) -> Iterable[models.Model]:
+    if isinstance(error, models.ProtectedError):
+        return error.protected_objects
+    return error.restricted_objects
+
+
+def _collected_updates_record(collector: Collector) -> None:
+    """Log the rows a collected delete updates instead of deleting, with their new values.
+    A row whose only change is to derived (non-editable) fields is not logged, nor read:
+    the delete updates it with one statement (a deleted prefix's children, re-parented by
+    its service)."""
+    updates: dict[tuple[type, Any], tuple[models.Model, dict[str, Any]]] = {}
+    pending = sorted(collector.field_updates.items(), key=lambda item: not item[0][0].editable)
+    for (field, value), batches in pending:
+        for batch in batches:
+            unread = isinstance(batch, models.QuerySet) and batch._result_cache is None
+            if not field.editable and unread:
+                continue
+            for row in batch:  # a queryset is read here, then updated by primary key
+                key = (type(row), row.pk)
+                if field.editable or key in updates:
+                    updates.setdefault(key, (row, {}))[1][field.attname] = value
+    by_model: dict[type, list[tuple[models.Model, dict[str, Any]]]] = defaultdict(list)
+    for row, values in updates.values():
+        by_model[type(row)].append((row, values))
+    for pairs in by_model.values():
+        rows = _whole([row for row, _values in pairs])
+        before = changelog_snapshot(rows)
+        for row, (_collected, values) in zip(rows, pairs, strict=True):
+            for attname, value in values.items():
+                setattr(row, attname, value)
+        changelog_record(action="update", instances=rows, before=before)
+
+
+def _whole(rows: list[models.Model]) -> list[models.Model]:
+    """``rows`` with every field loaded: the collector reads the rows it deletes or updates
+    with only their keys (``.only``); they are read again at once, not a field at a time."""
+    if not any(row.get_deferred_fields() for row in rows):
+        return rows
+    model = type(rows[0])
+    found = model._base_manager.using(rows[0]._state.db).in_bulk([row.pk for row in rows])
+    return [found.get(row.pk, row) for row in rows]
+
+
+def _collected_deletes(collector: Collector) -> list[tuple[type, list[models.Model]]]:
+    """The rows a collected delete removes, by model, the dependent ones first (the order
+    the delete runs in); the fast-deleted ones are read here (a query per relation)."""
+    found: dict[type, list[models.Model]] = defaultdict(list)
+    for queryset in collector.fast_deletes:
+        if getattr(queryset.model, "CHANGELOGGED", False):
+            found[queryset.model].extend(queryset)
+    collector.sort()
+    for model, rows in collector.data.items():
+        if not model._meta.auto_created:
+            found[model].extend(sorted(rows, key=lambda row: row.pk))
+    return [(model, _whole(rows)) for model, rows in found.items()]
 
 
 def _unique_field_sets(model: type[models.Model]) -> list[tuple[str, ...]]:

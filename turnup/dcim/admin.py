@@ -214,16 +214,7 @@ class DeviceAdmin(ChangeLoggedAdmin):
             finally:
                 unbind_actor(token)
 
-    def delete_model(self, request, obj):
-        token = bind_actor(request.user)
-        try:
-            services.device_delete(instance=obj)
-        finally:
-            unbind_actor(token)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+    bulk_delete_service = staticmethod(services.device_bulk_delete)
 
 
 class PortAdmin(ChangeLoggedAdmin):
@@ -231,16 +222,7 @@ class PortAdmin(ChangeLoggedAdmin):
     search_fields = ("name", "device__name")
     list_select_related = ("device", "cable")
 
-    def delete_model(self, request, obj):
-        token = bind_actor(request.user)
-        try:
-            services.port_delete(instance=obj)
-        finally:
-            unbind_actor(token)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+    bulk_delete_service = staticmethod(services.port_bulk_delete)
 
 
 @admin.register(Interface)
@@ -326,16 +308,7 @@ class CableAdmin(ChangeLoggedAdmin):
         finally:
             unbind_actor(token)
 
-    def delete_model(self, request, obj):
-        token = bind_actor(request.user)
-        try:
-            services.cable_delete(instance=obj)
-        finally:
-            unbind_actor(token)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+    bulk_delete_service = staticmethod(services.cable_bulk_delete)
 
 
 # -- credentials --------------------------------------------------------------------------

@@ -718,6 +718,7 @@ class DeviceViewSet(TurnupModelViewSet):
     bulk_create_service = staticmethod(services.device_bulk_create)
     update_service = staticmethod(services.device_update)
     delete_service = staticmethod(services.device_delete)
+    bulk_delete_service = staticmethod(services.device_bulk_delete)
 
     @extend_schema(responses=ConsolePathSerializer)
     @action(detail=True, methods=["get"], url_path="console-path")
@@ -735,6 +736,7 @@ class PortViewSet(TurnupModelViewSet):
     update_service = staticmethod(services.port_update)
     bulk_update_service = staticmethod(services.port_bulk_update)
     delete_service = staticmethod(services.port_delete)
+    bulk_delete_service = staticmethod(services.port_bulk_delete)
 
 
 class InterfaceViewSet(PortViewSet):
@@ -778,6 +780,7 @@ class CableViewSet(TurnupModelViewSet):
     bulk_create_service = staticmethod(_cable_bulk_create)
     update_service = staticmethod(_cable_update)
     delete_service = staticmethod(services.cable_delete)
+    bulk_delete_service = staticmethod(services.cable_bulk_delete)
 
 
 class CredentialProfileViewSet(TurnupModelViewSet):

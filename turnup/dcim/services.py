@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, router, transaction
-from django.db.models.deletion import Collector
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from turnup.core.changelog import Change, changelog_record, changelog_snapshot
@@ -24,7 +23,7 @@ from turnup.core.services import (
     bulk_insert,
     bulk_validate,
     loaded_relations,
-    model_delete,
+    model_bulk_delete,
 )
 from turnup.dcim import choices, constants
 from turnup.dcim.models import (
@@ -45,6 +44,7 @@ from turnup.events.constants import TOPIC_SITE_STATUS
 from turnup.events.services import event_record
 
 Port = Interface | ConsolePort | ConsoleServerPort
+PORT_MODELS = (Interface, ConsolePort, ConsoleServerPort)
 
 
 def _clean(instance: models.Model) -> None:
@@ -569,47 +569,26 @@ def device_status_set(*, devices: Sequence[Device], status: str) -> list[Device]
 
 @transaction.atomic
 def device_delete(*, instance: Device) -> None:
-    """Delete a device, its ports and the cables on them, and clear the references to it
-    (a BGP session's ``peer_device`` at another site, the addresses of its ports): every one
-    logged, and every one through the change log's guards (a session of a site that is
-    turning up refuses the delete)."""
-    ports = [
-        *instance.interfaces.all(),
-        *instance.console_ports.all(),
-        *instance.console_server_ports.all(),
-    ]
-    cables = list(Cable.objects.filter(pk__in={p.cable_id for p in ports if p.cable_id}))
-    for cable in cables:
-        cable_delete(instance=cable)
-    _delete_updates_record(instance)
-    changelog_record(action="delete", instances=ports)
-    model_delete(instance=instance)
+    device_bulk_delete(instances=[instance])
 
 
-def _delete_updates_record(instance: models.Model) -> None:
-    """Log, through the change log's guards, the rows that deleting ``instance`` updates
-    instead of deleting (``SET_NULL`` foreign keys, addresses left unassigned), with the values
-    the delete will give them; the delete then writes them."""
-    collector = Collector(using=router.db_for_write(type(instance)))
-    try:
-        collector.collect([instance])
-    except (models.ProtectedError, models.RestrictedError):
-        return  # the delete refuses, with its own error
-    updates: dict[tuple[type, Any], tuple[models.Model, dict[str, Any]]] = {}
-    for (field, value), batches in collector.field_updates.items():
-        for batch in batches:
-            for row in batch:
-                updates.setdefault((type(row), row.pk), (row, {}))[1][field.attname] = value
-    by_model: dict[type, list[tuple[models.Model, dict[str, Any]]]] = defaultdict(list)
-    for row, values in updates.values():
-        by_model[type(row)].append((row, values))
-    for pairs in by_model.values():
-        rows = [row for row, _values in pairs]
-        before = changelog_snapshot(rows)
-        for row, values in pairs:
-            for attname, value in values.items():
-                setattr(row, attname, value)
-        changelog_record(action="update", instances=rows, before=before)
+@transaction.atomic
+def device_bulk_delete(*, instances: Sequence[Device]) -> None:
+    """Delete devices, their ports and routing, and the cables on their ports, and clear the
+    references to them (a BGP session's ``peer_device`` at another site, the addresses of
+    their ports): every row logged and vetted by the change log's guards (a device of a site
+    that is turning up, or a session of one, refuses the delete). A fixed number of queries
+    whatever the number of devices and ports."""
+    ids = [device.pk for device in instances]
+    cable_ids = set()
+    for model in PORT_MODELS:
+        cable_ids |= set(
+            model.objects.filter(device_id__in=ids, cable__isnull=False).values_list(
+                "cable_id", flat=True
+            )
+        )
+    cable_bulk_delete(instances=list(Cable.objects.filter(pk__in=cable_ids)))
+    model_bulk_delete(instances=instances)
 
 
 # -- ports --------------------------------------------------------------------------------
@@ -725,12 +704,19 @@ def port_bulk_update(*, items: list[tuple[Port, dict[str, Any]]]) -> list[Port]:
 
 @transaction.atomic
 def port_delete(*, instance: Port) -> None:
-    """Delete a port and the cable on it."""
-    cable_id = type(instance).objects.values_list("cable_id", flat=True).get(pk=instance.pk)
-    if cable_id:
-        cable_delete(instance=Cable.objects.get(pk=cable_id))
-        instance.cable_id, instance.cable_end = None, ""
-    model_delete(instance=instance)
+    port_bulk_delete(instances=[instance])
+
+
+@transaction.atomic
+def port_bulk_delete(*, instances: Sequence[Port]) -> None:
+    """Delete ports (of one kind) and the cables on them; the addresses of a deleted
+    interface stay in the plan, unassigned."""
+    model = type(instances[0]) if instances else Interface
+    cable_ids = model.objects.filter(
+        pk__in=[port.pk for port in instances], cable__isnull=False
+    ).values_list("cable_id", flat=True)
+    cable_bulk_delete(instances=list(Cable.objects.filter(pk__in=list(cable_ids))))
+    model_bulk_delete(instances=instances)
 
 
 # -- cables -------------------------------------------------------------------------------
@@ -864,19 +850,26 @@ def cable_update(*, instance: Cable, **fields: Any) -> Cable:
 
 @transaction.atomic
 def cable_delete(*, instance: Cable) -> None:
-    """Delete a cable and free both of its ends."""
-    ends = [
-        *instance.interfaces.all(),
-        *instance.console_ports.all(),
-        *instance.console_server_ports.all(),
-    ]
-    before = changelog_snapshot(ends)
-    changelog_record(action="delete", instances=[instance])
-    for end in ends:
-        type(end).objects.filter(pk=end.pk).update(cable=None, cable_end="")
-        end.cable, end.cable_end = None, ""
-    instance.delete()
-    changelog_record(action="update", instances=ends, before=before)
+    cable_bulk_delete(instances=[instance])
+
+
+@transaction.atomic
+def cable_bulk_delete(*, instances: Sequence[Cable]) -> None:
+    """Delete cables and free both ends of each: one update per kind of port."""
+    if not instances:
+        return
+    ids = [cable.pk for cable in instances]
+    ends_by_model = {model: list(model.objects.filter(cable_id__in=ids)) for model in PORT_MODELS}
+    changelog_record(action="delete", instances=list(instances))
+    for model, ends in ends_by_model.items():
+        if not ends:
+            continue
+        before = changelog_snapshot(ends)
+        model.objects.filter(pk__in=[end.pk for end in ends]).update(cable=None, cable_end="")
+        for end in ends:
+            end.cable, end.cable_end = None, ""
+        changelog_record(action="update", instances=ends, before=before)
+    Cable.objects.filter(pk__in=ids).delete()
 
 
 def cable_ends(cable: Cable) -> tuple[Port | None, Port | None]:

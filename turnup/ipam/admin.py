@@ -44,16 +44,7 @@ class PrefixAdmin(ChangeLoggedAdmin):
         finally:
             unbind_actor(token)
 
-    def delete_model(self, request, obj):
-        token = bind_actor(request.user)
-        try:
-            services.prefix_delete(instance=obj)
-        finally:
-            unbind_actor(token)
-
-    def delete_queryset(self, request, queryset):
-        for prefix in queryset:
-            self.delete_model(request, prefix)
+    bulk_delete_service = staticmethod(services.prefix_bulk_delete)
 
 
 @admin.register(IPAddress)

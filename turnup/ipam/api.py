@@ -451,6 +451,7 @@ class PrefixViewSet(AllocatingViewSet):
     create_service = staticmethod(services.prefix_create)
     update_service = staticmethod(services.prefix_update)
     delete_service = staticmethod(services.prefix_delete)
+    bulk_delete_service = staticmethod(services.prefix_bulk_delete)
     bulk_create_service = staticmethod(services.prefix_bulk_create)
 
     def _pool(self) -> Prefix:

@@ -30,7 +30,7 @@ from django.db import IntegrityError, connection, models, transaction
 
 from turnup.core.changelog import changelog_record, changelog_snapshot
 from turnup.core.errors import ApplicationError, ConflictError, NotFoundError
-from turnup.core.services import loaded_relations
+from turnup.core.services import loaded_relations, model_bulk_delete
 from turnup.ipam import selectors
 from turnup.ipam.choices import ASNStatus, IPAddressStatus, PrefixStatus, VLANStatus
 from turnup.ipam.constants import (
@@ -245,12 +245,24 @@ def prefix_update(*, instance: Prefix, **fields: Any) -> Prefix:
 
 @transaction.atomic
 def prefix_delete(*, instance: Prefix) -> None:
-    """Delete a prefix; its children move up to its parent."""
-    _prefix_table_lock(instance.vrf_id)
-    changelog_record(action="delete", instances=[instance])
-    place = (instance.vrf_id, instance.family, instance.start, instance.end)
-    instance.delete()
-    _prefix_rebuild_hierarchy(vrf_id=place[0], family=place[1], low=place[2], high=place[3])
+    prefix_bulk_delete(instances=[instance])
+
+
+@transaction.atomic
+def prefix_bulk_delete(*, instances: Sequence[Prefix]) -> None:
+    """Delete prefixes; their children move up to the nearest prefix still there (one
+    rebuild per table and family over the span of the deleted ones)."""
+    if not instances:
+        return
+    _prefix_table_lock(*{prefix.vrf_id for prefix in instances})
+    spans: dict[tuple[int | None, int], tuple[int, int]] = {}
+    for prefix in instances:
+        key = (prefix.vrf_id, prefix.family)
+        low, high = spans.get(key, (prefix.start, prefix.end))
+        spans[key] = (min(low, prefix.start), max(high, prefix.end))
+    model_bulk_delete(instances=instances)
+    for (vrf_id, family), (low, high) in spans.items():
+        _prefix_rebuild_hierarchy(vrf_id=vrf_id, family=family, low=low, high=high)
 
 
 @transaction.atomic

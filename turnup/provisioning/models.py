@@ -96,6 +96,8 @@ class Step(BaseModel):
     """One step of one router in a run. Idempotent: a step that is done is never redone, and
     a step whose heartbeat stopped (its worker died) is taken over by the next delivery."""
 
+    CHANGELOGGED = False  # the run's own record
+
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
     device = models.ForeignKey("dcim.Device", on_delete=models.PROTECT, related_name="turnup_steps")
     stage = models.PositiveSmallIntegerField(help_text="Stage index: lower stages go first.")

@@ -53,6 +53,8 @@ class SiteRouting(BaseModel):
         verbose_name = "site routing"
         verbose_name_plural = "site routing"
 
+    REPR_RELATED = ("site",)  # what its name is made of (read at once when logged)
+
     def __str__(self) -> str:
         return f"routing of {self.site}"
 
@@ -83,6 +85,8 @@ class DeviceRouting(BaseModel):
         verbose_name = "device routing"
         verbose_name_plural = "device routing"
 
+    REPR_RELATED = ("device",)  # what its name is made of (read at once when logged)
+
     def __str__(self) -> str:
         return f"routing of {self.device}"
 
@@ -110,6 +114,8 @@ class OSPFInterface(BaseModel):
     class Meta:
         ordering = ["interface_id"]
         verbose_name = "OSPF interface"
+
+    REPR_RELATED = ("interface",)  # what its name is made of (read at once when logged)
 
     def __str__(self) -> str:
         return f"OSPF area {self.area} on {self.interface}"
@@ -155,6 +161,8 @@ class BGPSession(BaseModel):
                 fields=["device", "peer_address"], name="routing_bgpsession_unique_peer"
             )
         ]
+
+    REPR_RELATED = ("device",)  # what its name is made of (read at once when logged)
 
     def __str__(self) -> str:
         return f"{self.device} -> {self.peer_address} (AS{self.remote_asn})"
