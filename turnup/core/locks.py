@@ -72,3 +72,9 @@ def _ids(fields: dict[str, Any]) -> dict[str, Any]:
         else:
             out[name] = value
     return out
+
+
+def is_deadlock(error: Exception) -> bool:
+    """Whether PostgreSQL ended the transaction to break a deadlock (SQLSTATE 40P01): it was
+    rolled back whole, so nothing it wrote is left."""
+    return getattr(error.__cause__, "sqlstate", None) == "40P01"

@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from turnup.core.changelog import Change, changelog_record, changelog_snapshot
 from turnup.core.errors import ApplicationError, ConflictError
+from turnup.core.locks import is_deadlock
 from turnup.core.services import (
     bulk_check_batch_unique,
     bulk_insert,
@@ -281,6 +283,46 @@ def _freeze_resolve(touched: Touched, lookups: Lookups) -> Touched:
     return touched
 
 
+def _freeze_sites_lock(
+    touched: Touched, lookups: Lookups, *, every: bool
+) -> dict[int, tuple[str, str]]:
+    """{site id: (name, status)} of the sites the changes belong to (of every site when
+    ``every``), in one query (the lookups as subqueries).
+
+    On PostgreSQL their rows are locked ``FOR KEY SHARE`` until this write's transaction
+    ends. Writers do not wait for each other, but ``run_start`` locks its site's row ``FOR
+    UPDATE``, so a write and the start of a run on the same site are one after the other:
+    a run that starts during a write waits for it and renders the design with it; a write
+    that comes while a run is starting waits and then finds its site turning up. (SQLite
+    lets one transaction write at a time, which orders them the same way.)
+
+    A write that already holds a row the starting run must reference (a device it deletes)
+    would wait for the run while the run waits for it: PostgreSQL ends the write, and it is
+    refused like any write that finds its site turning up."""
+    sites = Site.objects.all()
+    if not every:
+        condition = Q(pk__in=list(touched))
+        for (model, path), owners in lookups.items():
+            condition |= Q(pk__in=model.objects.filter(pk__in=list(owners)).values(path))
+        sites = sites.filter(condition)
+    sites = sites.order_by("pk").values_list("pk", "name", "status")
+    if connection.vendor != "postgresql":
+        return {pk: (name, status) for pk, name, status in sites}
+    sql, params = sites.query.sql_with_params()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} FOR KEY SHARE", params)
+            return {pk: (name, status) for pk, name, status in cursor.fetchall()}
+    except OperationalError as error:
+        if not is_deadlock(error):
+            raise
+        raise ConflictError(
+            "A turn-up is starting on a site this write changes: its design does not change "
+            "until the run settles or is cancelled (POST /api/runs/{id}/cancel/)",
+            extra={"reason": "turnup_starting"},
+        ) from None
+
+
 def _is_default_profile(change: Change) -> bool:
     """The default credential profile (before or after the change) covers every site."""
     return isinstance(change.instance, CredentialProfile) and any(
@@ -298,9 +340,10 @@ def _freeze_label(change: Change) -> str:
 def site_design_freeze_check(*, action: str, changes: Sequence[Change]) -> None:
     """Refuse (409) a write that changes the design of a site that is turning up.
 
-    No query for rows that belong to no site (an unassigned address, a global pool); one when
-    no site is turning up; one more per kind of lookup (device → site) when one is. The
-    default credential profile counts for every site that is turning up."""
+    No query for rows that belong to no site (an unassigned address, a global pool); one
+    (the sites the rows belong to, locked: ``_freeze_sites_lock``) when none of them is
+    turning up; one more per kind of lookup (device → site) when one is, to name what is
+    refused. The default credential profile counts for every site."""
     counted = [
         change
         for change in changes
@@ -310,9 +353,10 @@ def site_design_freeze_check(*, action: str, changes: Sequence[Change]) -> None:
     defaults = [change for change in counted if _is_default_profile(change)]
     if not (touched or lookups or defaults):
         return
-    turning_up = dict(
-        Site.objects.filter(status=choices.SiteStatus.TURNING_UP).values_list("pk", "name")
-    )
+    sites = _freeze_sites_lock(touched, lookups, every=bool(defaults))
+    turning_up = {
+        pk: name for pk, (name, status) in sites.items() if status == choices.SiteStatus.TURNING_UP
+    }
     if not turning_up:
         return
     touched = _freeze_resolve(touched, lookups)

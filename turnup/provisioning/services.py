@@ -43,7 +43,7 @@ from django.utils import timezone
 
 from turnup.core.changelog import changelog_record, changelog_snapshot
 from turnup.core.errors import ApplicationError, ConflictError, NotFoundError
-from turnup.core.locks import lease_acquire, lease_release
+from turnup.core.locks import is_deadlock, lease_acquire, lease_release
 from turnup.dcim import selectors as dcim_selectors
 from turnup.dcim.choices import DeviceStatus, SiteStatus
 from turnup.dcim.models import Device, Site
@@ -860,8 +860,7 @@ def _deadlock_retried(function: Callable[..., Any], /, *args: Any, **kwargs: Any
         try:
             return function(*args, **kwargs)
         except OperationalError as error:
-            deadlock = getattr(error.__cause__, "sqlstate", None) == "40P01"
-            if not deadlock or attempt == DEADLOCK_ATTEMPTS - 1:
+            if not is_deadlock(error) or attempt == DEADLOCK_ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
 
