@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 def test_pages_require_login(pop_site):
     client = Client()
     pages = ("/", "/sites/", f"/sites/{pop_site.slug}/", "/blueprints/", "/ipam/", "/runs/")
-    for url in (*pages, "/events/"):
+    for url in (*pages, "/events/", "/changes/", f"/sites/{pop_site.slug}/changes/"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/login/"), url
 
@@ -43,6 +43,7 @@ def test_every_site_tab_renders(client_in, pop_site):
         "checks/",
         "configs/",
         "runs/",
+        "changes/",
     ):
         response = client_in.get(f"/sites/{slug}/{tab}")
         assert response.status_code == 200, tab

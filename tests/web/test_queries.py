@@ -65,7 +65,8 @@ def test_prefix_tree_query_count_is_constant(sites):
 
 
 @pytest.mark.parametrize(
-    "tab", ["", "devices/", "cabling/", "console/", "addressing/", "configs/", "checks/"]
+    "tab",
+    ["", "devices/", "cabling/", "console/", "addressing/", "configs/", "checks/", "changes/"],
 )
 def test_page_query_count_does_not_grow_with_the_site(sites, tab):
     small, big = sites

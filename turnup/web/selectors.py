@@ -13,7 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import BigIntegerField, Count, Prefetch, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.db.models.lookups import Exact, In
 from django.urls import reverse
 
 from turnup.configs import selectors as config_selectors
@@ -646,3 +649,95 @@ def run_board(*, run: Run) -> RunData:
             for step in steps
         ),
     )
+
+
+# -- change log ----------------------------------------------------------------------------
+
+CHANGES_SHOWN = 200
+_UNSHOWN_FIELDS = {"id", "created", "updated"}
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    change: Any  # core.ObjectChange
+    kind: str  # the object's kind ("device", "interface", …)
+    fields: list[tuple[str, Any, Any]]  # (field, before, after) of an update
+
+
+def _site_changes(site: Site) -> Q:
+    """The change-log rows of ``site``'s design: the site itself, every row that names the
+    site (devices, racks, prefixes, VLANs, ASNs, routing…), every row of a device ever at
+    the site (ports, addresses, routing, BGP sessions; a deleted device's too) and the OSPF
+    rows of their interfaces. The devices and interfaces are read from the log itself, as
+    subqueries: one query in all."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from turnup.core.models import ObjectChange
+
+    types = ContentType.objects.get_for_models(Site, Device, Interface)
+
+    def naming(key: str, value: Any) -> Q:
+        lookup = In if isinstance(value, QuerySet) else Exact
+        return Q(
+            *(
+                lookup(Cast(KeyTextTransform(key, side), BigIntegerField()), value)
+                for side in ("prechange_data", "postchange_data")
+            ),
+            _connector=Q.OR,
+        )
+
+    def logged_ids(model: type, scope: Q) -> QuerySet:
+        ids = ObjectChange.objects.filter(scope, changed_object_type=types[model])
+        return ids.values("changed_object_id")
+
+    devices = logged_ids(Device, naming("site_id", site.pk))
+    interfaces = logged_ids(Interface, naming("device_id", devices))
+    return (
+        Q(changed_object_type=types[Site], changed_object_id=site.pk)
+        | naming("site_id", site.pk)
+        | naming("device_id", devices)
+        | naming("interface_id", interfaces)
+    )
+
+
+def change_rows(
+    *, site: Site | None = None, action: str = "", kind: str = "", q: str = ""
+) -> list[ChangeRow]:
+    """The newest change-log rows (``CHANGES_SHOWN``), of one site's design or of all, with
+    what each update changed: one query whatever the number of rows."""
+    from turnup.core.models import ObjectChange
+
+    changes = ObjectChange.objects.select_related("changed_object_type").order_by("-time", "-pk")
+    if site is not None:
+        changes = changes.filter(_site_changes(site))
+    if action:
+        changes = changes.filter(action=action)
+    if kind:
+        changes = changes.filter(changed_object_type__model=kind)
+    if q:
+        changes = changes.filter(
+            Q(object_repr__icontains=q) | Q(user_name__icontains=q) | Q(request_id=q)
+        )
+    rows = []
+    for change in changes[:CHANGES_SHOWN]:
+        before, after = change.prechange_data or {}, change.postchange_data or {}
+        fields = []
+        if before and after:
+            fields = [
+                (name, before.get(name), after.get(name))
+                for name in after
+                if name not in _UNSHOWN_FIELDS and before.get(name) != after.get(name)
+            ]
+        rows.append(ChangeRow(change, change.changed_object_type.model, fields))
+    return rows
+
+
+def change_kinds() -> list[tuple[str, str]]:
+    """The kinds of object the change log holds (filter choices): (model, verbose name)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from turnup.core.models import ObjectChange
+
+    logged = ObjectChange.objects.values("changed_object_type").distinct()
+    kinds = ContentType.objects.filter(pk__in=logged).order_by("model")
+    return [(kind.model, kind.name) for kind in kinds]

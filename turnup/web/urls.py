@@ -41,7 +41,9 @@ urlpatterns = [
     path(f"{SITE}runs/<int:pk>/state.json", views.run_state, name="run-state"),
     path(f"{SITE}runs/<int:pk>/cancel/", views.run_cancel_view, name="run-cancel"),
     path(f"{SITE}runs/<int:pk>/retry/", views.run_retry_view, name="run-retry"),
+    path(f"{SITE}changes/", views.site_changes, name="site-changes"),
     path("runs/", views.run_list, name="run-list"),
+    path("changes/", views.change_list, name="change-list"),
     path("events/", views.event_list, name="event-list"),
     # blueprints
     path("blueprints/", views.blueprint_list, name="blueprint-list"),

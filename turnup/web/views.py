@@ -32,6 +32,7 @@ from turnup.checks import selectors as check_selectors
 from turnup.configs.selectors import config_version_text
 from turnup.configs.services import site_render
 from turnup.core.errors import ApplicationError
+from turnup.core.models import ObjectChange
 from turnup.dcim.choices import SITE_TRANSITIONS, SiteStatus
 from turnup.dcim.models import Interface, Site
 from turnup.dcim.services import port_update, site_transition, site_update
@@ -69,6 +70,7 @@ SITE_TABS = (
     ("checks", "Checks"),
     ("configs", "Configs"),
     ("runs", "Turn-ups"),
+    ("changes", "Changes"),
 )
 
 
@@ -916,6 +918,40 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "shown": EVENTS_SHOWN,
         },
     )
+
+
+def _changes(request: HttpRequest, site: Site | None = None) -> dict:
+    """The change-log rows to show and the filters they were chosen by (action, kind of
+    object, and text in the object's name, the user's or a request id)."""
+    kinds = selectors.change_kinds()
+    action = _choice(request, "action", ObjectChange.Action.values)
+    kind = _choice(request, "kind", [value for value, _label in kinds])
+    q = _query(request, "q")
+    return {
+        "changes": selectors.change_rows(site=site, action=action, kind=kind, q=q),
+        "actions": ObjectChange.Action.choices,
+        "kinds": kinds,
+        "action": action,
+        "kind": kind,
+        "q": q,
+        "shown": selectors.CHANGES_SHOWN,
+    }
+
+
+@login_required
+def change_list(request: HttpRequest) -> HttpResponse:
+    """Who changed what in the design, when: the newest change-log rows of every site."""
+    return render(
+        request,
+        "web/change_list.html",
+        {"section": "changes", "breadcrumbs": [("Changes", None)], **_changes(request)},
+    )
+
+
+@login_required
+def site_changes(request: HttpRequest, slug: str) -> HttpResponse:
+    site = get_object_or_404(Site, slug=slug)
+    return site_page(request, site, "changes", "web/site_changes.html", **_changes(request, site))
 
 
 @login_required

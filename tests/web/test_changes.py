@@ -1,0 +1,105 @@
+"""The change-log pages: who changed what, when — of every site, or of one site's design
+(its devices, deleted ones too, their ports, addresses and routing); filters; a fixed
+number of queries whatever the number of rows."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from turnup.blueprints.selectors import blueprint_get
+from turnup.blueprints.services import blueprint_instantiate
+from turnup.core.context import bind_request_id, unbind_request_id
+from turnup.dcim.models import Device, Interface, Site
+from turnup.dcim.services import device_delete, device_update, port_update
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(response) -> list[str]:
+    assert response.status_code == 200
+    body = response.content.decode()
+    table = body[body.index('id="changes"') :]
+    return re.findall(r"<tr data-action=.*?</tr>", table, re.S)
+
+
+@pytest.fixture
+def other_site(pop_site) -> Site:
+    blueprint_instantiate(blueprint=blueprint_get(name="pop-core"), params={"name": "PAR-01"})
+    return Site.objects.get(name="PAR-01")
+
+
+def test_a_site_shows_its_own_changes_with_what_each_update_changed(
+    client_in, pop_site, other_site
+):
+    port = Interface.objects.filter(device__name="lon-01-er1", mgmt_only=False).first()
+    port_update(instance=port, mtu=9100)
+    device_update(instance=Device.objects.get(name="lon-01-er2"), serial="FOC1234X")
+    device_update(instance=Device.objects.get(name="par-01-er1"), serial="ELSEWHERE")
+
+    rows = _rows(client_in.get(f"/sites/{pop_site.slug}/changes/"))
+    text = "\n".join(rows)
+    assert re.search(r"<b>mtu</b>: .* → 9100", text), text[:2000]
+    assert "FOC1234X" in text
+    assert "ELSEWHERE" not in text and "par-01" not in text
+    assert (
+        'data-tab="changes"' in client_in.get(f"/sites/{pop_site.slug}/changes/").content.decode()
+    )
+    everything = "\n".join(_rows(client_in.get("/changes/")))
+    assert "ELSEWHERE" in everything and "FOC1234X" in everything
+
+
+def test_a_deleted_device_and_what_went_with_it_stay_in_its_sites_changes(client_in, pop_site):
+    device = Device.objects.get(name="lon-01-er2")
+    ports = set(Interface.objects.filter(device=device).values_list("name", flat=True))
+    device_delete(instance=device)
+
+    deletes = _rows(client_in.get(f"/sites/{pop_site.slug}/changes/?action=delete"))
+    assert deletes and all('data-action="delete"' in row for row in deletes)
+    shown = "\n".join(deletes)
+    assert "lon-01-er2" in shown
+    assert sum(f">{name}<" in shown for name in ports) == len(ports)
+    interfaces = _rows(
+        client_in.get(f"/sites/{pop_site.slug}/changes/?action=delete&kind=interface")
+    )
+    assert len(interfaces) == len(ports)
+    assert all('data-kind="interface"' in row for row in interfaces)
+
+
+def test_a_request_id_shows_every_change_of_that_request(client_in, pop_site):
+    token = bind_request_id("req-rename-7")
+    try:
+        device_update(instance=Device.objects.get(name="lon-01-er1"), serial="S-1")
+        device_update(instance=Device.objects.get(name="lon-01-er2"), serial="S-2")
+    finally:
+        unbind_request_id(token)
+    rows = _rows(client_in.get("/changes/?q=req-rename-7"))
+    assert len(rows) == 2
+    assert all("S-" in row for row in rows)
+
+
+def test_unknown_filter_values_are_ignored_not_errors(client_in, pop_site):
+    everything = _rows(client_in.get("/changes/"))
+    assert everything
+    assert len(_rows(client_in.get("/changes/?action=drop&kind=nope%00"))) == len(everything)
+    assert _rows(client_in.get("/changes/?q=%00")) == everything
+
+
+def test_the_pages_cost_the_same_queries_for_few_and_many_changes(client_in, pop_site):
+    client_in.get("/changes/")  # warm the session and content types
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client_in.get(url).status_code == 200
+        return len(queries)
+
+    urls = ("/changes/", f"/sites/{pop_site.slug}/changes/")
+    few = [count(url) for url in urls]
+    for device in Device.objects.filter(site=pop_site):
+        for port in Interface.objects.filter(device=device):
+            port_update(instance=port, description=f"link {port.pk}")
+    many = [count(url) for url in urls]
+    assert many == few
