@@ -36,13 +36,17 @@ def test_a_site_shows_its_own_changes_with_what_each_update_changed(
     client_in, pop_site, other_site
 ):
     port = Interface.objects.filter(device__name="lon-01-er1", mgmt_only=False).first()
-    port_update(instance=port, mtu=9100)
+    port_update(instance=port, mtu=9100, description="to core")
     device_update(instance=Device.objects.get(name="lon-01-er2"), serial="FOC1234X")
     device_update(instance=Device.objects.get(name="par-01-er1"), serial="ELSEWHERE")
 
     rows = _rows(client_in.get(f"/sites/{pop_site.slug}/changes/"))
     text = "\n".join(rows)
-    assert re.search(r"<b>mtu</b>: .* → 9100", text), text[:2000]
+    row = next(row for row in rows if "<b>mtu</b>" in row)
+    assert re.search(r"<b>mtu</b>: \d+ → 9100", row), row
+    assert "<b>description</b>: &quot;&quot; → to core" in row, row  # empty, not missing
+    assert f'<span class="mono">{port.name}</span> <span class="muted">on</span> ' in row
+    assert '<span class="mono">lon-01-er1</span>' in row
     assert "FOC1234X" in text
     assert "ELSEWHERE" not in text and "par-01" not in text
     assert (
@@ -54,6 +58,7 @@ def test_a_site_shows_its_own_changes_with_what_each_update_changed(
 
 def test_a_deleted_device_and_what_went_with_it_stay_in_its_sites_changes(client_in, pop_site):
     device = Device.objects.get(name="lon-01-er2")
+    device_id = device.pk
     ports = set(Interface.objects.filter(device=device).values_list("name", flat=True))
     device_delete(instance=device)
 
@@ -62,6 +67,7 @@ def test_a_deleted_device_and_what_went_with_it_stay_in_its_sites_changes(client
     shown = "\n".join(deletes)
     assert "lon-01-er2" in shown
     assert sum(f">{name}<" in shown for name in ports) == len(ports)
+    assert f"device #{device_id}" in shown  # the device is gone: its ports name its id
     interfaces = _rows(
         client_in.get(f"/sites/{pop_site.slug}/changes/?action=delete&kind=interface")
     )

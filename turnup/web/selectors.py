@@ -661,15 +661,24 @@ _UNSHOWN_FIELDS = {"id", "created", "updated"}
 class ChangeRow:
     change: Any  # core.ObjectChange
     kind: str  # the object's kind ("device", "interface", …)
-    fields: list[tuple[str, Any, Any]]  # (field, before, after) of an update
+    device: str  # the device a port, address or routing row is on ("" for none)
+    fields: list[tuple[str, str, str]]  # (field, before, after) of an update, as shown
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if value == "":
+        return '""'
+    return str(value)
 
 
 def _site_changes(site: Site) -> Q:
     """The change-log rows of ``site``'s design: the site itself, every row that names the
     site (devices, racks, prefixes, VLANs, ASNs, routing…), every row of a device ever at
     the site (ports, addresses, routing, BGP sessions; a deleted device's too) and the OSPF
-    rows of their interfaces. The devices and interfaces are read from the log itself, as
-    subqueries: one query in all."""
+    rows of their interfaces. The devices and interfaces are read from the log itself (two
+    queries, each over the rows of its kind only)."""
     from django.contrib.contenttypes.models import ContentType
 
     from turnup.core.models import ObjectChange
@@ -677,7 +686,7 @@ def _site_changes(site: Site) -> Q:
     types = ContentType.objects.get_for_models(Site, Device, Interface)
 
     def naming(key: str, value: Any) -> Q:
-        lookup = In if isinstance(value, QuerySet) else Exact
+        lookup = In if isinstance(value, list) else Exact
         return Q(
             *(
                 lookup(Cast(KeyTextTransform(key, side), BigIntegerField()), value)
@@ -686,25 +695,28 @@ def _site_changes(site: Site) -> Q:
             _connector=Q.OR,
         )
 
-    def logged_ids(model: type, scope: Q) -> QuerySet:
-        ids = ObjectChange.objects.filter(scope, changed_object_type=types[model])
-        return ids.values("changed_object_id")
+    def logged_ids(model: type, scope: Q) -> list[int]:
+        rows = ObjectChange.objects.filter(scope, changed_object_type=types[model]).order_by()
+        return list(rows.values_list("changed_object_id", flat=True).distinct())
 
-    devices = logged_ids(Device, naming("site_id", site.pk))
-    interfaces = logged_ids(Interface, naming("device_id", devices))
-    return (
-        Q(changed_object_type=types[Site], changed_object_id=site.pk)
-        | naming("site_id", site.pk)
-        | naming("device_id", devices)
-        | naming("interface_id", interfaces)
+    scope = Q(changed_object_type=types[Site], changed_object_id=site.pk) | naming(
+        "site_id", site.pk
     )
+    devices = logged_ids(Device, naming("site_id", site.pk))
+    if devices:
+        scope |= naming("device_id", devices)
+        interfaces = logged_ids(Interface, naming("device_id", devices))
+        if interfaces:
+            scope |= naming("interface_id", interfaces)
+    return scope
 
 
 def change_rows(
     *, site: Site | None = None, action: str = "", kind: str = "", q: str = ""
 ) -> list[ChangeRow]:
     """The newest change-log rows (``CHANGES_SHOWN``), of one site's design or of all, with
-    what each update changed: one query whatever the number of rows."""
+    what each update changed and the device a row is on: two queries whatever the number of
+    rows (four for a site)."""
     from turnup.core.models import ObjectChange
 
     changes = ObjectChange.objects.select_related("changed_object_type").order_by("-time", "-pk")
@@ -718,17 +730,28 @@ def change_rows(
         changes = changes.filter(
             Q(object_repr__icontains=q) | Q(user_name__icontains=q) | Q(request_id=q)
         )
+    shown = list(changes[:CHANGES_SHOWN])
+    device_ids = set()
+    for change in shown:
+        for data in (change.prechange_data, change.postchange_data):
+            if data and data.get("device_id") and change.changed_object_type.model != "device":
+                device_ids.add(data["device_id"])
+    names = dict(Device.objects.filter(pk__in=device_ids).values_list("pk", "name"))
     rows = []
-    for change in changes[:CHANGES_SHOWN]:
+    for change in shown:
         before, after = change.prechange_data or {}, change.postchange_data or {}
         fields = []
         if before and after:
             fields = [
-                (name, before.get(name), after.get(name))
+                (name, _shown(before.get(name)), _shown(after.get(name)))
                 for name in after
                 if name not in _UNSHOWN_FIELDS and before.get(name) != after.get(name)
             ]
-        rows.append(ChangeRow(change, change.changed_object_type.model, fields))
+        device_id = (after or before).get("device_id") or before.get("device_id")
+        device = ""
+        if device_id and change.changed_object_type.model != "device":
+            device = names.get(device_id, f"device #{device_id}")
+        rows.append(ChangeRow(change, change.changed_object_type.model, device, fields))
     return rows
 
 
