@@ -46,7 +46,7 @@ def test_a_site_shows_its_own_changes_with_what_each_update_changed(
     assert re.search(r"<b>mtu</b>: \d+ → 9100", row), row
     assert "<b>description</b>: &quot;&quot; → to core" in row, row  # empty, not missing
     assert f'<span class="mono">{port.name}</span> <span class="muted">on</span> ' in row
-    assert '<span class="mono">lon-01-er1</span>' in row
+    assert 'title="this device\'s changes">lon-01-er1</a>' in row
     assert "FOC1234X" in text
     assert "ELSEWHERE" not in text and "par-01" not in text
     assert (
@@ -109,3 +109,25 @@ def test_the_pages_cost_the_same_queries_for_few_and_many_changes(client_in, pop
             port_update(instance=port, description=f"link {port.pk}")
     many = [count(url) for url in urls]
     assert many == few
+
+
+def test_a_device_s_changes_are_one_click_from_its_page(client_in, pop_site):
+    device = Device.objects.get(name="lon-01-er1")
+    port = Interface.objects.filter(device=device, mgmt_only=False).first()
+    port_update(instance=port, mtu=9100)
+    device_update(instance=Device.objects.get(name="lon-01-er2"), serial="OTHER-1")
+    device_update(instance=device, name="lon-01-er9")
+
+    page = client_in.get(f"/sites/{pop_site.slug}/devices/{device.pk}/").content.decode()
+    link = re.search(r'href="([^"]+)" data-link="changes"', page).group(1)
+    assert link == f"/sites/{pop_site.slug}/changes/?device=lon-01-er9"
+    rows = _rows(client_in.get(link))
+    text = "\n".join(rows)
+    assert "→ 9100" in text and "→ lon-01-er9" in text
+    assert "OTHER-1" not in text and "lon-01-er2" not in text
+    # its rows from before the rename, and a deleted device's, are found by the name they had
+    assert any('data-action="create"' in row and ">lon-01-er1<" in row for row in rows)
+    device_delete(instance=Device.objects.get(name="lon-01-er2"))
+    gone = _rows(client_in.get(f"/sites/{pop_site.slug}/changes/?device=lon-01-er2"))
+    assert any('data-action="delete"' in row and 'data-kind="device"' in row for row in gone)
+    assert "OTHER-1" in "\n".join(gone)

@@ -673,12 +673,15 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _site_changes(site: Site) -> Q:
+def _site_changes(site: Site, device: str = "") -> Q:
     """The change-log rows of ``site``'s design: the site itself, every row that names the
     site (devices, racks, prefixes, VLANs, ASNs, routing…), every row of a device ever at
     the site (ports, addresses, routing, BGP sessions; a deleted device's too) and the OSPF
     rows of their interfaces. The devices and interfaces are read from the log itself (two
-    queries, each over the rows of its kind only)."""
+    queries, each over the rows of its kind only).
+
+    With ``device`` (a name), only that device's rows: the device now at the site by that
+    name (under any name it had), or a deleted one logged under it."""
     from django.contrib.contenttypes.models import ContentType
 
     from turnup.core.models import ObjectChange
@@ -699,29 +702,40 @@ def _site_changes(site: Site) -> Q:
         rows = ObjectChange.objects.filter(scope, changed_object_type=types[model]).order_by()
         return list(rows.values_list("changed_object_id", flat=True).distinct())
 
-    scope = Q(changed_object_type=types[Site], changed_object_id=site.pk) | naming(
-        "site_id", site.pk
-    )
-    devices = logged_ids(Device, naming("site_id", site.pk))
+    if device:
+        now = Device.objects.filter(site=site, name=device).values("pk")
+        scope = Q(changed_object_id__in=now) | Q(object_repr=device)
+        devices = logged_ids(Device, naming("site_id", site.pk) & scope)
+        found = Q(changed_object_type=types[Device], changed_object_id__in=devices)
+    else:
+        devices = logged_ids(Device, naming("site_id", site.pk))
+        found = Q(changed_object_type=types[Site], changed_object_id=site.pk) | naming(
+            "site_id", site.pk
+        )
     if devices:
-        scope |= naming("device_id", devices)
+        found |= naming("device_id", devices)
         interfaces = logged_ids(Interface, naming("device_id", devices))
         if interfaces:
-            scope |= naming("interface_id", interfaces)
-    return scope
+            found |= naming("interface_id", interfaces)
+    return found
 
 
 def change_rows(
-    *, site: Site | None = None, action: str = "", kind: str = "", q: str = ""
+    *,
+    site: Site | None = None,
+    device: str = "",
+    action: str = "",
+    kind: str = "",
+    q: str = "",
 ) -> list[ChangeRow]:
-    """The newest change-log rows (``CHANGES_SHOWN``), of one site's design or of all, with
-    what each update changed and the device a row is on: two queries whatever the number of
-    rows (four for a site)."""
+    """The newest change-log rows (``CHANGES_SHOWN``), of one site's design (or of one of
+    its devices) or of all, with what each update changed and the device a row is on: two
+    queries whatever the number of rows (four for a site)."""
     from turnup.core.models import ObjectChange
 
     changes = ObjectChange.objects.select_related("changed_object_type").order_by("-time", "-pk")
     if site is not None:
-        changes = changes.filter(_site_changes(site))
+        changes = changes.filter(_site_changes(site, device))
     if action:
         changes = changes.filter(action=action)
     if kind:

@@ -922,13 +922,16 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 def _changes(request: HttpRequest, site: Site | None = None) -> dict:
     """The change-log rows to show and the filters they were chosen by (action, kind of
-    object, and text in the object's name, the user's or a request id)."""
+    object, text in the object's name, the user's or a request id; on a site's tab, one of
+    its devices by name)."""
     kinds = selectors.change_kinds()
     action = _choice(request, "action", ObjectChange.Action.values)
     kind = _choice(request, "kind", [value for value, _label in kinds])
     q = _query(request, "q")
+    device = _query(request, "device") if site is not None else ""
     return {
-        "changes": selectors.change_rows(site=site, action=action, kind=kind, q=q),
+        "changes": selectors.change_rows(site=site, device=device, action=action, kind=kind, q=q),
+        "device": device,
         "actions": ObjectChange.Action.choices,
         "kinds": kinds,
         "action": action,
