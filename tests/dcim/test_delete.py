@@ -216,3 +216,49 @@ def test_a_prefix_bulk_delete_moves_the_children_up_without_logging_them():
     assert set(
         Prefix.objects.filter(pk__in=[c.pk for c in children]).values_list("depth", flat=True)
     ) == {1}
+
+
+def test_a_port_delete_logs_the_port_as_deleted_without_its_cable(site_and_peer):
+    site, peer = site_and_peer
+    router = _router_with_links(site, peer, "er1", links=1)
+    port = router.interfaces.get(name="Gi0/0/0")
+    port_id = port.pk
+    assert port.cable_id is not None
+    ObjectChange.objects.all().delete()
+
+    services.port_delete(instance=port)  # the instance still says it is cabled
+
+    deleted = _logged(Interface, "delete")[port_id]
+    assert (deleted.prechange_data["cable_id"], deleted.prechange_data["cable_end"]) == (None, "")
+
+
+def test_a_session_between_two_deleted_devices_is_logged_once_as_deleted(site_and_peer):
+    site, peer = site_and_peer
+    router = _router_with_links(site, peer, "er1", links=1)
+    session = BGPSession.objects.get(peer_device=router)
+    ObjectChange.objects.all().delete()
+
+    services.device_bulk_delete(instances=[router, peer])
+
+    assert set(_logged(BGPSession, "delete")) == {session.pk}
+    assert not _logged(BGPSession, "update")
+
+
+def test_a_bulk_delete_of_300_rows_costs_the_queries_of_3():
+    """Django deletes and updates a hundred rows at a time; these go in one statement."""
+    from turnup.ipam.models import VLAN
+
+    site = f.SiteFactory()
+    group = f.VLANGroupFactory(site=site)
+    few = [f.VLANFactory(group=group, vid=n, name=f"v{n}") for n in range(2, 5)]
+    many = [f.VLANFactory(group=group, vid=n, name=f"v{n}") for n in range(10, 310)]
+    ContentType.objects.get_for_model(VLAN)  # cached from here on, as in a running server
+    with count_statements() as small:
+        model_bulk_delete(instances=few)
+    with count_statements() as large:
+        model_bulk_delete(instances=many)
+    assert large.count == small.count, "\n".join(
+        x[:150] for x in small.statements + ["----"] + large.statements
+    )
+    assert not VLAN.objects.exists()
+    assert len(_logged(VLAN, "delete")) == 303

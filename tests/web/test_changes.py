@@ -67,7 +67,10 @@ def test_a_deleted_device_and_what_went_with_it_stay_in_its_sites_changes(client
     shown = "\n".join(deletes)
     assert "lon-01-er2" in shown
     assert sum(f">{name}<" in shown for name in ports) == len(ports)
-    assert f"device #{device_id}" in shown  # the device is gone: its ports name its id
+    # the device is gone: its ports name it as the log last knew it, a link to its rows
+    port_rows = [row for row in deletes if 'data-kind="interface"' in row]
+    assert all("?device=lon-01-er2" in row for row in port_rows)
+    assert f"device #{device_id}" not in shown
     interfaces = _rows(
         client_in.get(f"/sites/{pop_site.slug}/changes/?action=delete&kind=interface")
     )
@@ -131,3 +134,37 @@ def test_a_device_s_changes_are_one_click_from_its_page(client_in, pop_site):
     gone = _rows(client_in.get(f"/sites/{pop_site.slug}/changes/?device=lon-01-er2"))
     assert any('data-action="delete"' in row and 'data-kind="device"' in row for row in gone)
     assert "OTHER-1" in "\n".join(gone)
+
+
+def test_a_site_shows_the_cables_of_its_ports(client_in, pop_site, other_site):
+    from turnup.dcim.models import Cable
+    from turnup.dcim.services import cable_update
+
+    cable = Cable.objects.filter(interfaces__device__site=pop_site).first()
+    cable_update(instance=cable, label="LBL-LON")
+    elsewhere = Cable.objects.filter(interfaces__device__site=other_site).first()
+    cable_update(instance=elsewhere, label="LBL-PAR")
+    text = "\n".join(_rows(client_in.get(f"/sites/{pop_site.slug}/changes/?kind=cable")))
+    assert "LBL-LON" in text and "LBL-PAR" not in text
+
+
+def test_odd_values_in_the_log_fail_no_page(client_in, pop_site):
+    """A snapshot is JSON: a row written by another tool may hold anything under a key the
+    pages read. Such a row matches nothing and names no device; no page fails."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from turnup.core.models import ObjectChange
+    from turnup.dcim.models import Rack
+
+    rack = ContentType.objects.get_for_model(Rack)
+    for odd in ("abc", 1.5, True, "", [1], {"a": 1}):
+        data = {"site_id": odd, "device_id": odd, "interface_id": odd, "cable_id": odd}
+        ObjectChange.objects.create(
+            action="update", changed_object_type=rack, changed_object_id=1,
+            object_repr=f"odd {odd!r}", prechange_data=data, postchange_data=data,
+        )  # fmt: skip
+    site_rows = _rows(client_in.get(f"/sites/{pop_site.slug}/changes/"))
+    assert site_rows and not any("odd " in row for row in site_rows)
+    everything = "\n".join(_rows(client_in.get("/changes/")))
+    assert everything.count("odd ") == 6
+    assert len(_rows(client_in.get(f"/sites/{pop_site.slug}/changes/?device=lon-01-er1"))) > 0

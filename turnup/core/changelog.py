@@ -90,13 +90,13 @@ def changelog_record(
             )
         else:
             changes.append(Change(instance, before.get(instance.pk), _snapshot_one(instance)))
+    _repr_relations_load(instances)  # the guards name the rows they refuse
     for guard in list(_guards):
         guard(action=action, changes=changes)
     actor = current_actor()
     request_id = current_request_id() or ""
     now = timezone.now()
     content_types = ContentType.objects.get_for_models(*{type(i) for i in instances})
-    _repr_relations_load(instances)
     rows = []
     for instance, pre, post in changes:
         rows.append(

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, router, transaction
+from django.db.models import signals
 from django.db.models.deletion import Collector
 
 from turnup.core.changelog import changelog_record, changelog_snapshot
@@ -63,32 +64,34 @@ def model_bulk_delete(*, instances: Sequence[models.Model]) -> None:
     """Delete ``instances`` (of one model) and every row their delete reaches, each logged
     and vetted by the change log's guards: the rows whose reference it clears (``SET_NULL``
     and the like: logged as updates, with the values the delete gives them), the rows it
-    cascades to, then the instances themselves. One collection (Django's ``Collector``)
-    both logs and deletes, so the queries are a fixed number per relation whatever the
-    number of rows.
+    cascades to, then the instances themselves (as the database holds them). One
+    collection (Django's ``Collector``) both logs and deletes: a fixed number of queries
+    per relation whatever the number of rows.
 
     A cleared reference that is derived (a prefix's parent, rebuilt by its service) is
-    written but not logged on its own. Of the rows a delete cascades to, those of models
-    that are not change-logged (``CHANGELOGGED = False``: a run's steps, archived configs;
-    Django's own through tables) are deleted without a log row."""
+    written but not logged on its own, nor is one of a row the delete removes anyway. Rows
+    of models that are not change-logged (``CHANGELOGGED = False``: a run's steps, archived
+    configs; Django's own through tables) are deleted or updated without a log row."""
     if not instances:
         return
-    collector = Collector(using=router.db_for_write(type(instances[0])), origin=instances[0])
+    origin = type(instances[0])
+    using = router.db_for_write(origin)
+    collector = Collector(using=using, origin=instances[0])
     try:
         collector.collect(list(instances))
     except (models.ProtectedError, models.RestrictedError) as error:
-        blocking = sorted({str(obj) for obj in _blocking_objects(error)})[:5]
+        blocking = sorted(_blocking_objects(error), key=lambda obj: (type(obj).__name__, obj.pk))
         named = str(instances[0]) if len(instances) == 1 else f"{len(instances)} objects"
         raise ApplicationError(
             f"{named} {'is' if len(instances) == 1 else 'are'} still used by other objects",
-            extra={"protected": blocking},
+            extra={"protected": sorted(str(obj) for obj in blocking[:5])},
         ) from None
-    _collected_updates_record(collector)
-    origin = type(instances[0])
-    for model, rows in _collected_deletes(collector):
-        if model is origin or getattr(model, "CHANGELOGGED", False):
-            changelog_record(action="delete", instances=rows)
-    collector.delete()
+    deletes = _collected_deletes(collector, origin)
+    deleted = {(model, row.pk) for model, rows in deletes for row in rows}
+    _collected_updates_record(collector, deleted)
+    for _model, rows in deletes:
+        changelog_record(action="delete", instances=rows)
+    _collected_delete_run(collector)
 
 
 def _blocking_objects(error: Exception) -> Iterable[models.Model]:
@@ -97,7 +100,11 @@ def _blocking_objects(error: Exception) -> Iterable[models.Model]:
     return error.restricted_objects
 
 
-def _collected_updates_record(collector: Collector) -> None:
+def _logged(model: type[models.Model]) -> bool:
+    return bool(getattr(model, "CHANGELOGGED", False))
+
+
+def _collected_updates_record(collector: Collector, deleted: set[tuple[type, Any]]) -> None:
     """Log the rows a collected delete updates instead of deleting, with their new values.
     A row whose only change is to derived (non-editable) fields is not logged, nor read:
     the delete updates it with one statement (a deleted prefix's children, re-parented by
@@ -105,12 +112,16 @@ def _collected_updates_record(collector: Collector) -> None:
     updates: dict[tuple[type, Any], tuple[models.Model, dict[str, Any]]] = {}
     pending = sorted(collector.field_updates.items(), key=lambda item: not item[0][0].editable)
     for (field, value), batches in pending:
+        if not _logged(field.model):
+            continue
         for batch in batches:
             unread = isinstance(batch, models.QuerySet) and batch._result_cache is None
             if not field.editable and unread:
                 continue
             for row in batch:  # a queryset is read here, then updated by primary key
                 key = (type(row), row.pk)
+                if key in deleted:
+                    continue
                 if field.editable or key in updates:
                     updates.setdefault(key, (row, {}))[1][field.attname] = value
     by_model: dict[type, list[tuple[models.Model, dict[str, Any]]]] = defaultdict(list)
@@ -125,28 +136,67 @@ def _collected_updates_record(collector: Collector) -> None:
         changelog_record(action="update", instances=rows, before=before)
 
 
-def _whole(rows: list[models.Model]) -> list[models.Model]:
+def _whole(rows: list[models.Model], *, fresh: bool = False) -> list[models.Model]:
     """``rows`` with every field loaded: the collector reads the rows it deletes or updates
-    with only their keys (``.only``); they are read again at once, not a field at a time."""
-    if not any(row.get_deferred_fields() for row in rows):
+    with only their keys (``.only``); they are read again at once, not a field at a time.
+    ``fresh``: read again in any case (rows the caller handed over may be stale)."""
+    if not rows or not (fresh or any(row.get_deferred_fields() for row in rows)):
         return rows
     model = type(rows[0])
     found = model._base_manager.using(rows[0]._state.db).in_bulk([row.pk for row in rows])
     return [found.get(row.pk, row) for row in rows]
 
 
-def _collected_deletes(collector: Collector) -> list[tuple[type, list[models.Model]]]:
-    """The rows a collected delete removes, by model, the dependent ones first (the order
-    the delete runs in); the fast-deleted ones are read here (a query per relation)."""
+def _collected_deletes(
+    collector: Collector, origin: type[models.Model]
+) -> list[tuple[type, list[models.Model]]]:
+    """The logged rows a collected delete removes, by model, the dependent ones first (the
+    order the delete runs in); the fast-deleted ones are read here (a query per relation).
+    The rows asked for are read again as the database holds them now."""
     found: dict[type, list[models.Model]] = defaultdict(list)
     for queryset in collector.fast_deletes:
-        if getattr(queryset.model, "CHANGELOGGED", False):
+        if _logged(queryset.model):
             found[queryset.model].extend(queryset)
     collector.sort()
     for model, rows in collector.data.items():
-        if not model._meta.auto_created:
+        if model is origin or _logged(model):
             found[model].extend(sorted(rows, key=lambda row: row.pk))
-    return [(model, _whole(rows)) for model, rows in found.items()]
+    return [(model, _whole(rows, fresh=model is origin)) for model, rows in found.items()]
+
+
+def _collected_delete_run(collector: Collector) -> None:
+    """Run a collected delete with one statement per table and per cleared field, whatever
+    the number of rows (``Collector.delete`` goes a hundred rows at a time). No turnup model
+    listens to delete signals; should one, Django's own delete runs and sends them."""
+    listened = any(
+        signal.has_listeners(model)
+        for model in (*collector.data, *(qs.model for qs in collector.fast_deletes))
+        for signal in (signals.pre_delete, signals.post_delete)
+    )
+    if listened:
+        collector.delete()
+        return
+    using = collector.using
+    with transaction.atomic(using=using, savepoint=False):
+        for queryset in collector.fast_deletes:
+            queryset._raw_delete(using=using)
+        for (field, value), batches in collector.field_updates.items():
+            manager = field.model._base_manager.using(using)
+            pks = set()
+            for batch in batches:
+                if isinstance(batch, models.QuerySet) and batch._result_cache is None:
+                    batch.update(**{field.name: value})
+                else:
+                    pks.update(row.pk for row in batch)
+            if pks:
+                manager.filter(pk__in=pks).update(**{field.name: value})
+        collector.sort()
+        for model, rows in collector.data.items():
+            pks = [row.pk for row in rows]
+            model._base_manager.using(using).filter(pk__in=pks)._raw_delete(using=using)
+    for model, rows in collector.data.items():
+        for row in rows:
+            setattr(row, model._meta.pk.attname, None)
 
 
 def _unique_field_sets(model: type[models.Model]) -> list[tuple[str, ...]]:

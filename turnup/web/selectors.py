@@ -10,12 +10,12 @@ from __future__ import annotations
 import bisect
 import ipaddress
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
 from django.db.models.lookups import Exact, In
 from django.urls import reverse
 
@@ -673,30 +673,44 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _logged_key(key: str, value: Any) -> Q:
+    """Rows whose logged state, before or after, holds ``key`` = ``value`` (an id, or a list
+    of ids). Compared as text: a value that is not a number matches nothing, it fails no
+    query."""
+    lookup, value = (
+        (In, [str(v) for v in value]) if isinstance(value, list) else (Exact, str(value))
+    )
+    return Q(
+        *(
+            lookup(KeyTextTransform(key, side), value)
+            for side in ("prechange_data", "postchange_data")
+        ),
+        _connector=Q.OR,
+    )
+
+
+def _logged_ids(values: Iterable[Any]) -> set[int]:
+    """The ids among logged values (a JSON snapshot may hold anything)."""
+    return {v for v in values if isinstance(v, int) and not isinstance(v, bool)}
+
+
 def _site_changes(site: Site, device: str = "") -> Q:
     """The change-log rows of ``site``'s design: the site itself, every row that names the
     site (devices, racks, prefixes, VLANs, ASNs, routing…), every row of a device ever at
-    the site (ports, addresses, routing, BGP sessions; a deleted device's too) and the OSPF
-    rows of their interfaces. The devices and interfaces are read from the log itself (two
-    queries, each over the rows of its kind only).
+    the site (ports, addresses, routing, BGP sessions; a deleted device's too, and a moved
+    one's at its other site), the OSPF rows of their interfaces and the cables of their
+    ports. The devices, interfaces and cables are read from the log itself (three queries).
 
     With ``device`` (a name), only that device's rows: the device now at the site by that
-    name (under any name it had), or a deleted one logged under it."""
+    name (under any name it had), and any device of the site logged under that name (a
+    deleted one, one renamed since)."""
     from django.contrib.contenttypes.models import ContentType
 
     from turnup.core.models import ObjectChange
 
-    types = ContentType.objects.get_for_models(Site, Device, Interface)
-
-    def naming(key: str, value: Any) -> Q:
-        lookup = In if isinstance(value, list) else Exact
-        return Q(
-            *(
-                lookup(Cast(KeyTextTransform(key, side), BigIntegerField()), value)
-                for side in ("prechange_data", "postchange_data")
-            ),
-            _connector=Q.OR,
-        )
+    types = ContentType.objects.get_for_models(
+        Site, Device, Interface, ConsolePort, ConsoleServerPort, Cable
+    )
 
     def logged_ids(model: type, scope: Q) -> list[int]:
         rows = ObjectChange.objects.filter(scope, changed_object_type=types[model]).order_by()
@@ -704,19 +718,31 @@ def _site_changes(site: Site, device: str = "") -> Q:
 
     if device:
         now = Device.objects.filter(site=site, name=device).values("pk")
-        scope = Q(changed_object_id__in=now) | Q(object_repr=device)
-        devices = logged_ids(Device, naming("site_id", site.pk) & scope)
+        named = Q(changed_object_id__in=now) | Q(object_repr=device)
+        devices = logged_ids(Device, _logged_key("site_id", site.pk) & named)
         found = Q(changed_object_type=types[Device], changed_object_id__in=devices)
     else:
-        devices = logged_ids(Device, naming("site_id", site.pk))
-        found = Q(changed_object_type=types[Site], changed_object_id=site.pk) | naming(
+        devices = logged_ids(Device, _logged_key("site_id", site.pk))
+        found = Q(changed_object_type=types[Site], changed_object_id=site.pk) | _logged_key(
             "site_id", site.pk
         )
-    if devices:
-        found |= naming("device_id", devices)
-        interfaces = logged_ids(Interface, naming("device_id", devices))
-        if interfaces:
-            found |= naming("interface_id", interfaces)
+    if not devices:
+        return found
+    found |= _logged_key("device_id", devices)
+    interfaces = logged_ids(Interface, _logged_key("device_id", devices))
+    if interfaces:
+        found |= _logged_key("interface_id", interfaces)
+    ports = ObjectChange.objects.filter(
+        _logged_key("device_id", devices),
+        changed_object_type__in=[types[m] for m in (Interface, ConsolePort, ConsoleServerPort)],
+    ).order_by()
+    cables = _logged_ids(
+        value
+        for pair in ports.values_list("prechange_data__cable_id", "postchange_data__cable_id")
+        for value in pair
+    )
+    if cables:
+        found |= Q(changed_object_type=types[Cable], changed_object_id__in=sorted(cables))
     return found
 
 
@@ -729,8 +755,9 @@ def change_rows(
     q: str = "",
 ) -> list[ChangeRow]:
     """The newest change-log rows (``CHANGES_SHOWN``), of one site's design (or of one of
-    its devices) or of all, with what each update changed and the device a row is on: two
-    queries whatever the number of rows (four for a site)."""
+    its devices) or of all, with what each update changed and the device a row is on (a
+    deleted one by the name it was logged under): three queries whatever the number of rows
+    (six for a site)."""
     from turnup.core.models import ObjectChange
 
     changes = ObjectChange.objects.select_related("changed_object_type").order_by("-time", "-pk")
@@ -745,26 +772,40 @@ def change_rows(
             Q(object_repr__icontains=q) | Q(user_name__icontains=q) | Q(request_id=q)
         )
     shown = list(changes[:CHANGES_SHOWN])
-    device_ids = set()
-    for change in shown:
-        for data in (change.prechange_data, change.postchange_data):
-            if data and data.get("device_id") and change.changed_object_type.model != "device":
-                device_ids.add(data["device_id"])
+
+    def device_of(change) -> int | None:
+        if change.changed_object_type.model == "device":
+            return None
+        ids = _logged_ids(
+            (data or {}).get("device_id")
+            for data in (change.postchange_data, change.prechange_data)
+            if isinstance(data, dict)
+        )
+        return min(ids) if ids else None
+
+    device_ids = {pk for pk in map(device_of, shown) if pk is not None}
     names = dict(Device.objects.filter(pk__in=device_ids).values_list("pk", "name"))
+    gone = sorted(device_ids - set(names))
+    if gone:  # deleted devices: the name of their newest log row
+        logged = ObjectChange.objects.filter(
+            changed_object_type__model="device",
+            changed_object_type__app_label="dcim",
+            changed_object_id__in=gone,
+        ).order_by("changed_object_id", "-time", "-pk")
+        for pk, name in logged.values_list("changed_object_id", "object_repr"):
+            names.setdefault(pk, name)
     rows = []
     for change in shown:
-        before, after = change.prechange_data or {}, change.postchange_data or {}
+        before, after = change.prechange_data, change.postchange_data
         fields = []
-        if before and after:
+        if isinstance(before, dict) and isinstance(after, dict):
             fields = [
                 (name, _shown(before.get(name)), _shown(after.get(name)))
                 for name in after
                 if name not in _UNSHOWN_FIELDS and before.get(name) != after.get(name)
             ]
-        device_id = (after or before).get("device_id") or before.get("device_id")
-        device = ""
-        if device_id and change.changed_object_type.model != "device":
-            device = names.get(device_id, f"device #{device_id}")
+        device_id = device_of(change)
+        device = names.get(device_id, f"device #{device_id}") if device_id else ""
         rows.append(ChangeRow(change, change.changed_object_type.model, device, fields))
     return rows
 
