@@ -296,9 +296,10 @@ def _freeze_sites_lock(
     that comes while a run is starting waits and then finds its site turning up. (SQLite
     lets one transaction write at a time, which orders them the same way.)
 
-    A write that already holds a row the starting run must reference (a device it deletes)
-    would wait for the run while the run waits for it: PostgreSQL ends the write, and it is
-    refused like any write that finds its site turning up."""
+    A write that already holds a row the starting run must reference (a device it renames:
+    the run's steps point at it) would wait for the run while the run waits for it:
+    PostgreSQL ends the write, which waited first, and it is refused 409
+    (``turnup_starting``) with nothing written."""
     sites = Site.objects.all()
     if not every:
         condition = Q(pk__in=list(touched))
